@@ -1,0 +1,64 @@
+/* syscalls.h: tiny wrappers for the syscalls glibc 2.36 does not wrap.
+ * Header-only so the child side can use them without pulling anything in. */
+#ifndef MINIRUN_SYSCALLS_H
+#define MINIRUN_SYSCALLS_H
+
+#include <linux/openat2.h>
+#include <linux/sched.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+static inline pid_t
+mr_clone3 (struct clone_args *args, size_t size)
+{
+  return (pid_t) syscall (SYS_clone3, args, size);
+}
+
+static inline int
+mr_openat2 (int dirfd, const char *path, struct open_how *how, size_t size)
+{
+  return (int) syscall (SYS_openat2, dirfd, path, how, size);
+}
+
+static inline int
+mr_pidfd_open (pid_t pid, unsigned int flags)
+{
+  return (int) syscall (SYS_pidfd_open, pid, flags);
+}
+
+static inline int
+mr_pidfd_send_signal (int pidfd, int sig, siginfo_t *info, unsigned int flags)
+{
+  return (int) syscall (SYS_pidfd_send_signal, pidfd, sig, info, flags);
+}
+
+static inline int
+mr_close_range (unsigned int first, unsigned int last, unsigned int flags)
+{
+  return (int) syscall (SYS_close_range, first, last, flags);
+}
+
+static inline int
+mr_pivot_root (const char *new_root, const char *put_old)
+{
+  return (int) syscall (SYS_pivot_root, new_root, put_old);
+}
+
+#endif

@@ -1,0 +1,40 @@
+/* utils.h: small helpers shared by the runtime: checked allocation, whole-file
+ * reads and writes, atomic writes, string vectors, number parsing. */
+#ifndef MINIRUN_UTILS_H
+#define MINIRUN_UTILS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "minirun/error.h"
+
+/* Allocation failure is fatal (abort with a message): a runtime cannot do
+ * anything sensible without a few hundred bytes. */
+void *xmalloc (size_t size);
+void *xcalloc (size_t n, size_t size);
+void *xrealloc (void *p, size_t size);
+char *xstrdup (const char *s);
+char *xasprintf (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
+
+/* Write all of buf to fd, retrying on EINTR and short writes. */
+int mr_write_all (int fd, const void *buf, size_t len);
+/* Write a string to dirfd/path (O_WRONLY, no O_CREAT, O_CLOEXEC). dirfd may be AT_FDCWD. */
+int mr_write_file_at (int dirfd, const char *path, const char *data, size_t len, mr_error_t *err);
+/* Read a whole file (up to max bytes; more is an error E2BIG) into a NUL-terminated buffer. */
+int mr_read_file_at (int dirfd, const char *path, size_t max, char **out, size_t *len, mr_error_t *err);
+/* Write to dir/name atomically: temp file in the same dir, fsync-free, rename. */
+int mr_write_file_atomic (int dirfd, const char *name, const char *data, size_t len, mode_t mode, mr_error_t *err);
+
+/* mkdir -p; existing directories are fine. */
+int mr_mkdir_p (const char *path, mode_t mode, mr_error_t *err);
+
+/* Parse a decimal integer in [min,max]; returns false on junk or overflow. */
+bool mr_parse_i64 (const char *s, int64_t min, int64_t max, int64_t *out);
+
+/* Signal names: "KILL", "SIGKILL", "9" -> 9. Returns -1 if unknown. */
+int mr_signal_parse (const char *name);
+const char *mr_signal_name (int sig);
+
+#endif
