@@ -1,7 +1,137 @@
-/* placeholder until the dispatcher lands */
-int main (void);
-int
-main (void)
+/* main.c: global options and the command table.  Global options come before
+ * the command, as with runc: minirun [--root DIR] [--log FILE]
+ * [--log-format text|json] [--debug] [--systemd-cgroup] COMMAND [ARGS]. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "minirun/error.h"
+#include "state.h"
+
+static const struct mr_command commands[] = {
+  { "run", cmd_run, "create and start a container (minirun run BUNDLE, or run [-b BUNDLE] ID)" },
+  { "create", cmd_create, "create a container; its process waits for `start`" },
+  { "start", cmd_start, "run the user process of a created container" },
+  { "state", cmd_state, "print the state of a container as JSON" },
+  { "kill", cmd_kill, "send a signal to a container's init (or to all its processes)" },
+  { "delete", cmd_delete, "delete a container and everything it holds" },
+  { "list", cmd_list, "list containers" },
+  { "spec", cmd_spec, "write a default config.json" },
+  { "features", cmd_features, "print what this runtime supports as JSON" },
+};
+
+static const char usage[] =
+    "Usage: minirun [GLOBAL OPTIONS] COMMAND [OPTIONS] [ARGS]\n"
+    "\n"
+    "minirun: a small, fast OCI container runtime that can pin the pids of the\n"
+    "container's processes (see the \"minirun\" config extension).\n"
+    "\n"
+    "Global options:\n"
+    "  --root DIR            state directory (default /run/minirun)\n"
+    "  --log FILE            also write messages to FILE\n"
+    "  --log-format FORMAT   text (default) or json (runc's format)\n"
+    "  --debug               debug messages\n"
+    "  --systemd-cgroup      use systemd for cgroups (refused: no systemd cgroup driver)\n"
+    "  -h, --help            this help; COMMAND --help for a command's\n"
+    "  -v, --version         print the version\n"
+    "\n"
+    "Commands:\n";
+
+static void
+print_usage (FILE *f)
 {
-  return 0;
+  fputs (usage, f);
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    fprintf (f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+}
+
+int
+main (int argc, char **argv)
+{
+  static const struct option opts[] = {
+    { "root", required_argument, NULL, 'r' },     { "log", required_argument, NULL, 'l' },
+    { "log-format", required_argument, NULL, 'f' }, { "debug", no_argument, NULL, 'd' },
+    { "systemd-cgroup", no_argument, NULL, 's' }, { "help", no_argument, NULL, 'h' },
+    { "version", no_argument, NULL, 'v' },        { "rootless", required_argument, NULL, 'R' },
+    { "criu", required_argument, NULL, 'C' },     { NULL, 0, NULL, 0 },
+  };
+  struct mr_global g = { .root = MR_DEFAULT_STATE_ROOT, .log_format = MR_LOG_TEXT };
+  const char *cmd;
+  int c, ret;
+
+  if (getenv ("XDG_RUNTIME_DIR") && geteuid () != 0)
+    {
+      static char rootless_root[4096];
+      snprintf (rootless_root, sizeof rootless_root, "%s/minirun", getenv ("XDG_RUNTIME_DIR"));
+      g.root = rootless_root;
+    }
+  /* '+': stop at the command name; the rest belongs to the command. */
+  while ((c = getopt_long_only (argc, argv, "+hv", opts, NULL)) != -1)
+    switch (c)
+      {
+      case 'r':
+        g.root = optarg;
+        break;
+      case 'l':
+        g.log = optarg;
+        break;
+      case 'f':
+        if (strcmp (optarg, "json") == 0)
+          g.log_format = MR_LOG_JSON;
+        else if (strcmp (optarg, "text") == 0)
+          g.log_format = MR_LOG_TEXT;
+        else
+          {
+            fprintf (stderr, "minirun: --log-format: expected text or json, got `%s`\n", optarg);
+            return MR_EXIT_FAILURE;
+          }
+        break;
+      case 'd':
+        g.debug = true;
+        break;
+      case 's':
+        g.systemd_cgroup = true;
+        break;
+      case 'R':
+      case 'C':
+        break; /* accepted for runc compatibility; rootless is detected */
+      case 'h':
+        print_usage (stdout);
+        return 0;
+      case 'v':
+        printf ("minirun version %s\nspec: 1.1.0\n", MINIRUN_VERSION);
+        return 0;
+      default:
+        print_usage (stderr);
+        return MR_EXIT_FAILURE;
+      }
+  if (optind >= argc)
+    {
+      print_usage (stderr);
+      return MR_EXIT_FAILURE;
+    }
+  if (mr_log_init (g.log, g.log_format, g.debug) < 0)
+    return MR_EXIT_FAILURE;
+  if (g.systemd_cgroup)
+    {
+      mr_log_error ("--systemd-cgroup: no systemd cgroup driver is available (PID 1 is not systemd "
+                    "or minirun was built without it); use the default cgroupfs driver");
+      return MR_EXIT_FAILURE;
+    }
+  cmd = argv[optind];
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    if (strcmp (cmd, commands[i].name) == 0)
+      {
+        int first = optind;
+        optind = 0; /* GNU getopt: full re-initialisation for the command's own options */
+        ret = commands[i].fn (&g, argc - first, argv + first);
+        mr_log_close ();
+        return ret;
+      }
+  mr_log_error ("unknown command `%s` (see minirun --help)", cmd);
+  mr_log_close ();
+  return MR_EXIT_FAILURE;
 }

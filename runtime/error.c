@@ -64,6 +64,19 @@ mr_error_set (mr_error_t *err, int errno_, const char *fmt, ...)
 }
 
 int
+mr_error_set_explained (mr_error_t *err, int errno_, const char *fmt, ...)
+{
+  va_list ap;
+
+  va_start (ap, fmt);
+  mr_error_setv (err, 0, fmt, ap);
+  va_end (ap);
+  if (*err != &oom_error)
+    (*err)->errno_ = errno_;
+  return -1;
+}
+
+int
 mr_error_wrap (mr_error_t *err, const char *fmt, ...)
 {
   char *ctx = NULL, *full = NULL;

@@ -24,6 +24,10 @@ int mr_error_set (mr_error_t *err, int errno_, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
 int mr_error_setv (mr_error_t *err, int errno_, const char *fmt, va_list ap);
 
+/* Like mr_error_set, but the message already explains the errno: it is
+ * recorded in errno_ without ": <strerror>" appended. */
+int mr_error_set_explained (mr_error_t *err, int errno_, const char *fmt, ...) __attribute__ ((format (printf, 3, 4)));
+
 /* Prefix the existing error with context: "<context>: <old msg>". Returns -1. */
 int mr_error_wrap (mr_error_t *err, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
 

@@ -1,0 +1,52 @@
+/* cmd.h: the CLI's shared pieces.  cmd/ parses arguments and prints; all
+ * real work is in the runtime library (include/minirun/). */
+#ifndef MINIRUN_CMD_H
+#define MINIRUN_CMD_H
+
+#include <stdbool.h>
+
+#include "log.h"
+
+struct mr_global
+{
+  const char *root;            /* --root */
+  const char *log;             /* --log */
+  enum mr_log_format log_format;
+  bool debug;
+  bool systemd_cgroup;
+};
+
+typedef int (*mr_cmd_fn) (struct mr_global *g, int argc, char **argv);
+
+struct mr_command
+{
+  const char *name;
+  mr_cmd_fn fn;
+  const char *summary;
+};
+
+/* Exit codes: 0 ok, 1 failure (as runc); `run` returns the container's status. */
+#define MR_EXIT_FAILURE 1
+
+int cmd_run (struct mr_global *g, int argc, char **argv);
+int cmd_create (struct mr_global *g, int argc, char **argv);
+int cmd_start (struct mr_global *g, int argc, char **argv);
+int cmd_state (struct mr_global *g, int argc, char **argv);
+int cmd_kill (struct mr_global *g, int argc, char **argv);
+int cmd_delete (struct mr_global *g, int argc, char **argv);
+int cmd_list (struct mr_global *g, int argc, char **argv);
+int cmd_spec (struct mr_global *g, int argc, char **argv);
+int cmd_features (struct mr_global *g, int argc, char **argv);
+
+struct mr_run_opts;
+/* Options shared by run and create: 0 parsed, 1 help printed, -1 misuse. */
+int cmd_parse_run_opts (int argc, char **argv, struct mr_run_opts *o, bool is_run, const char *use);
+
+/* Print `usage` to stdout (help) or stderr (misuse) and return the exit code. */
+int cmd_usage (const char *usage, bool error);
+/* The one positional argument a command takes (the container id). */
+const char *cmd_one_arg (int argc, char **argv, const char *usage);
+/* Report an error value and return MR_EXIT_FAILURE. */
+int cmd_fail (void *err);
+
+#endif

@@ -1,0 +1,61 @@
+/* minirun/minirun.h: the public lifecycle API.  The CLI in cmd/ is a thin
+ * layer over these calls; another program can link libminirun_core and skip
+ * it.  Every call follows the error convention of minirun/error.h. */
+#ifndef MINIRUN_H
+#define MINIRUN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "minirun/config.h"
+#include "minirun/error.h"
+
+struct mr_run_opts
+{
+  const char *state_root;      /* --root, default /run/minirun */
+  const char *id;              /* container id (validated) */
+  const char *bundle;          /* bundle directory (made absolute) */
+  const char *config_path;     /* NULL: <bundle>/config.json */
+  const char *pid_file;        /* --pid-file */
+  const char *console_socket;  /* --console-socket */
+  int preserve_fds;            /* --preserve-fds: fds 3 .. 3+N-1 pass to the container */
+  bool detach;                 /* run -d */
+  bool keep;                   /* run --keep: keep the stopped container's state */
+  bool no_pivot;               /* --no-pivot */
+  bool no_new_keyring;         /* --no-new-keyring */
+};
+
+/* create: set the container up; its init waits before exec until start. */
+int mr_container_create (const struct mr_run_opts *opts, mr_error_t *err);
+/* run: create + start; in the foreground waits and sets *exit_status
+ * (the init's status, 128+N when killed by signal N). */
+int mr_container_run (const struct mr_run_opts *opts, int *exit_status, mr_error_t *err);
+int mr_container_start (const char *root, const char *id, mr_error_t *err);
+/* OCI state JSON of one container (caller frees). */
+int mr_container_state (const char *root, const char *id, char **json, mr_error_t *err);
+int mr_container_kill (const char *root, const char *id, int sig, bool all, mr_error_t *err);
+int mr_container_delete (const char *root, const char *id, bool force, mr_error_t *err);
+
+struct mr_container_info
+{
+  char *id;
+  pid_t pid;                   /* 0 when stopped */
+  const char *status;          /* "created", "running", ... (static) */
+  char *bundle;
+  char *rootfs;
+  char *created;
+  char *owner;
+};
+
+/* Every container under root, sorted by id; unreadable entries are listed
+ * with status "unknown" rather than hidden. */
+int mr_container_list (const char *root, struct mr_container_info **out, size_t *n, mr_error_t *err);
+void mr_container_list_free (struct mr_container_info *list, size_t n);
+/* runc's `list --format json` array (caller frees). */
+char *mr_container_list_json (const struct mr_container_info *list, size_t n);
+
+/* `features`: the OCI features document, with minirun's pid pinning (caller frees). */
+char *mr_features_json (void);
+
+#endif

@@ -1,0 +1,750 @@
+/* launcher.c: create and run on the host side.
+ *
+ *   prepare   config -> rootfs path, namespaces to create or join, pid plan,
+ *             compiled security (every config error surfaces here, before
+ *             anything exists on the system)
+ *   spawn     state directory (locked), cgroup, setup channel, clone3 of the
+ *             init with its namespaces, CLONE_INTO_CGROUP and set_tid; NSpid
+ *             verified against the pins; id maps; runtime hooks; READY
+ *   finish    create: record state and leave the init waiting for start
+ *             run:    START, wait for exec, then forward signals and wait
+ *
+ * A failure at any step undoes everything before it: the init is killed
+ * through its pidfd, the cgroup and the state directory are removed. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/nsfs.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "devrules.h"
+#include "hooks.h"
+#include "launcher.h"
+#include "log.h"
+#include "pidpin.h"
+#include "sync.h"
+#include "syscalls.h"
+#include "terminal.h"
+#include "utils.h"
+
+static const int forwarded_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+
+static void
+launch_init (struct mr_launch *l, const struct mr_run_opts *opts)
+{
+  memset (l, 0, sizeof *l);
+  l->opts = opts;
+  l->state_dirfd = -1;
+  l->sync_parent = l->sync_child = -1;
+  l->start_listen_fd = -1;
+  l->console_fd = -1;
+  l->pidfd = -1;
+  for (int i = 0; i < MR_NS_COUNT; i++)
+    l->ns_fds[i] = -1;
+}
+
+static void
+launch_release (struct mr_launch *l)
+{
+  for (int i = 0; i < MR_NS_COUNT; i++)
+    if (l->ns_fds[i] >= 0)
+      close (l->ns_fds[i]);
+  if (l->state_dirfd >= 0)
+    close (l->state_dirfd);
+  if (l->sync_parent >= 0)
+    close (l->sync_parent);
+  if (l->sync_child >= 0)
+    close (l->sync_child);
+  if (l->start_listen_fd >= 0)
+    close (l->start_listen_fd);
+  if (l->console_fd >= 0)
+    close (l->console_fd);
+  if (l->pidfd >= 0)
+    close (l->pidfd);
+  mr_cgroup_free (l->cgroup);
+  mr_security_free (l->sec);
+  mr_pidplan_free (l->plan);
+  mr_config_free (l->config);
+  free (l->bundle);
+  free (l->config_path);
+  free (l->rootfs);
+  free (l->state.created);
+  for (size_t i = 0; i < l->state.n_procs; i++)
+    free (l->state.procs[i].pins);
+  free (l->state.procs);
+  free (l->state.cgroup_path);
+}
+
+static const char *const ns_proc_names[MR_NS_COUNT] = {
+  [MR_NS_PID] = "pid", [MR_NS_NET] = "net", [MR_NS_MOUNT] = "mnt", [MR_NS_IPC] = "ipc",
+  [MR_NS_UTS] = "uts", [MR_NS_USER] = "user", [MR_NS_CGROUP] = "cgroup", [MR_NS_TIME] = "time",
+};
+
+/* How many levels below minirun's own pid namespace is the one behind fd? */
+static int
+pidns_depth_below_self (int fd, const char *path, int *depth, mr_error_t *err)
+{
+  struct stat self, cur;
+  int cur_fd = dup (fd);
+
+  if (cur_fd < 0 || stat ("/proc/self/ns/pid", &self) < 0)
+    {
+      if (cur_fd >= 0)
+        close (cur_fd);
+      return mr_error_set (err, errno, "inspect pid namespaces");
+    }
+  for (int d = 0; d <= MR_MAX_PID_LEVELS; d++)
+    {
+      int parent;
+      if (fstat (cur_fd, &cur) < 0)
+        break;
+      if (cur.st_ino == self.st_ino && cur.st_dev == self.st_dev)
+        {
+          close (cur_fd);
+          *depth = d;
+          return 0;
+        }
+      parent = ioctl (cur_fd, NS_GET_PARENT);
+      close (cur_fd);
+      if (parent < 0)
+        return mr_error_set (err, errno == EPERM ? 0 : errno,
+                             "linux.namespaces: the pid namespace at `%s` is not below minirun's own", path);
+      cur_fd = parent;
+    }
+  close (cur_fd);
+  return mr_error_set (err, 0, "linux.namespaces: the pid namespace at `%s` is too deep", path);
+}
+
+static int64_t
+read_pid_max (void)
+{
+  cleanup_free char *data = NULL;
+  mr_error_t ignored = NULL;
+  int64_t v;
+
+  if (mr_read_file_at (AT_FDCWD, "/proc/sys/kernel/pid_max", 64, &data, NULL, &ignored) < 0)
+    {
+      mr_error_free (&ignored);
+      return MR_PID_MAX_LIMIT;
+    }
+  data[strcspn (data, "\n")] = '\0';
+  return mr_parse_i64 (data, 2, MR_PID_MAX_LIMIT, &v) ? v : MR_PID_MAX_LIMIT;
+}
+
+static int
+prepare (struct mr_launch *l, mr_error_t *err)
+{
+  const struct mr_run_opts *o = l->opts;
+  cleanup_free char *root = NULL;
+  const char *config_path;
+  struct mr_config *c;
+  struct mr_pidplan_env env = { .container = MR_PIDNS_SHARED };
+  struct stat st;
+
+  l->bundle = realpath (o->bundle ? o->bundle : ".", NULL);
+  if (l->bundle == NULL)
+    return mr_error_set (err, errno, "bundle `%s`", o->bundle ? o->bundle : ".");
+  l->config_path = o->config_path ? xstrdup (o->config_path) : xasprintf ("%s/config.json", l->bundle);
+  config_path = l->config_path;
+  if (mr_config_parse_file (config_path, &l->config, err) < 0)
+    return -1;
+  c = l->config;
+  if (!c->has_process)
+    return mr_error_set (err, 0, "%s: `process` is missing: there is nothing to run", config_path);
+
+  root = c->root_path[0] == '/' ? xstrdup (c->root_path) : xasprintf ("%s/%s", l->bundle, c->root_path);
+  l->rootfs = realpath (root, NULL);
+  if (l->rootfs == NULL)
+    return mr_error_set (err, errno, "root.path `%s` (resolved to `%s`)", c->root_path, root);
+  if (stat (l->rootfs, &st) < 0 || !S_ISDIR (st.st_mode))
+    return mr_error_set (err, ENOTDIR, "root.path `%s`", l->rootfs);
+
+  for (int t = 0; t < MR_NS_COUNT; t++)
+    {
+      if (!c->namespaces[t].present)
+        continue;
+      if (c->namespaces[t].path == NULL)
+        {
+          l->new_ns[t] = true;
+          continue;
+        }
+      l->ns_fds[t] = open (c->namespaces[t].path, O_RDONLY | O_CLOEXEC);
+      if (l->ns_fds[t] < 0)
+        return mr_error_set (err, errno, "linux.namespaces: open the %s namespace `%s`", mr_ns_type_name (t),
+                             c->namespaces[t].path);
+      {
+        /* make sure the path really is a namespace of that type */
+        char want[32];
+        int type = ioctl (l->ns_fds[t], NS_GET_NSTYPE);
+        static const int kinds[MR_NS_COUNT] = { CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWIPC,
+                                                CLONE_NEWUTS, CLONE_NEWUSER, CLONE_NEWCGROUP, CLONE_NEWTIME };
+        snprintf (want, sizeof want, "%s", ns_proc_names[t]);
+        if (type < 0 || type != kinds[t])
+          return mr_error_set (err, type < 0 ? errno : 0, "linux.namespaces: `%s` is not a %s namespace",
+                               c->namespaces[t].path, want);
+      }
+    }
+  if (!c->namespaces[MR_NS_MOUNT].present)
+    return mr_error_set (err, 0,
+                         "linux.namespaces: a mount namespace is required (the container's mounts would "
+                         "otherwise change the host); add {\"type\": \"mount\"}");
+  if ((c->hostname || c->domainname) && !l->new_ns[MR_NS_UTS])
+    return mr_error_set (err, 0, "%s is set but the container has no new uts namespace (add {\"type\": \"uts\"} "
+                         "to linux.namespaces)", c->hostname ? "hostname" : "domainname");
+  if (c->time_offsets.present && !l->new_ns[MR_NS_TIME])
+    return mr_error_set (err, 0, "linux.timeOffsets needs a new time namespace in linux.namespaces");
+  if (mr_sysctl_validate (c, l->new_ns, err) < 0)
+    return -1;
+
+  if (l->new_ns[MR_NS_PID])
+    env.container = MR_PIDNS_NEW;
+  else if (l->ns_fds[MR_NS_PID] >= 0)
+    {
+      env.container = MR_PIDNS_JOINED;
+      if (pidns_depth_below_self (l->ns_fds[MR_NS_PID], c->namespaces[MR_NS_PID].path, &env.joined_depth, err) < 0)
+        return -1;
+      env.joined_pid_max = MR_PID_MAX_LIMIT;
+      if (env.joined_depth == 0)
+        env.container = MR_PIDNS_SHARED;
+    }
+  env.host_pid_max = (c->pins.n_init_pins || c->pins.n_processes) ? read_pid_max () : MR_PID_MAX_LIMIT;
+  if (mr_pidplan_build (c, &env, &l->plan, err) < 0)
+    return -1;
+  if (l->plan->n_procs > 1)
+    return mr_error_set (err, ENOTSUP, "minirun.processes: child processes are not supported yet by this build");
+  if (mr_security_prepare (&c->process, &c->seccomp, &l->sec, err) < 0)
+    return -1;
+  return 0;
+}
+
+static char *
+now_rfc3339 (void)
+{
+  struct timespec ts;
+  struct tm tm;
+  char buf[64];
+
+  clock_gettime (CLOCK_REALTIME, &ts);
+  gmtime_r (&ts.tv_sec, &tm);
+  strftime (buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  return xasprintf ("%s.%09ldZ", buf, ts.tv_nsec);
+}
+
+char *
+mr_launch_state_json (const struct mr_launch *l, enum mr_status status)
+{
+  struct mr_state st = l->state;
+  st.id = (char *) l->opts->id;
+  st.bundle = l->bundle;
+  st.rootfs = l->rootfs;
+  st.annotations = l->config->annotations;
+  st.n_annotations = l->config->n_annotations;
+  return mr_state_to_oci_json (&st, status, false);
+}
+
+static int
+save_state (struct mr_launch *l, enum mr_status status, mr_error_t *err)
+{
+  struct mr_state st = l->state;
+  st.id = (char *) l->opts->id;
+  st.bundle = l->bundle;
+  st.rootfs = l->rootfs;
+  st.status = status;
+  st.pid = l->pid;
+  st.annotations = l->config->annotations;
+  st.n_annotations = l->config->n_annotations;
+  st.detached = l->opts->detach;
+  return mr_state_write (l->state_dirfd, &st, err);
+}
+
+static int
+write_pid_file (const char *path, pid_t pid, mr_error_t *err)
+{
+  cleanup_free char *abs = NULL, *dir = NULL;
+  cleanup_close int dirfd = -1;
+  char buf[32];
+  const char *base;
+  int n = snprintf (buf, sizeof buf, "%d", (int) pid);
+
+  dir = xstrdup (path);
+  base = strrchr (path, '/');
+  if (base)
+    {
+      dir[base - path] = '\0';
+      base++;
+      dirfd = open (*dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    }
+  else
+    {
+      base = path;
+      dirfd = open (".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    }
+  if (dirfd < 0)
+    return mr_error_set (err, errno, "--pid-file `%s`: open its directory", path);
+  if (mr_write_file_atomic (dirfd, base, buf, (size_t) n, 0644, err) < 0)
+    return mr_error_wrap (err, "--pid-file `%s`", path);
+  return 0;
+}
+
+static int
+listen_start_socket (struct mr_launch *l, mr_error_t *err)
+{
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+  if (fd < 0)
+    return mr_error_set (err, errno, "create the start socket");
+  snprintf (addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/start.sock", l->state_dirfd);
+  if (bind (fd, (struct sockaddr *) &addr, sizeof addr) < 0 || listen (fd, 4) < 0)
+    {
+      int e = errno;
+      close (fd);
+      return mr_error_set (err, e, "bind the start socket in the state directory");
+    }
+  l->start_listen_fd = fd;
+  return 0;
+}
+
+static int
+write_time_offsets (const struct mr_config *c, mr_error_t *err)
+{
+  char buf[128];
+  int n = snprintf (buf, sizeof buf, "monotonic %lld %u\nboottime %lld %u\n",
+                    (long long) c->time_offsets.monotonic_secs, c->time_offsets.monotonic_nsecs,
+                    (long long) c->time_offsets.boottime_secs, c->time_offsets.boottime_nsecs);
+  if (mr_write_file_at (AT_FDCWD, "/proc/self/timens_offsets", buf, (size_t) n, err) < 0)
+    return mr_error_wrap (err, "linux.timeOffsets");
+  return 0;
+}
+
+static void
+kill_and_reap (struct mr_launch *l)
+{
+  siginfo_t info;
+  if (l->pidfd < 0)
+    return;
+  mr_pidfd_send_signal (l->pidfd, SIGKILL, NULL, 0);
+  while (waitid (P_PIDFD, (id_t) l->pidfd, &info, WEXITED) < 0 && errno == EINTR)
+    ;
+  close (l->pidfd);
+  l->pidfd = -1;
+}
+
+/* Undo a half-made container. Errors here are reported but do not hide the
+ * original one. */
+static void
+undo (struct mr_launch *l)
+{
+  mr_error_t err = NULL;
+
+  kill_and_reap (l);
+  if (l->cgroup && mr_cgroup_destroy (l->cgroup, &err) < 0)
+    mr_log_warning ("cleanup: %s", err->msg), mr_error_free (&err);
+  if (l->state_dirfd >= 0 && mr_state_dir_remove (l->opts->state_root, l->opts->id, &err) < 0)
+    mr_log_warning ("cleanup: %s", err->msg), mr_error_free (&err);
+}
+
+static int
+run_runtime_hooks (struct mr_launch *l, mr_error_t *err)
+{
+  const struct mr_config *c = l->config;
+  cleanup_free char *state = mr_launch_state_json (l, MR_STATUS_CREATING);
+
+  if (mr_hooks_run (c->hooks[MR_HOOK_PRESTART], c->n_hooks[MR_HOOK_PRESTART], "prestart", state, err) < 0)
+    return -1;
+  return mr_hooks_run (c->hooks[MR_HOOK_CREATE_RUNTIME], c->n_hooks[MR_HOOK_CREATE_RUNTIME], "createRuntime", state,
+                       err);
+}
+
+static uint64_t
+clone_flags (const struct mr_launch *l)
+{
+  static const uint64_t flag[MR_NS_COUNT] = {
+    [MR_NS_PID] = CLONE_NEWPID, [MR_NS_NET] = CLONE_NEWNET, [MR_NS_MOUNT] = CLONE_NEWNS,
+    [MR_NS_IPC] = CLONE_NEWIPC, [MR_NS_UTS] = CLONE_NEWUTS, [MR_NS_USER] = CLONE_NEWUSER,
+  };
+  uint64_t f = 0;
+  for (int t = 0; t < MR_NS_COUNT; t++)
+    if (l->new_ns[t])
+      f |= flag[t]; /* cgroup: unshared by the child after it joined; time: see spawn() */
+  return f;
+}
+
+/* clone3 of the init, with the pid and time namespaces for children set
+ * around it when they are joined or new. */
+static int
+clone_init (struct mr_launch *l, mr_error_t *err)
+{
+  cleanup_close int own_pidns = -1, own_timens = -1;
+  int cgroup_fd = l->cgroup ? mr_cgroup_v2_dirfd (l->cgroup) : -1;
+  pid_t pid;
+  int ret = 0;
+
+  if (l->ns_fds[MR_NS_PID] >= 0)
+    {
+      own_pidns = open ("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+      if (own_pidns < 0 || setns (l->ns_fds[MR_NS_PID], CLONE_NEWPID) < 0)
+        return mr_error_set (err, errno, "join the pid namespace at `%s`", l->config->namespaces[MR_NS_PID].path);
+    }
+  if (l->new_ns[MR_NS_TIME])
+    {
+      own_timens = open ("/proc/self/ns/time", O_RDONLY | O_CLOEXEC);
+      if (own_timens < 0 || unshare (CLONE_NEWTIME) < 0)
+        ret = mr_error_set (err, errno, "unshare(CLONE_NEWTIME)");
+      else if (l->config->time_offsets.present)
+        ret = write_time_offsets (l->config, err);
+    }
+
+  if (ret == 0)
+    {
+      pid = mr_pidpin_clone (l->plan, 0, clone_flags (l), cgroup_fd, true, &l->pidfd, err);
+      if (pid == 0)
+        mr_child_main (l);
+      if (pid < 0)
+        ret = -1;
+      else
+        l->pid = pid;
+    }
+
+  if (own_pidns >= 0 && setns (own_pidns, CLONE_NEWPID) < 0)
+    mr_log_warning ("return to minirun's own pid namespace: %s", strerror (errno));
+  if (own_timens >= 0 && setns (own_timens, CLONE_NEWTIME) < 0)
+    mr_log_warning ("return to minirun's own time namespace: %s", strerror (errno));
+  return ret;
+}
+
+/* Record what the kernel gave the init and check it against the pins. */
+static int
+verify_init (struct mr_launch *l, mr_error_t *err)
+{
+  struct mr_state_proc *sp;
+  pid_t nspid[MR_SYNC_MAX_LEVELS];
+  size_t n = 0;
+
+  l->state.procs = xcalloc (1, sizeof *l->state.procs);
+  l->state.n_procs = 1;
+  sp = &l->state.procs[0];
+  sp->name = (char *) "init";
+  sp->host_pid = l->pid;
+  sp->pins = l->plan->any_pins ? mr_pidplan_describe (l->plan, 0) : NULL;
+  l->state.start_time = mr_proc_start_time (l->pid);
+  if (!l->plan->any_pins)
+    return 0;
+  if (mr_pidpin_read_nspid (l->pidfd, nspid, MR_SYNC_MAX_LEVELS, &n, err) < 0)
+    return -1;
+  memcpy (sp->nspid, nspid, n * sizeof *nspid);
+  sp->n_nspid = n;
+  return mr_pidplan_verify (l->plan, 0, nspid, n, err);
+}
+
+/* `start` and `delete` run poststart/poststop hooks: keep the config they
+ * were created with next to the state (only when there are such hooks). */
+static int
+keep_config_for_hooks (struct mr_launch *l, mr_error_t *err)
+{
+  cleanup_free char *data = NULL;
+  size_t len;
+
+  if (l->config->n_hooks[MR_HOOK_POSTSTART] + l->config->n_hooks[MR_HOOK_POSTSTOP] == 0)
+    return 0;
+  l->state.has_poststop_hooks = l->config->n_hooks[MR_HOOK_POSTSTOP] > 0;
+  if (mr_read_file_at (AT_FDCWD, l->config_path, 4 << 20, &data, &len, err) < 0
+      || mr_write_file_atomic (l->state_dirfd, "config.json", data, len, 0600, err) < 0)
+    return mr_error_wrap (err, "keep the config for poststart/poststop hooks");
+  return 0;
+}
+
+/* Everything up to READY. */
+static int
+spawn (struct mr_launch *l, enum mr_start_mode mode, int *terminal_master, mr_error_t *err)
+{
+  int fds[2];
+  struct mr_sync_msg msg;
+  cleanup_free char *cg_path = NULL;
+
+  l->start_mode = mode;
+  l->state_dirfd = mr_state_dir_create (l->opts->state_root, l->opts->id, err);
+  if (l->state_dirfd < 0)
+    return -1;
+  l->state.created = now_rfc3339 ();
+
+  cg_path = mr_cgroup_path_for (l->config->cgroups_path, l->opts->id);
+  {
+    /* the device rules really applied: the config's plus the defaults */
+    struct mr_resources res = l->config->resources;
+    cleanup_free struct mr_device_rule *rules = NULL;
+    if (res.n_devices > 0)
+      {
+        rules = mr_devrules_effective (l->config, &res.n_devices);
+        res.devices = rules;
+      }
+    if (mr_cgroup_create (cg_path, res.present ? &res : NULL, &l->cgroup, err) < 0)
+      goto fail;
+  }
+  l->state.cgroup_path = xstrdup (cg_path);
+
+  if (mr_sync_pair (fds, err) < 0)
+    goto fail;
+  l->sync_parent = fds[0];
+  l->sync_child = fds[1];
+  if (mode == MR_START_BY_SOCKET && listen_start_socket (l, err) < 0)
+    goto fail;
+  if (l->config->process.terminal && l->opts->console_socket)
+    {
+      l->console_fd = mr_console_socket_connect (l->opts->console_socket, err);
+      if (l->console_fd < 0)
+        goto fail;
+    }
+
+  if (clone_init (l, err) < 0)
+    goto fail;
+  close (l->sync_child);
+  l->sync_child = -1;
+  if (l->start_listen_fd >= 0)
+    {
+      close (l->start_listen_fd); /* the init holds it now */
+      l->start_listen_fd = -1;
+    }
+  if (verify_init (l, err) < 0)
+    goto fail;
+
+  if (l->new_ns[MR_NS_USER])
+    {
+      if (mr_sync_expect (l->sync_parent, l->pidfd, -1, MR_SYNC_USERNS_READY, &msg, err) < 0
+          || mr_userns_write_maps (l->pid, l->config, geteuid () != 0, err) < 0
+          || mr_sync_send (l->sync_parent, MR_SYNC_USERNS_MAPPED, err) < 0)
+        goto fail;
+    }
+
+  for (;;)
+    {
+      if (mr_sync_recv (l->sync_parent, l->pidfd, -1, "container setup", &msg, err) < 0)
+        goto fail;
+      if (msg.type == MR_SYNC_READY)
+        break;
+      switch (msg.type)
+        {
+        case MR_SYNC_HOOKS_RUNTIME:
+          if (run_runtime_hooks (l, err) < 0 || mr_sync_send (l->sync_parent, MR_SYNC_HOOKS_DONE, err) < 0)
+            goto fail;
+          break;
+        case MR_SYNC_TERMINAL:
+          if (terminal_master && *terminal_master < 0)
+            *terminal_master = msg.fd;
+          else if (msg.fd >= 0)
+            close (msg.fd);
+          break;
+        case MR_SYNC_ERROR:
+          mr_error_set (err, 0, "%s", msg.text);
+          (*err)->errno_ = msg.errno_;
+          goto fail;
+        case MR_SYNC_EOF:
+          mr_error_set (err, EPIPE, "the container process exited during setup without saying why");
+          goto fail;
+        default:
+          mr_error_set (err, EPROTO, "setup channel: unexpected %s", mr_sync_type_name (msg.type));
+          goto fail;
+        }
+    }
+  if (keep_config_for_hooks (l, err) < 0 || save_state (l, MR_STATUS_CREATED, err) < 0)
+    goto fail;
+  if (l->opts->pid_file && write_pid_file (l->opts->pid_file, l->pid, err) < 0)
+    goto fail;
+  return 0;
+
+fail:
+  if (terminal_master && *terminal_master >= 0)
+    {
+      close (*terminal_master);
+      *terminal_master = -1;
+    }
+  undo (l);
+  return -1;
+}
+
+int
+mr_container_create (const struct mr_run_opts *opts, mr_error_t *err)
+{
+  struct mr_launch l;
+  int ret;
+
+  launch_init (&l, opts);
+  ret = prepare (&l, err);
+  if (ret == 0 && l.config->process.terminal && opts->console_socket == NULL)
+    ret = mr_error_set (err, 0, "process.terminal is true: `create` needs --console-socket to hand the pty to");
+  if (ret == 0)
+    ret = spawn (&l, MR_START_BY_SOCKET, NULL, err);
+  launch_release (&l);
+  return ret;
+}
+
+static int
+exit_status_of (int pidfd, int *status, mr_error_t *err)
+{
+  siginfo_t info;
+
+  memset (&info, 0, sizeof info);
+  while (waitid (P_PIDFD, (id_t) pidfd, &info, WEXITED) < 0)
+    if (errno != EINTR)
+      return mr_error_set (err, errno, "wait for the container's init");
+  *status = info.si_code == CLD_EXITED ? info.si_status : 128 + info.si_status;
+  return 0;
+}
+
+/* Forward signals to the init until it exits. */
+static int
+wait_forwarding (struct mr_launch *l, int sigfd, int master, int *status, mr_error_t *err)
+{
+  if (master >= 0)
+    {
+      if (mr_terminal_relay (master, l->pidfd, sigfd, err) < 0)
+        return -1;
+    }
+  else
+    for (;;)
+      {
+        struct pollfd pfd[2] = { { .fd = sigfd, .events = POLLIN }, { .fd = l->pidfd, .events = POLLIN } };
+        if (poll (pfd, 2, -1) < 0)
+          {
+            if (errno == EINTR)
+              continue;
+            return mr_error_set (err, errno, "poll for signals and the container's exit");
+          }
+        if (pfd[0].revents & POLLIN)
+          {
+            struct signalfd_siginfo si;
+            if (read (sigfd, &si, sizeof si) == (ssize_t) sizeof si)
+              mr_pidfd_send_signal (l->pidfd, (int) si.ssi_signo, NULL, 0);
+          }
+        if (pfd[1].revents & POLLIN)
+          break;
+      }
+  return exit_status_of (l->pidfd, status, err);
+}
+
+static void
+finish_stopped (struct mr_launch *l)
+{
+  const struct mr_config *c = l->config;
+  mr_error_t err = NULL;
+
+  while (flock (l->state_dirfd, LOCK_EX) < 0 && errno == EINTR)
+    ;
+  if (c->n_hooks[MR_HOOK_POSTSTOP] > 0)
+    {
+      cleanup_free char *state = mr_launch_state_json (l, MR_STATUS_STOPPED);
+      if (mr_hooks_run (c->hooks[MR_HOOK_POSTSTOP], c->n_hooks[MR_HOOK_POSTSTOP], "poststop", state, &err) < 0)
+        mr_log_warning ("%s", err->msg), mr_error_free (&err);
+    }
+  if (l->opts->keep)
+    {
+      if (save_state (l, MR_STATUS_STOPPED, &err) < 0)
+        mr_log_warning ("%s", err->msg), mr_error_free (&err);
+      return;
+    }
+  if (l->cgroup && mr_cgroup_destroy (l->cgroup, &err) < 0)
+    mr_log_warning ("%s", err->msg), mr_error_free (&err);
+  if (mr_state_dir_remove (l->opts->state_root, l->opts->id, &err) < 0)
+    mr_log_warning ("%s", err->msg), mr_error_free (&err);
+}
+
+int
+mr_container_run (const struct mr_run_opts *opts, int *exit_status, mr_error_t *err)
+{
+  struct mr_launch l;
+  struct mr_sync_msg msg;
+  sigset_t mask, old;
+  cleanup_close int sigfd = -1, master = -1;
+  int ret = -1;
+  bool foreground = !opts->detach;
+
+  launch_init (&l, opts);
+  if (prepare (&l, err) < 0)
+    goto out;
+  if (l.config->process.terminal && opts->detach && opts->console_socket == NULL)
+    {
+      mr_error_set (err, 0, "process.terminal is true: `run --detach` needs --console-socket");
+      goto out;
+    }
+
+  /* Signals to forward are queued from before the clone on. */
+  sigemptyset (&mask);
+  for (size_t i = 0; i < sizeof forwarded_signals / sizeof forwarded_signals[0]; i++)
+    sigaddset (&mask, forwarded_signals[i]);
+  if (foreground)
+    {
+      sigprocmask (SIG_BLOCK, &mask, &old);
+      sigfd = signalfd (-1, &mask, SFD_CLOEXEC);
+      if (sigfd < 0)
+        {
+          mr_error_set (err, errno, "signalfd");
+          goto out_mask;
+        }
+      l.keep_pdeathsig = true;
+    }
+
+  if (spawn (&l, MR_START_BY_SYNC, &master, err) < 0)
+    goto out_mask;
+  if (mr_sync_send (l.sync_parent, MR_SYNC_START, err) < 0)
+    goto fail;
+  if (mr_sync_recv (l.sync_parent, l.pidfd, -1, "start", &msg, err) < 0)
+    goto fail;
+  if (msg.type == MR_SYNC_ERROR)
+    {
+      mr_error_set (err, 0, "%s", msg.text);
+      (*err)->errno_ = msg.errno_;
+      goto fail;
+    }
+  if (save_state (&l, MR_STATUS_RUNNING, err) < 0)
+    goto fail;
+  /* Other commands (state, kill, delete, list) may act on it from now on. */
+  flock (l.state_dirfd, LOCK_UN);
+  if (l.config->n_hooks[MR_HOOK_POSTSTART] > 0)
+    {
+      cleanup_free char *state = mr_launch_state_json (&l, MR_STATUS_RUNNING);
+      mr_error_t herr = NULL;
+      if (mr_hooks_run (l.config->hooks[MR_HOOK_POSTSTART], l.config->n_hooks[MR_HOOK_POSTSTART], "poststart", state,
+                        &herr) < 0)
+        {
+          /* runtime spec: a failing poststart hook is logged, the container keeps running */
+          mr_log_warning ("%s", herr->msg);
+          mr_error_free (&herr);
+        }
+    }
+  if (!foreground)
+    {
+      *exit_status = 0;
+      ret = 0;
+      goto out;
+    }
+  if (wait_forwarding (&l, sigfd, master, exit_status, err) < 0)
+    goto fail;
+  l.pidfd = (close (l.pidfd), -1);
+  finish_stopped (&l);
+  ret = 0;
+  goto out_mask;
+
+fail:
+  undo (&l);
+out_mask:
+  if (foreground)
+    sigprocmask (SIG_SETMASK, &old, NULL);
+out:
+  launch_release (&l);
+  return ret;
+}

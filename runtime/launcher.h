@@ -1,0 +1,56 @@
+/* launcher.h: what the host side (launcher.c) prepares for the container's
+ * init (child.c).  The init is a clone of the launcher: it reads this struct
+ * from its copy of the launcher's memory and never re-executes minirun. */
+#ifndef MINIRUN_LAUNCHER_H
+#define MINIRUN_LAUNCHER_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "cgroup.h"
+#include "minirun/config.h"
+#include "minirun/minirun.h"
+#include "pidplan.h"
+#include "security.h"
+#include "state.h"
+
+enum mr_start_mode
+{
+  MR_START_BY_SYNC,    /* foreground/detached run: the launcher sends START */
+  MR_START_BY_SOCKET,  /* create: `minirun start` connects to the start socket */
+};
+
+struct mr_launch
+{
+  const struct mr_run_opts *opts;
+  struct mr_config *config;
+  char *bundle;                   /* absolute */
+  char *config_path;              /* the config.json that was parsed */
+  char *rootfs;                   /* absolute, symlinks resolved */
+  struct mr_pid_plan *plan;
+  struct mr_security *sec;
+  struct mr_cgroup *cgroup;
+  int state_dirfd;
+  int ns_fds[MR_NS_COUNT];        /* namespaces joined by path, -1 otherwise */
+  bool new_ns[MR_NS_COUNT];       /* namespaces created */
+  int sync_parent, sync_child;
+  int start_listen_fd;            /* MR_START_BY_SOCKET */
+  int console_fd;                 /* connected --console-socket, -1 if none */
+  enum mr_start_mode start_mode;
+  bool keep_pdeathsig;            /* foreground run: the init dies with the launcher until exec */
+  pid_t pid;                      /* init, host pid */
+  int pidfd;
+  struct mr_state state;
+};
+
+/* Container side: never returns. */
+void mr_child_main (struct mr_launch *l) __attribute__ ((noreturn));
+
+/* Write the OCI state for hooks and the seccomp agent. */
+char *mr_launch_state_json (const struct mr_launch *l, enum mr_status status);
+
+/* linux.sysctl: refuse keys that are not namespaced, write the others. */
+int mr_sysctl_validate (const struct mr_config *config, const bool new_ns[MR_NS_COUNT], mr_error_t *err);
+int mr_sysctl_apply (const struct mr_config *config, mr_error_t *err);
+
+#endif

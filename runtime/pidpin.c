@@ -1,0 +1,262 @@
+/* pidpin.c: clone3() with set_tid for one planned process, "any" emulation,
+ * NSpid verification input, and the attribution of EEXIST/EPERM/EINVAL to a
+ * namespace and a number (the kernel's errno alone does not say which level
+ * failed: it checks innermost first and reports the first failure). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "pidpin.h"
+#include "syscalls.h"
+#include "utils.h"
+
+bool
+mr_pidpin_kernel_supported (void)
+{
+  static int cached = -1;
+  struct utsname u;
+  int major = 0, minor = 0;
+
+  if (cached >= 0)
+    return cached;
+  if (uname (&u) == 0 && sscanf (u.release, "%d.%d", &major, &minor) == 2)
+    cached = major > 5 || (major == 5 && minor >= 5);
+  else
+    cached = 1;
+  return cached;
+}
+
+static bool
+read_stat (pid_t pid, char *comm, size_t comm_len, char *state, pid_t *pgrp, pid_t *sid)
+{
+  char path[64], buf[1024];
+  cleanup_close int fd = -1;
+  ssize_t n;
+  char *open_p, *close_p;
+  int p, g, s;
+  char st;
+
+  snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return false;
+  n = read (fd, buf, sizeof buf - 1);
+  if (n <= 0)
+    return false;
+  buf[n] = '\0';
+  open_p = strchr (buf, '(');
+  close_p = strrchr (buf, ')');
+  if (open_p == NULL || close_p == NULL || close_p < open_p)
+    return false;
+  snprintf (comm, comm_len, "%.*s", (int) (close_p - open_p - 1), open_p + 1);
+  if (sscanf (close_p + 2, "%c %d %d %d", &st, &p, &g, &s) != 4)
+    return false;
+  *state = st;
+  *pgrp = g;
+  *sid = s;
+  return true;
+}
+
+char *
+mr_pidpin_holder (pid_t pid)
+{
+  char comm[64], state;
+  pid_t pgrp, sid;
+  DIR *d;
+  struct dirent *de;
+  char *found = NULL;
+
+  if (read_stat (pid, comm, sizeof comm, &state, &pgrp, &sid))
+    {
+      if (state == 'Z')
+        return xasprintf ("an unreaped zombie (%s) of its parent", comm);
+      return xasprintf ("process %d (%s)", (int) pid, comm);
+    }
+  d = opendir ("/proc");
+  if (d == NULL)
+    return NULL;
+  while (found == NULL && (de = readdir (d)) != NULL)
+    {
+      int64_t other;
+      if (!mr_parse_i64 (de->d_name, 1, INT32_MAX, &other))
+        continue;
+      if (!read_stat ((pid_t) other, comm, sizeof comm, &state, &pgrp, &sid))
+        continue;
+      if (pgrp == pid)
+        found = xasprintf ("the process group of process %d (%s)", (int) other, comm);
+      else if (sid == pid)
+        found = xasprintf ("the session of process %d (%s)", (int) other, comm);
+    }
+  closedir (d);
+  return found;
+}
+
+static int
+explain_clone_error (const struct mr_pid_plan *plan, const struct mr_plan_proc *p, int e, bool can_see_host,
+                     mr_error_t *err)
+{
+  if (p->set_tid_size == 0)
+    {
+      if (e == ENOSYS)
+        return mr_error_set (err, e, "clone3 (minirun needs Linux >= 5.3)");
+      if (e == ENOMEM && !plan->ns[p->ns].is_new)
+        return mr_error_set (err, e, "process \"%s\": clone3 into pid namespace \"%s\" (its init has exited?)",
+                             p->name, plan->ns[p->ns].name);
+      return mr_error_set (err, e, "process \"%s\": clone3", p->name);
+    }
+  switch (e)
+    {
+    case ENOSYS:
+    case E2BIG:
+      return mr_error_set_explained (err, e, "this kernel cannot pin pids (clone3 set_tid needs Linux >= 5.5)");
+
+    case EEXIST:
+      /* The kernel checks innermost first: report the level we can prove. */
+      for (size_t off = p->set_tid_size; off-- > 0;)
+        {
+          int ns = p->level_ns[off];
+          cleanup_free char *holder = NULL;
+          if (ns != 0 || !can_see_host || p->set_tid[off] == 0)
+            continue;
+          holder = mr_pidpin_holder (p->set_tid[off]);
+          if (holder)
+            return mr_error_set_explained (err, EEXIST,
+                                 "process \"%s\": pid %d is already in use in pid namespace \"host\" (held by "
+                                 "%s; a running or zombie process, a process group or a session keeps a "
+                                 "number in use)",
+                                 p->name, p->set_tid[off], holder);
+        }
+      for (size_t off = 0; off < p->set_tid_size; off++)
+        if (p->set_tid[off] != 0 && !plan->ns[p->level_ns[off]].is_new)
+          return mr_error_set_explained (err, EEXIST,
+                               "process \"%s\": pid %d is already in use in pid namespace \"%s\" (a running "
+                               "or zombie process, a process group or a session keeps a number in use)",
+                               p->name, p->set_tid[off], plan->ns[p->level_ns[off]].name);
+      return mr_error_set_explained (err, EEXIST, "process \"%s\": one of the pins %s is already in use", p->name,
+                           "in its pid namespaces");
+
+    case EPERM:
+      {
+        size_t off = p->set_tid_size - 1;
+        return mr_error_set_explained (err, EPERM,
+                             "process \"%s\": pinning pid %d in pid namespace \"%s\" needs CAP_SYS_ADMIN or "
+                             "CAP_CHECKPOINT_RESTORE in the user namespace that owns it",
+                             p->name, p->set_tid[off], plan->ns[p->level_ns[off]].name);
+      }
+
+    case EINVAL:
+      return mr_error_set_explained (err, EINVAL,
+                           "process \"%s\": the kernel refused the pins (set_tid of %zu levels); a pid is outside "
+                           "its namespace's pid_max, or the namespace has no init yet",
+                           p->name, p->set_tid_size);
+
+    case ENOMEM:
+      return mr_error_set (err, ENOMEM, "process \"%s\": clone3 into pid namespace \"%s\" (its init has exited?)",
+                           p->name, plan->ns[p->ns].name);
+
+    default:
+      return mr_error_set (err, e, "process \"%s\": clone3 with pinned pids", p->name);
+    }
+}
+
+pid_t
+mr_pidpin_clone (const struct mr_pid_plan *plan, size_t proc, uint64_t flags, int cgroup_fd, bool can_see_host,
+                 int *pidfd, mr_error_t *err)
+{
+  const struct mr_plan_proc *p = &plan->procs[proc];
+  pid_t set_tid[MR_MAX_PID_LEVELS];
+  struct clone_args args;
+  int fd = -1;
+  pid_t pid;
+  size_t tries = 0;
+  pid_t next_candidate = 2;
+
+  if (p->set_tid_size > 0 && !mr_pidpin_kernel_supported ())
+    return mr_error_set_explained (err, ENOSYS, "this kernel cannot pin pids (clone3 set_tid needs Linux >= 5.5)");
+
+  memcpy (set_tid, p->set_tid, sizeof set_tid);
+  for (;;)
+    {
+      bool emulating = false;
+      memset (&args, 0, sizeof args);
+      args.flags = flags | CLONE_PIDFD;
+      args.pidfd = (uint64_t) (uintptr_t) &fd;
+      args.exit_signal = SIGCHLD;
+      if (cgroup_fd >= 0)
+        {
+          args.flags |= CLONE_INTO_CGROUP;
+          args.cgroup = (uint64_t) cgroup_fd;
+        }
+      if (p->set_tid_size > 0)
+        {
+          for (size_t off = 0; off < p->set_tid_size; off++)
+            if (p->set_tid[off] == 0)
+              {
+                /* "any" under a pinned outer level: try the next candidate. */
+                set_tid[off] = next_candidate;
+                emulating = true;
+              }
+          args.set_tid = (uint64_t) (uintptr_t) set_tid;
+          args.set_tid_size = p->set_tid_size;
+        }
+      pid = mr_clone3 (&args, sizeof args);
+      if (pid >= 0)
+        break;
+      if (errno == EEXIST && emulating && ++tries < MR_ANY_EMULATION_TRIES)
+        {
+          next_candidate++;
+          continue;
+        }
+      if (emulating && errno == EEXIST)
+        return mr_error_set_explained (err, EEXIST,
+                             "process \"%s\": no free pid found for an \"any\" level after %d tries; pin it "
+                             "explicitly",
+                             p->name, MR_ANY_EMULATION_TRIES);
+      return explain_clone_error (plan, p, errno, can_see_host, err);
+    }
+  if (pid == 0)
+    return 0;
+  *pidfd = fd;
+  return pid;
+}
+
+int
+mr_pidpin_read_nspid (int pidfd, pid_t *out, size_t max, size_t *n, mr_error_t *err)
+{
+  char path[64];
+  cleanup_free char *data = NULL;
+  char *line, *p;
+
+  snprintf (path, sizeof path, "/proc/self/fdinfo/%d", pidfd);
+  if (mr_read_file_at (AT_FDCWD, path, 1 << 16, &data, NULL, err) < 0)
+    return -1;
+  line = strstr (data, "\nNSpid:");
+  if (line == NULL)
+    return mr_error_set (err, ENOTSUP, "%s has no NSpid line: cannot verify pinned pids", path);
+  p = line + 7;
+  *n = 0;
+  while (*p && *p != '\n' && *n < max)
+    {
+      char *end;
+      long v;
+      while (*p == ' ' || *p == '\t')
+        p++;
+      if (*p == '\n' || *p == '\0')
+        break;
+      v = strtol (p, &end, 10);
+      if (end == p)
+        break;
+      out[(*n)++] = (pid_t) v;
+      p = end;
+    }
+  if (*n == 0 || out[0] <= 0)
+    return mr_error_set (err, ESRCH, "the process behind the pidfd has exited (NSpid %s)", *n ? "-1" : "empty");
+  return 0;
+}
