@@ -91,6 +91,7 @@ struct mr_mount
   enum mr_propagation propagation;
   bool ro_recursive;           /* "rro": mount_setattr AT_RECURSIVE MOUNT_ATTR_RDONLY */
   char *data;                  /* the options that are not flags, comma-joined ("size=65536k,mode=755"), or NULL */
+  bool rw_recursive;           /* "rrw": mount_setattr AT_RECURSIVE clearing MOUNT_ATTR_RDONLY */
 };
 
 /* ---------- namespaces ---------- */
@@ -387,9 +388,12 @@ struct mr_config
   struct mr_pin_config pins;   /* minirun.* */
 };
 
-/* Parse a config.json file. `path` names the file in errors. */
+/* Parse a config.json file. `path` names the file in errors:
+ * "<path>:<line>:<col>: invalid JSON: ...", "<path>: <json path>: ...".
+ * Unknown OCI fields are ignored; unknown keys inside the `minirun`
+ * extension are errors (a typo must not silently drop a pin). */
 int mr_config_parse_file (const char *path, struct mr_config **out, mr_error_t *err);
-/* Parse from memory (used by the fuzzer and unit tests). */
+/* Parse from memory (used by the fuzzer and unit tests); errors name the source "config.json". */
 int mr_config_parse_data (const char *data, size_t len, struct mr_config **out, mr_error_t *err);
 void mr_config_free (struct mr_config *config);
 
@@ -403,7 +407,8 @@ int mr_pins_parse_string (const char *spec, const char *what, struct mr_pin **ou
                           mr_error_t *err);
 void mr_pins_free (struct mr_pin *pins, size_t n);
 
-/* The default config `minirun spec` writes (a JSON string; caller frees). */
+/* The default config `minirun spec` writes (a JSON string, 4-space indent, no
+ * trailing newline; caller frees; NULL only if jansson runs out of memory). */
 char *mr_config_default_json (bool rootless);
 
 const char *mr_ns_type_name (enum mr_ns_type t);   /* "pid", "network", "mount", ... (OCI names) */
