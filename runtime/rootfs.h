@@ -6,7 +6,35 @@
  * RESOLVE_NO_MAGICLINKS) (or a component-by-component O_NOFOLLOW walk where
  * openat2 is missing), and mounts are made onto the resolved fd through
  * /proc/self/fd/N, never by re-resolving a path string.  A symlink in the
- * rootfs can therefore never make minirun touch a host path. */
+ * rootfs can therefore never make minirun touch a host path.
+ *
+ * Caller contract (the container's init, before exec):
+ *  - runs as (namespaced) root with CAP_SYS_ADMIN in its own, NEW mount
+ *    namespace (fds opened before unshare/clone walk the old namespace's
+ *    mount tree: open nothing here ahead of time), already inside the new
+ *    pid namespace if it mounts procfs, and after joining/creating the user,
+ *    cgroup and net namespaces (mounts of proc/sysfs/cgroup are checked
+ *    against them);
+ *  - the host's /proc is mounted (prepare uses /proc/self/fd);
+ *  - calls prepare, then pivot, then finalize, in that order (hooks may run
+ *    between prepare and pivot; sysctl writes may go between pivot and
+ *    finalize, before /proc/sys turns read-only);
+ *  - single-threaded: prepare sets the umask to 0 around mknod.
+ * No fd is left open between or after the calls.  The cwd is not changed by
+ * prepare; after pivot and after finalize it is "/" of the container.
+ * process.cwd is created (mkdir -p in the root) by prepare; entering it is
+ * the caller's job.
+ *
+ * Policies: "/" gets rootfsPropagation before anything is mounted (default
+ * rprivate, as crun; runc uses rslave) and again at the end of finalize; a
+ * bind remount keeps the source mount's ro/nosuid/nodev/noexec/atime flags
+ * unless the config clears them ("rw", "suid", "dev", "exec", an atime
+ * option); /dev is populated only when it is a tmpfs (or other non-bind)
+ * mount or not mounted at all (a bind of the host's /dev is left as is, as in
+ * runc); a read-only /dev is remounted read-only only after the nodes exist;
+ * a "cgroup" mount without opts->cgroup works only on a pure cgroup v2 host
+ * (a cgroup2 mount), elsewhere it is an error; a sysfs mount refused with
+ * EPERM in a user namespace falls back to an rbind of the host's /sys. */
 #ifndef MINIRUN_ROOTFS_H
 #define MINIRUN_ROOTFS_H
 
@@ -20,18 +48,20 @@ struct mr_cgroup;
 
 struct mr_rootfs_opts
 {
-  const char *rootfs;              /* absolute host path of the rootfs directory */
-  bool in_userns;                  /* devices must be bind mounted, not mknod'ed */
-  bool in_cgroupns;                /* see mr_cgroup_mount() */
-  bool no_pivot;                   /* --no-pivot: MS_MOVE + chroot instead of pivot_root */
-  const struct mr_cgroup *cgroup;  /* for mounts of type "cgroup" (may be NULL) */
+  const char *rootfs;             /* absolute host path of the rootfs directory */
+  bool in_userns;                 /* devices must be bind mounted, not mknod'ed */
+  bool in_cgroupns;               /* see mr_cgroup_mount() */
+  bool no_pivot;                  /* --no-pivot: MS_MOVE + chroot instead of pivot_root */
+  const struct mr_cgroup *cgroup; /* for mounts of type "cgroup" (may be NULL) */
+  const char *bundle;             /* relative bind sources are relative to it (NULL: to the cwd) */
 };
 
 /* Before pivot_root: set propagation (rootfsPropagation, default rprivate
  * for /), bind the rootfs onto itself, make every config mount in order,
  * create /dev (default devices + linux.devices, /dev/fd, stdin/out/err
  * symlinks, /dev/pts, /dev/shm, /dev/ptmx) when /dev is a tmpfs mount or not
- * mounted at all. */
+ * mounted at all, create process.cwd.  Errors name the config entry:
+ * "mounts[3] (/proc, type proc, source proc): mount (flags ...): <errno>". */
 int mr_rootfs_prepare (const struct mr_config *config, const struct mr_rootfs_opts *opts, mr_error_t *err);
 
 /* pivot_root into the rootfs and detach the old root (or MS_MOVE + chroot
@@ -39,15 +69,24 @@ int mr_rootfs_prepare (const struct mr_config *config, const struct mr_rootfs_op
  * ramfs/initramfs root: use --no-pivot). */
 int mr_rootfs_pivot (const struct mr_rootfs_opts *opts, mr_error_t *err);
 
-/* After pivot_root: masked paths (a /dev/null bind for files, a read-only
- * empty tmpfs for directories), read-only paths (bind + remount ro),
- * root.readonly, and the final rootfsPropagation. */
+/* After pivot_root: read-only paths (bind + remount ro, keeping
+ * nosuid/nodev/noexec), masked paths (a /dev/null bind for files, a
+ * read-only empty tmpfs for directories; missing ones are skipped), then
+ * root.readonly and the final rootfsPropagation.  Masked and read-only paths
+ * that exist need a procfs at the container's /proc (checked: f_type), and
+ * masking a file needs /dev/null to be the char device 1:3 (not a symlink or
+ * file from the image). */
 int mr_rootfs_finalize (const struct mr_config *config, const struct mr_rootfs_opts *opts, mr_error_t *err);
 
 /* In-root path resolution (pathsafe.c). Flags as openat(2); O_CLOEXEC added.
- * With O_CREAT the last component is created as a regular file. */
+ * With O_CREAT the last component is created as a regular file.  openat2
+ * rules apply to O_PATH: only O_DIRECTORY/O_NOFOLLOW may go with it.  ".."
+ * stops at the root, absolute symlinks restart at it, /proc magic links fail
+ * with ELOOP.  rootfd may be O_PATH. */
 int mr_open_in_root (int rootfd, const char *path, int flags, mode_t mode, mr_error_t *err);
-/* mkdir -p inside the root; returns an O_PATH|O_DIRECTORY fd of the last one. */
+/* mkdir -p inside the root; returns an O_PATH|O_DIRECTORY fd of the last one.
+ * Missing components (also the targets of dangling symlinks) are created
+ * with `mode` (umask applies). */
 int mr_mkdir_in_root (int rootfd, const char *path, mode_t mode, mr_error_t *err);
 
 #endif
