@@ -208,6 +208,7 @@ mr_child_main (struct mr_launch *l)
   struct mr_sync_msg msg;
   struct mr_rootfs_opts ro = {
     .rootfs = l->rootfs,
+    .bundle = l->bundle,
     .in_userns = l->new_ns[MR_NS_USER] || l->ns_fds[MR_NS_USER] >= 0,
     .in_cgroupns = l->new_ns[MR_NS_CGROUP],
     .no_pivot = l->opts->no_pivot,
@@ -268,6 +269,11 @@ mr_child_main (struct mr_launch *l)
           || mr_sync_expect (child_sync_fd, -1, -1, MR_SYNC_HOOKS_DONE, &msg, &err) < 0)
         fail ("hooks", &err);
     }
+
+  /* oom_score_adj and LSM exec labels go through the host's /proc now: the
+   * container need not mount one; they hold until execve. */
+  if (mr_security_apply_procfs (&c->process, -1, &err) < 0)
+    fail ("security", &err);
 
   if (set_uts (c, &err) < 0)
     fail ("uts", &err);
@@ -332,7 +338,7 @@ mr_child_main (struct mr_launch *l)
 
   {
     cleanup_free char *state = c->seccomp.listener_path ? mr_launch_state_json (l, MR_STATUS_CREATED) : NULL;
-    if (mr_security_apply (l->sec, &c->process, state, &err) < 0)
+    if (mr_security_apply_final (l->sec, &c->process, state, &err) < 0)
       fail ("security", &err);
   }
 

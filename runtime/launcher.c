@@ -90,11 +90,6 @@ launch_release (struct mr_launch *l)
   free (l->state.cgroup_path);
 }
 
-static const char *const ns_proc_names[MR_NS_COUNT] = {
-  [MR_NS_PID] = "pid", [MR_NS_NET] = "net", [MR_NS_MOUNT] = "mnt", [MR_NS_IPC] = "ipc",
-  [MR_NS_UTS] = "uts", [MR_NS_USER] = "user", [MR_NS_CGROUP] = "cgroup", [MR_NS_TIME] = "time",
-};
-
 /* How many levels below minirun's own pid namespace is the one behind fd? */
 static int
 pidns_depth_below_self (int fd, const char *path, int *depth, mr_error_t *err)
@@ -189,14 +184,12 @@ prepare (struct mr_launch *l, mr_error_t *err)
                              c->namespaces[t].path);
       {
         /* make sure the path really is a namespace of that type */
-        char want[32];
         int type = ioctl (l->ns_fds[t], NS_GET_NSTYPE);
         static const int kinds[MR_NS_COUNT] = { CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWIPC,
                                                 CLONE_NEWUTS, CLONE_NEWUSER, CLONE_NEWCGROUP, CLONE_NEWTIME };
-        snprintf (want, sizeof want, "%s", ns_proc_names[t]);
         if (type < 0 || type != kinds[t])
           return mr_error_set (err, type < 0 ? errno : 0, "linux.namespaces: `%s` is not a %s namespace",
-                               c->namespaces[t].path, want);
+                               c->namespaces[t].path, mr_ns_type_name (t));
       }
     }
   if (!c->namespaces[MR_NS_MOUNT].present)
@@ -511,8 +504,15 @@ spawn (struct mr_launch *l, enum mr_start_mode mode, int *terminal_master, mr_er
         goto fail;
     }
 
+  /* The seccomp agent's socket is a host path: connect before the init
+   * leaves the host's mount namespace view. */
+  if (mr_security_listener_connect (l->sec, err) < 0)
+    goto fail;
   if (clone_init (l, err) < 0)
     goto fail;
+  /* The init has its copy; ours (and our copy of the agent socket) go. */
+  mr_security_free (l->sec);
+  l->sec = NULL;
   close (l->sync_child);
   l->sync_child = -1;
   if (l->start_listen_fd >= 0)

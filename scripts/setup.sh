@@ -1,0 +1,33 @@
+#!/bin/sh
+# Install what minirun needs on a fresh Debian 12 machine (idempotent), build
+# it, and build the example busybox rootfs.
+#   scripts/setup.sh            build dependencies + build + rootfs
+#   scripts/setup.sh --test     + everything the test suite needs
+#   scripts/setup.sh --bench    + crun and runc for bench/
+set -eu
+cd "$(dirname "$0")/.."
+
+want="gcc make cmake pkg-config libseccomp-dev libcap-dev libjansson-dev libmnl-dev busybox-static"
+for arg in "$@"; do
+  case "$arg" in
+    --test) want="$want python3-pytest python3-jsonschema iproute2 util-linux procps valgrind clang libclang-rt-14-dev podman conmon crun runc" ;;
+    --bench) want="$want crun runc hyperfine python3 procps util-linux" ;;
+    *) echo "setup.sh: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
+
+missing=""
+for p in $want; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  echo "setup: installing$missing"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$(nproc)" >/dev/null
+examples/mkrootfs.sh >/dev/null
+echo "setup: built build/minirun and examples/rootfs"
