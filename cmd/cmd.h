@@ -37,6 +37,12 @@ int cmd_delete (struct mr_global *g, int argc, char **argv);
 int cmd_list (struct mr_global *g, int argc, char **argv);
 int cmd_spec (struct mr_global *g, int argc, char **argv);
 int cmd_features (struct mr_global *g, int argc, char **argv);
+int cmd_exec (struct mr_global *g, int argc, char **argv);
+int cmd_ps (struct mr_global *g, int argc, char **argv);
+int cmd_pause (struct mr_global *g, int argc, char **argv);
+int cmd_resume (struct mr_global *g, int argc, char **argv);
+int cmd_update (struct mr_global *g, int argc, char **argv);
+int cmd_events (struct mr_global *g, int argc, char **argv);
 
 struct mr_run_opts;
 /* Options shared by run and create: 0 parsed, 1 help printed, -1 misuse. */

@@ -19,6 +19,12 @@ static const struct mr_command commands[] = {
   { "kill", cmd_kill, "send a signal to a container's init (or to all its processes)" },
   { "delete", cmd_delete, "delete a container and everything it holds" },
   { "list", cmd_list, "list containers" },
+  { "exec", cmd_exec, "run a new process in a running container (optionally at pinned pids)" },
+  { "ps", cmd_ps, "list a container's processes (--format json: a pin config to replay)" },
+  { "pause", cmd_pause, "freeze every process of a container" },
+  { "resume", cmd_resume, "thaw a paused container" },
+  { "update", cmd_update, "change a running container's resource limits" },
+  { "events", cmd_events, "resource usage and OOM events of a container" },
   { "spec", cmd_spec, "write a default config.json" },
   { "features", cmd_features, "print what this runtime supports as JSON" },
 };
@@ -62,10 +68,19 @@ main (int argc, char **argv)
   const char *cmd;
   int c, ret;
 
-  if (getenv ("XDG_RUNTIME_DIR") && geteuid () != 0)
+  if (geteuid () != 0)
     {
+      /* rootless: $XDG_RUNTIME_DIR/minirun, else /run/user/UID/minirun, else /tmp/minirun-UID */
       static char rootless_root[4096];
-      snprintf (rootless_root, sizeof rootless_root, "%s/minirun", getenv ("XDG_RUNTIME_DIR"));
+      const char *xdg = getenv ("XDG_RUNTIME_DIR");
+      char user_run[64];
+      snprintf (user_run, sizeof user_run, "/run/user/%u", (unsigned) geteuid ());
+      if (xdg && *xdg)
+        snprintf (rootless_root, sizeof rootless_root, "%s/minirun", xdg);
+      else if (access (user_run, W_OK) == 0)
+        snprintf (rootless_root, sizeof rootless_root, "%s/minirun", user_run);
+      else
+        snprintf (rootless_root, sizeof rootless_root, "/tmp/minirun-%u", (unsigned) geteuid ());
       g.root = rootless_root;
     }
   /* '+': stop at the command name; the rest belongs to the command. */

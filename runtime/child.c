@@ -218,8 +218,11 @@ mr_child_main (struct mr_launch *l)
   child_sync_fd = l->sync_child;
   close (l->sync_parent);
 
-  /* identity */
-  if (prctl (PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+  /* identity: not dumpable, so nothing in the container can open our
+   * /proc/PID/exe (the host's minirun binary) or ptrace us.  With a new user
+   * namespace the launcher must write our id maps first, which needs us
+   * dumpable: nothing else lives in our namespaces until then. */
+  if (!l->new_ns[MR_NS_USER] && prctl (PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
     {
       mr_error_set (&err, errno, "prctl(PR_SET_DUMPABLE, 0)");
       fail ("identity", &err);
@@ -242,6 +245,11 @@ mr_child_main (struct mr_launch *l)
       if (mr_sync_send (child_sync_fd, MR_SYNC_USERNS_READY, &err) < 0
           || mr_sync_expect (child_sync_fd, -1, -1, MR_SYNC_USERNS_MAPPED, &msg, &err) < 0)
         fail ("userns", &err);
+      if (prctl (PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+        {
+          mr_error_set (&err, errno, "prctl(PR_SET_DUMPABLE, 0)");
+          fail ("identity", &err);
+        }
     }
   if ((l->new_ns[MR_NS_USER] || l->ns_fds[MR_NS_USER] >= 0) && (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0))
     {

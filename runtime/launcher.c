@@ -487,9 +487,18 @@ spawn (struct mr_launch *l, enum mr_start_mode mode, int *terminal_master, mr_er
         res.devices = rules;
       }
     if (mr_cgroup_create (cg_path, res.present ? &res : NULL, &l->cgroup, err) < 0)
-      goto fail;
+      {
+        /* Rootless without limits: a cgroup is a nicety we may not have the
+         * right to create; the container still runs (as with runc). */
+        bool denied = (*err)->errno_ == EACCES || (*err)->errno_ == EPERM || (*err)->errno_ == EROFS;
+        if (!(geteuid () != 0 && denied && !l->config->resources.present))
+          goto fail;
+        mr_log_debug ("rootless: no cgroup for `%s`: %s", l->opts->id, (*err)->msg);
+        mr_error_free (err);
+        l->cgroup = NULL;
+      }
   }
-  l->state.cgroup_path = xstrdup (cg_path);
+  l->state.cgroup_path = l->cgroup ? xstrdup (cg_path) : NULL;
 
   if (mr_sync_pair (fds, err) < 0)
     goto fail;
