@@ -39,10 +39,12 @@
 #include "hooks.h"
 #include "launcher.h"
 #include "netlink.h"
+#include "procexec.h"
 #include "rootfs.h"
 #include "sync.h"
 #include "syscalls.h"
 #include "terminal.h"
+#include "tree.h"
 #include "utils.h"
 
 static int child_sync_fd = -1;
@@ -112,26 +114,6 @@ set_uts (const struct mr_config *c, mr_error_t *err)
   return 0;
 }
 
-/* process.cwd: chdir in the container's root (after pivot_root "/" is the
- * container's root) and make sure no symlink led it out of the root. */
-static int
-enter_cwd (const struct mr_process *p, mr_error_t *err)
-{
-  char buf[PATH_MAX];
-  cleanup_close int root = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  cleanup_close int fd = -1;
-
-  if (root < 0)
-    return mr_error_set (err, errno, "open /");
-  fd = mr_open_in_root (root, p->cwd, O_PATH | O_DIRECTORY, 0, err);
-  if (fd < 0)
-    return mr_error_wrap (err, "process.cwd \"%s\"", p->cwd);
-  if (fchdir (fd) < 0)
-    return mr_error_set (err, errno, "process.cwd: chdir to \"%s\"", p->cwd);
-  if (getcwd (buf, sizeof buf) == NULL || buf[0] != '/')
-    return mr_error_set (err, errno ? errno : EXDEV, "process.cwd \"%s\" is outside the container", p->cwd);
-  return 0;
-}
 
 /* Wait for `start`: either the launcher's START on the setup channel, or a
  * connection from `minirun start` on the start socket. */
@@ -165,40 +147,6 @@ wait_for_start (struct mr_launch *l, mr_error_t *err)
     }
 }
 
-/* execvpe() with the PATH of the container process, not minirun's. */
-static int
-exec_process (const struct mr_process *p, mr_error_t *err)
-{
-  const char *file = p->args[0];
-  const char *path = NULL;
-  int last_errno = ENOENT;
-
-  if (strchr (file, '/'))
-    {
-      execve (file, p->args, p->env);
-      return mr_error_set (err, errno, "exec \"%s\"", file);
-    }
-  for (size_t i = 0; i < p->n_env; i++)
-    if (strncmp (p->env[i], "PATH=", 5) == 0)
-      path = p->env[i] + 5;
-  if (path == NULL)
-    path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-  while (*path)
-    {
-      const char *end = strchrnul (path, ':');
-      char full[PATH_MAX];
-      int len = snprintf (full, sizeof full, "%.*s%s%s", (int) (end - path), path, end == path ? "" : "/", file);
-      if (len > 0 && (size_t) len < sizeof full)
-        {
-          execve (full, p->args, p->env);
-          if (errno != ENOENT && errno != ENOTDIR)
-            last_errno = errno;
-        }
-      path = *end ? end + 1 : end;
-    }
-  return mr_error_set (err, last_errno,
-                       last_errno == ENOENT ? "exec \"%s\": not found in the container's PATH" : "exec \"%s\"", file);
-}
 
 void
 mr_child_main (struct mr_launch *l)
@@ -206,6 +154,7 @@ mr_child_main (struct mr_launch *l)
   const struct mr_config *c = l->config;
   mr_error_t err = NULL;
   struct mr_sync_msg msg;
+  struct mr_tree_gate gate = { -1, -1, 0 };
   struct mr_rootfs_opts ro = {
     .rootfs = l->rootfs,
     .bundle = l->bundle,
@@ -309,7 +258,11 @@ mr_child_main (struct mr_launch *l)
   if (c->process.terminal && mr_terminal_setup (&c->process, l->console_fd, child_sync_fd, &err) < 0)
     fail ("terminal", &err);
 
-  if (enter_cwd (&c->process, &err) < 0)
+  /* minirun.processes: every pinned process exists before anything execs */
+  if (mr_tree_spawn (l, child_sync_fd, &gate, &err) < 0)
+    fail ("processes", &err);
+
+  if (mr_enter_cwd (c->process.cwd, &err) < 0)
     fail ("cwd", &err);
 
   /* ready: from here a detached container outlives its launcher */
@@ -331,6 +284,9 @@ mr_child_main (struct mr_launch *l)
         fail ("startContainer hooks", &err);
     }
 
+  if (mr_tree_release (&gate, &err) < 0)
+    fail ("start", &err);
+
   /* fds: only stdio and the preserved ones survive exec */
   if (mr_close_range (3 + (unsigned) l->opts->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
     {
@@ -350,6 +306,6 @@ mr_child_main (struct mr_launch *l)
       fail ("security", &err);
   }
 
-  exec_process (&c->process, &err);
+  mr_exec_process (&c->process, &err);
   fail ("exec", &err);
 }

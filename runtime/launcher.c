@@ -37,12 +37,11 @@
 #include "launcher.h"
 #include "log.h"
 #include "pidpin.h"
+#include "supervise.h"
 #include "sync.h"
 #include "syscalls.h"
 #include "terminal.h"
 #include "utils.h"
-
-static const int forwarded_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
 
 static void
 launch_init (struct mr_launch *l, const struct mr_run_opts *opts)
@@ -218,8 +217,10 @@ prepare (struct mr_launch *l, mr_error_t *err)
   env.host_pid_max = (c->pins.n_init_pins || c->pins.n_processes) ? read_pid_max () : MR_PID_MAX_LIMIT;
   if (mr_pidplan_build (c, &env, &l->plan, err) < 0)
     return -1;
-  if (l->plan->n_procs > 1)
-    return mr_error_set (err, ENOTSUP, "minirun.processes: child processes are not supported yet by this build");
+  if (l->plan->n_procs > 1 && c->seccomp.listener_path)
+    return mr_error_set (err, ENOTSUP,
+                         "linux.seccomp.listenerPath with minirun.processes: one seccomp agent connection per "
+                         "process is not supported; drop one of them");
   if (mr_security_prepare (&c->process, &c->seccomp, &l->sec, err) < 0)
     return -1;
   return 0;
@@ -265,34 +266,6 @@ save_state (struct mr_launch *l, enum mr_status status, mr_error_t *err)
   return mr_state_write (l->state_dirfd, &st, err);
 }
 
-static int
-write_pid_file (const char *path, pid_t pid, mr_error_t *err)
-{
-  cleanup_free char *abs = NULL, *dir = NULL;
-  cleanup_close int dirfd = -1;
-  char buf[32];
-  const char *base;
-  int n = snprintf (buf, sizeof buf, "%d", (int) pid);
-
-  dir = xstrdup (path);
-  base = strrchr (path, '/');
-  if (base)
-    {
-      dir[base - path] = '\0';
-      base++;
-      dirfd = open (*dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    }
-  else
-    {
-      base = path;
-      dirfd = open (".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    }
-  if (dirfd < 0)
-    return mr_error_set (err, errno, "--pid-file `%s`: open its directory", path);
-  if (mr_write_file_atomic (dirfd, base, buf, (size_t) n, 0644, err) < 0)
-    return mr_error_wrap (err, "--pid-file `%s`", path);
-  return 0;
-}
 
 static int
 listen_start_socket (struct mr_launch *l, mr_error_t *err)
@@ -346,6 +319,10 @@ undo (struct mr_launch *l)
   mr_error_t err = NULL;
 
   kill_and_reap (l);
+  /* Without a pid namespace of its own, the container's other processes do
+   * not die with its init: the cgroup knows them all. */
+  if (l->cgroup && !l->new_ns[MR_NS_PID] && l->plan && l->plan->n_procs > 1 && mr_cgroup_kill (l->cgroup, SIGKILL, &err) < 0)
+    mr_log_warning ("cleanup: %s", err->msg), mr_error_free (&err);
   if (l->cgroup && mr_cgroup_destroy (l->cgroup, &err) < 0)
     mr_log_warning ("cleanup: %s", err->msg), mr_error_free (&err);
   if (l->state_dirfd >= 0 && mr_state_dir_remove (l->opts->state_root, l->opts->id, &err) < 0)
@@ -445,21 +422,81 @@ verify_init (struct mr_launch *l, mr_error_t *err)
   return mr_pidplan_verify (l->plan, 0, nspid, n, err);
 }
 
-/* `start` and `delete` run poststart/poststop hooks: keep the config they
- * were created with next to the state (only when there are such hooks). */
+/* Keep the config the container was created with next to its state: `exec`
+ * takes its process defaults and seccomp profile from it, `start` and
+ * `delete` its poststart/poststop hooks. */
 static int
-keep_config_for_hooks (struct mr_launch *l, mr_error_t *err)
+keep_config (struct mr_launch *l, mr_error_t *err)
 {
   cleanup_free char *data = NULL;
   size_t len;
 
-  if (l->config->n_hooks[MR_HOOK_POSTSTART] + l->config->n_hooks[MR_HOOK_POSTSTOP] == 0)
-    return 0;
   l->state.has_poststop_hooks = l->config->n_hooks[MR_HOOK_POSTSTOP] > 0;
   if (mr_read_file_at (AT_FDCWD, l->config_path, 4 << 20, &data, &len, err) < 0
       || mr_write_file_atomic (l->state_dirfd, "config.json", data, len, 0600, err) < 0)
-    return mr_error_wrap (err, "keep the config for poststart/poststop hooks");
+    return mr_error_wrap (err, "keep a copy of the config in the state directory");
   return 0;
+}
+
+/* A planned child reported in: its host pid comes from SCM_CREDENTIALS;
+ * read its NSpid through a pidfd and check every pinned level. */
+static int
+record_process (struct mr_launch *l, const struct mr_sync_msg *msg, mr_error_t *err)
+{
+  struct mr_state_proc *sp;
+  pid_t nspid[MR_SYNC_MAX_LEVELS];
+  size_t n = 0;
+  int fd;
+
+  if (msg->index <= 0 || (size_t) msg->index >= l->plan->n_procs || msg->sender_pid <= 0)
+    return mr_error_set (err, EPROTO, "setup channel: malformed PIDS message (index %d, pid %d)", msg->index,
+                         msg->sender_pid);
+  fd = mr_pidfd_open (msg->sender_pid, 0);
+  if (fd < 0)
+    return mr_error_set (err, errno, "process \"%s\": pidfd_open(%d)", l->plan->procs[msg->index].name,
+                         msg->sender_pid);
+  if (mr_pidpin_read_nspid (fd, nspid, MR_SYNC_MAX_LEVELS, &n, err) < 0)
+    {
+      close (fd);
+      return mr_error_wrap (err, "process \"%s\"", l->plan->procs[msg->index].name);
+    }
+  close (fd);
+  l->state.procs = xrealloc (l->state.procs, (l->state.n_procs + 1) * sizeof *l->state.procs);
+  sp = &l->state.procs[l->state.n_procs++];
+  memset (sp, 0, sizeof *sp);
+  sp->name = (char *) l->plan->procs[msg->index].name;
+  sp->host_pid = msg->sender_pid;
+  sp->pins = mr_pidplan_describe (l->plan, (size_t) msg->index);
+  memcpy (sp->nspid, nspid, n * sizeof *nspid);
+  sp->n_nspid = n;
+  return mr_pidplan_verify (l->plan, (size_t) msg->index, nspid, n, err);
+}
+
+/* An ERROR from the container.  A pin refused with EEXIST inside the
+ * container can only name the level; from here the host level's holder can
+ * be named too. */
+static void
+explain_child_error (struct mr_launch *l, const struct mr_sync_msg *msg, mr_error_t *err)
+{
+  if (msg->errno_ == EEXIST && msg->index > 0 && (size_t) msg->index < l->plan->n_procs)
+    {
+      const struct mr_plan_proc *p = &l->plan->procs[msg->index];
+      for (size_t off = 0; off < p->set_tid_size; off++)
+        if (p->level_ns[off] == 0 && p->explicit_pin[off])
+          {
+            cleanup_free char *holder = mr_pidpin_holder (p->set_tid[off]);
+            if (holder)
+              {
+                mr_error_set_explained (err, EEXIST,
+                                        "process \"%s\": pid %d is already in use in pid namespace \"host\" (held "
+                                        "by %s; a running or zombie process, a process group or a session keeps "
+                                        "a number in use)",
+                                        p->name, p->set_tid[off], holder);
+                return;
+              }
+          }
+    }
+  mr_error_set_explained (err, msg->errno_, "%s", msg->text);
 }
 
 /* Everything up to READY. */
@@ -552,6 +589,10 @@ spawn (struct mr_launch *l, enum mr_start_mode mode, int *terminal_master, mr_er
           if (run_runtime_hooks (l, err) < 0 || mr_sync_send (l->sync_parent, MR_SYNC_HOOKS_DONE, err) < 0)
             goto fail;
           break;
+        case MR_SYNC_PIDS:
+          if (record_process (l, &msg, err) < 0)
+            goto fail;
+          break;
         case MR_SYNC_TERMINAL:
           if (terminal_master && *terminal_master < 0)
             *terminal_master = msg.fd;
@@ -559,8 +600,7 @@ spawn (struct mr_launch *l, enum mr_start_mode mode, int *terminal_master, mr_er
             close (msg.fd);
           break;
         case MR_SYNC_ERROR:
-          mr_error_set (err, 0, "%s", msg.text);
-          (*err)->errno_ = msg.errno_;
+          explain_child_error (l, &msg, err);
           goto fail;
         case MR_SYNC_EOF:
           mr_error_set (err, EPIPE, "the container process exited during setup without saying why");
@@ -570,9 +610,9 @@ spawn (struct mr_launch *l, enum mr_start_mode mode, int *terminal_master, mr_er
           goto fail;
         }
     }
-  if (keep_config_for_hooks (l, err) < 0 || save_state (l, MR_STATUS_CREATED, err) < 0)
+  if (keep_config (l, err) < 0 || save_state (l, MR_STATUS_CREATED, err) < 0)
     goto fail;
-  if (l->opts->pid_file && write_pid_file (l->opts->pid_file, l->pid, err) < 0)
+  if (l->opts->pid_file && mr_write_pid_file (l->opts->pid_file, l->pid, err) < 0)
     goto fail;
   return 0;
 
@@ -602,49 +642,8 @@ mr_container_create (const struct mr_run_opts *opts, mr_error_t *err)
   return ret;
 }
 
-static int
-exit_status_of (int pidfd, int *status, mr_error_t *err)
-{
-  siginfo_t info;
-
-  memset (&info, 0, sizeof info);
-  while (waitid (P_PIDFD, (id_t) pidfd, &info, WEXITED) < 0)
-    if (errno != EINTR)
-      return mr_error_set (err, errno, "wait for the container's init");
-  *status = info.si_code == CLD_EXITED ? info.si_status : 128 + info.si_status;
-  return 0;
-}
 
 /* Forward signals to the init until it exits. */
-static int
-wait_forwarding (struct mr_launch *l, int sigfd, int master, int *status, mr_error_t *err)
-{
-  if (master >= 0)
-    {
-      if (mr_terminal_relay (master, l->pidfd, sigfd, err) < 0)
-        return -1;
-    }
-  else
-    for (;;)
-      {
-        struct pollfd pfd[2] = { { .fd = sigfd, .events = POLLIN }, { .fd = l->pidfd, .events = POLLIN } };
-        if (poll (pfd, 2, -1) < 0)
-          {
-            if (errno == EINTR)
-              continue;
-            return mr_error_set (err, errno, "poll for signals and the container's exit");
-          }
-        if (pfd[0].revents & POLLIN)
-          {
-            struct signalfd_siginfo si;
-            if (read (sigfd, &si, sizeof si) == (ssize_t) sizeof si)
-              mr_pidfd_send_signal (l->pidfd, (int) si.ssi_signo, NULL, 0);
-          }
-        if (pfd[1].revents & POLLIN)
-          break;
-      }
-  return exit_status_of (l->pidfd, status, err);
-}
 
 static void
 finish_stopped (struct mr_launch *l)
@@ -677,7 +676,7 @@ mr_container_run (const struct mr_run_opts *opts, int *exit_status, mr_error_t *
 {
   struct mr_launch l;
   struct mr_sync_msg msg;
-  sigset_t mask, old;
+  sigset_t old;
   cleanup_close int sigfd = -1, master = -1;
   int ret = -1;
   bool foreground = !opts->detach;
@@ -692,18 +691,11 @@ mr_container_run (const struct mr_run_opts *opts, int *exit_status, mr_error_t *
     }
 
   /* Signals to forward are queued from before the clone on. */
-  sigemptyset (&mask);
-  for (size_t i = 0; i < sizeof forwarded_signals / sizeof forwarded_signals[0]; i++)
-    sigaddset (&mask, forwarded_signals[i]);
   if (foreground)
     {
-      sigprocmask (SIG_BLOCK, &mask, &old);
-      sigfd = signalfd (-1, &mask, SFD_CLOEXEC);
+      sigfd = mr_forward_signals_begin (&old, err);
       if (sigfd < 0)
-        {
-          mr_error_set (err, errno, "signalfd");
-          goto out_mask;
-        }
+        goto out;
       l.keep_pdeathsig = true;
     }
 
@@ -741,7 +733,7 @@ mr_container_run (const struct mr_run_opts *opts, int *exit_status, mr_error_t *
       ret = 0;
       goto out;
     }
-  if (wait_forwarding (&l, sigfd, master, exit_status, err) < 0)
+  if (mr_supervise (l.pidfd, sigfd, master, exit_status, err) < 0)
     goto fail;
   l.pidfd = (close (l.pidfd), -1);
   finish_stopped (&l);
@@ -752,7 +744,7 @@ fail:
   undo (&l);
 out_mask:
   if (foreground)
-    sigprocmask (SIG_SETMASK, &old, NULL);
+    mr_forward_signals_end (&old);
 out:
   launch_release (&l);
   return ret;

@@ -34,8 +34,17 @@ mr_sync_type_name (enum mr_sync_type t)
 int
 mr_sync_pair (int fds[2], mr_error_t *err)
 {
+  int one = 1;
+
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0)
     return mr_error_set (err, errno, "socketpair for the setup channel");
+  if (setsockopt (fds[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof one) < 0)
+    {
+      int e = errno;
+      close (fds[0]);
+      close (fds[1]);
+      return mr_error_set (err, e, "setsockopt(SO_PASSCRED) on the setup channel");
+    }
   return 0;
 }
 
@@ -65,11 +74,18 @@ mr_sync_send (int fd, enum mr_sync_type type, mr_error_t *err)
 void
 mr_sync_send_error (int fd, const char *step, const struct mr_error *e)
 {
+  mr_sync_send_error_index (fd, 0, step, e);
+}
+
+void
+mr_sync_send_error_index (int fd, int index, const char *step, const struct mr_error *e)
+{
   struct mr_sync_msg msg;
   mr_error_t ignored = NULL;
 
   memset (&msg, 0, sizeof msg);
   msg.type = MR_SYNC_ERROR;
+  msg.index = index;
   msg.errno_ = e ? e->errno_ : 0;
   strncpy (msg.step, step ? step : "setup", sizeof msg.step - 1);
   strncpy (msg.text, e && e->msg ? e->msg : "unknown error", sizeof msg.text - 1);
@@ -188,7 +204,7 @@ mr_sync_send_fd (int sock, enum mr_sync_type type, int fd, mr_error_t *err)
 int
 mr_sync_recv_fd (int sock, struct mr_sync_msg *msg, int *fd_out, mr_error_t *err)
 {
-  char cbuf[CMSG_SPACE (sizeof (int))];
+  char cbuf[CMSG_SPACE (sizeof (int)) + CMSG_SPACE (sizeof (struct ucred))];
   struct iovec iov = { .iov_base = msg, .iov_len = sizeof *msg };
   struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
   struct cmsghdr *cm;
@@ -207,8 +223,16 @@ mr_sync_recv_fd (int sock, struct mr_sync_msg *msg, int *fd_out, mr_error_t *err
       return 0;
     }
   for (cm = CMSG_FIRSTHDR (&mh); cm; cm = CMSG_NXTHDR (&mh, cm))
-    if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
-      memcpy (fd_out, CMSG_DATA (cm), sizeof (int));
+    {
+      if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+        memcpy (fd_out, CMSG_DATA (cm), sizeof (int));
+      else if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_CREDENTIALS)
+        {
+          struct ucred cred;
+          memcpy (&cred, CMSG_DATA (cm), sizeof cred);
+          msg->sender_pid = cred.pid;
+        }
+    }
   if ((size_t) n != sizeof *msg)
     {
       if (*fd_out >= 0)

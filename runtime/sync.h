@@ -48,17 +48,23 @@ struct mr_sync_msg
   int32_t index;                   /* PIDS: process index in the pid plan */
   int32_t n_pids;                  /* PIDS: entries in pids[] */
   int32_t fd;                      /* receiver side: the fd that came with it (SCM_RIGHTS), or -1 */
+  int32_t sender_pid;              /* receiver side: the sender's pid in the receiver's pid namespace
+                                      (SCM_CREDENTIALS, see mr_sync_pair), or 0 */
   int32_t pids[MR_SYNC_MAX_LEVELS]; /* PIDS: NSpid, outermost first, as the child saw it */
   char step[32];                   /* ERROR: the setup step ("mounts", "pivot_root", ...) */
   char text[MR_SYNC_TEXT_MAX];     /* ERROR: the full message */
 };
 
+/* fds[0] is the launcher's end: SO_PASSCRED is set on it, so every message
+ * carries its sender's pid translated into the launcher's pid namespace. */
 int mr_sync_pair (int fds[2], mr_error_t *err);
 /* Send a bare message of `type`. */
 int mr_sync_send (int fd, enum mr_sync_type type, mr_error_t *err);
 int mr_sync_send_msg (int fd, const struct mr_sync_msg *msg, mr_error_t *err);
 /* Child side: report an error (step + error) to the parent; never fails loudly. */
 void mr_sync_send_error (int fd, const char *step, const struct mr_error *e);
+/* The same for a planned process other than the init (index in the pid plan). */
+void mr_sync_send_error_index (int fd, int index, const char *step, const struct mr_error *e);
 
 /* Receive one message.  Waits until a message arrives, the peer closes
  * (type MR_SYNC_EOF), the process behind `pidfd` (>= 0) exits (error naming

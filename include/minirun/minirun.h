@@ -37,6 +37,30 @@ int mr_container_state (const char *root, const char *id, char **json, mr_error_
 int mr_container_kill (const char *root, const char *id, int sig, bool all, mr_error_t *err);
 int mr_container_delete (const char *root, const char *id, bool force, mr_error_t *err);
 
+struct mr_exec_opts
+{
+  const char *state_root;
+  const char *id;
+  const char *process_file;    /* --process FILE (OCI process JSON); else the fields below */
+  char **args;                 /* the command (NULL-terminated) */
+  char **env;                  /* --env KEY=VALUE, added to / overriding the container's */
+  const char *cwd;             /* --cwd */
+  const char *user;            /* --user UID[:GID] */
+  char **caps;                 /* --cap CAP_X: added to every capability set */
+  bool tty;                    /* --tty */
+  bool detach;                 /* --detach */
+  bool no_new_privs;           /* --no-new-privs */
+  const char *pid_file;
+  const char *console_socket;
+  int preserve_fds;
+  const char *pins;            /* --pid "container=42,host=4300" */
+};
+
+/* exec: a new process in a running container's namespaces and cgroup, with
+ * the container's seccomp profile and (unless overridden) its process
+ * settings; optionally at pinned pids.  Foreground: *exit_status as run. */
+int mr_container_exec (const struct mr_exec_opts *opts, int *exit_status, mr_error_t *err);
+
 struct mr_container_info
 {
   char *id;
