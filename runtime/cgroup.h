@@ -2,14 +2,23 @@
  *
  * The layout (unified, hybrid, legacy) is detected once per process.  A
  * container's cgroup is a `struct mr_cgroup`: on v1 one directory per mounted
- * controller hierarchy, on v2 one directory in the unified tree; on a hybrid
- * host both (controllers live on v1, the v2 directory is created in the
- * unified mount so that v2 tooling and freeze/kill work there too).
+ * hierarchy (named ones such as name=systemd included), on v2 one directory in
+ * the unified tree; on a hybrid host both (resources go to the v1 controllers,
+ * or to the unified tree for a controller only it has, e.g. hugetlb).
  *
  * No migration wait: the launcher never writes another process's pid into a
- * cgroup.  It passes mr_cgroup_v2_dirfd() to clone3(CLONE_INTO_CGROUP) and the
- * child writes "0" into every fd of mr_cgroup_v1_procs_fds() itself
- * (mr_cgroup_child_join()). */
+ * cgroup.  The caller's sequence is
+ *   mr_cgroup_create()                 parent; applies linux.resources
+ *   clone3 with CLONE_INTO_CGROUP and .cgroup = mr_cgroup_v2_dirfd() (when >= 0)
+ *   mr_cgroup_child_join()             first thing in the child: writes "0" to
+ *                                      each v1 cgroup.procs fd (v1 hierarchies)
+ *   [unshare(CLONE_NEWCGROUP)]         after joining, if the config asks for it
+ *   mr_cgroup_mount()                  in the new mount ns, before pivot_root
+ *   ... mr_cgroup_destroy() when the container is deleted.
+ * A struct mr_cgroup is plain memory plus fds, so it is usable in a child
+ * after clone() (no threads, no locks).  Without CLONE_INTO_CGROUP a process
+ * is not in the v2 directory (on a pure v2 host: in no container cgroup at
+ * all); mr_cgroup_enter_pid() is the slow way for such a process. */
 #ifndef MINIRUN_CGROUP_H
 #define MINIRUN_CGROUP_H
 
@@ -23,9 +32,9 @@
 
 enum mr_cgroup_layout
 {
-  MR_CGROUP_UNIFIED,   /* pure cgroup v2 at /sys/fs/cgroup */
-  MR_CGROUP_HYBRID,    /* v1 controllers + a cgroup2 mount at /sys/fs/cgroup/unified */
-  MR_CGROUP_LEGACY,    /* v1 only */
+  MR_CGROUP_UNIFIED, /* pure cgroup v2 at /sys/fs/cgroup */
+  MR_CGROUP_HYBRID,  /* v1 controllers + a cgroup2 mount at /sys/fs/cgroup/unified */
+  MR_CGROUP_LEGACY,  /* v1 only */
 };
 
 /* Detected once, cached. MINIRUN_CGROUP_ROOT (testing) overrides /sys/fs/cgroup. */
@@ -41,10 +50,19 @@ char *mr_cgroup_path_for (const char *cgroups_path, const char *id);
 
 /* Create the container's cgroup(s) (parents as needed) and apply `res`
  * (NULL: no limits).  A resource the host cannot apply is an error naming the
- * config path and the missing controller.  On failure nothing is left behind. */
+ * config path and the missing controller; values given as 0 / "" are not
+ * written.  New v1 cpuset levels get cpus/mems from their parent; on v2 the
+ * parents get the controllers enabled in cgroup.subtree_control (pure v2: all
+ * available ones, hybrid: the ones a resource needs).  A leaf that already
+ * exists is reused if it has no processes ("already in use" otherwise).  On
+ * failure every directory this call made is removed.  Opens the v2 dir fd and
+ * the v1 cgroup.procs fds kept in the struct. */
 int mr_cgroup_create (const char *path, const struct mr_resources *res, struct mr_cgroup **out,
                       mr_error_t *err);
-/* Open an existing container's cgroup(s) by path (from the state file). */
+/* Open an existing container's cgroup(s) by path (from the state file; a
+ * relative path resolves against the caller's own cgroup again, so store and
+ * reuse mr_cgroup_get_path()).  Hierarchies where the directory is missing are
+ * tolerated; missing everywhere is ENOENT. */
 int mr_cgroup_open (const char *path, struct mr_cgroup **out, mr_error_t *err);
 void mr_cgroup_free (struct mr_cgroup *cg);
 const char *mr_cgroup_get_path (const struct mr_cgroup *cg);
@@ -53,7 +71,9 @@ const char *mr_cgroup_get_path (const struct mr_cgroup *cg);
  * directory, or -1 when there is none (legacy host). Owned by cg. */
 int mr_cgroup_v2_dirfd (const struct mr_cgroup *cg);
 /* Child side, before anything else: write "0" to each v1 cgroup.procs the
- * container must join (fds opened by mr_cgroup_create/open, O_CLOEXEC). */
+ * container must join (fds opened by mr_cgroup_create/open, O_CLOEXEC, so the
+ * kernel checks the opener's credentials: works after setuid/userns too).
+ * No allocation unless it fails.  Does not touch v2 (CLONE_INTO_CGROUP). */
 int mr_cgroup_child_join (const struct mr_cgroup *cg, mr_error_t *err);
 /* Move an existing process in (used by exec when the process cannot join itself). */
 int mr_cgroup_enter_pid (const struct mr_cgroup *cg, pid_t pid, mr_error_t *err);
@@ -69,32 +89,63 @@ int mr_cgroup_enter_pid (const struct mr_cgroup *cg, pid_t pid, mr_error_t *err)
 int mr_cgroup_mount (const struct mr_cgroup *cg, int dest_fd, unsigned long flags, bool in_cgroupns,
                      mr_error_t *err);
 
+/* Apply new resources to a live cgroup (`minirun update`), with the same
+ * rules as create (v1 memory: memsw/limit written in the order the kernel
+ * accepts; v2 devices: the eBPF filter is replaced). */
 int mr_cgroup_update (struct mr_cgroup *cg, const struct mr_resources *res, mr_error_t *err);
+/* Freeze/thaw and wait (bounded, ~1 s) until the kernel reports it done.  The
+ * v1 freezer when there is one (also on hybrid hosts: every process joins
+ * it), else cgroup.freeze. */
 int mr_cgroup_freeze (struct mr_cgroup *cg, bool frozen, mr_error_t *err);
 int mr_cgroup_is_frozen (const struct mr_cgroup *cg, bool *frozen, mr_error_t *err);
-/* Signal every process in the cgroup (kill --all); on v2 SIGKILL uses cgroup.kill. */
+/* Signal every process in the cgroup (kill --all).  SIGKILL: cgroup.kill on
+ * pure v2, else freeze + kill each + thaw (no fork escapes, no pid reuse). */
 int mr_cgroup_kill (struct mr_cgroup *cg, int sig, mr_error_t *err);
 /* Pids in the cgroup (from the host pid namespace view). Caller frees *pids. */
 int mr_cgroup_pids (const struct mr_cgroup *cg, pid_t **pids, size_t *n, mr_error_t *err);
 
+/* Statistics, 0 where the host has no such counter.  memory.swap_* are
+ * memory+swap (v1 meaning) on both versions; memory.oom_events is v2's
+ * memory.events "oom" (v1: the oom_kill count); cpu.* are nanoseconds. */
 struct mr_cgroup_stats
 {
-  struct { uint64_t usage, max_usage, limit, failcnt, swap_usage, swap_limit, cache, rss; uint64_t oom_events, oom_kill; } memory;
-  struct { uint64_t usage_total, usage_user, usage_kernel, periods, throttled_periods, throttled_time; } cpu;
-  struct { uint64_t current, limit; } pids;   /* limit 0: max */
-  struct { uint64_t usage, max_usage, failcnt; char page_size[16]; } hugetlb[4];
+  struct
+  {
+    uint64_t usage, max_usage, limit, failcnt, swap_usage, swap_limit, cache, rss;
+    uint64_t oom_events, oom_kill;
+  } memory;
+  struct
+  {
+    uint64_t usage_total, usage_user, usage_kernel, periods, throttled_periods, throttled_time;
+  } cpu;
+  struct
+  {
+    uint64_t current, limit;
+  } pids; /* limit 0: max */
+  struct
+  {
+    uint64_t usage, max_usage, failcnt;
+    char page_size[16];
+  } hugetlb[4];
   size_t n_hugetlb;
 };
 int mr_cgroup_stats (const struct mr_cgroup *cg, struct mr_cgroup_stats *out, mr_error_t *err);
 
-/* Remove every directory this container's cgroup has, in every hierarchy,
- * retrying while the kernel still reports processes (EBUSY), bounded (about
- * 1 s); then remove parents that minirun created and are now empty.  Missing
- * directories are not an error. */
+/* Remove every directory this container's cgroup has, in every hierarchy
+ * (sub-cgroups the container made included), retrying while the kernel still
+ * reports processes (EBUSY), bounded (about 1 s, then "still has processes");
+ * then remove the ancestors that are now empty, up to (not including) the
+ * hierarchy root or, for relative paths, the caller's own cgroup; an ancestor
+ * still used by other containers stays.  Missing directories are fine.  The
+ * fds in cg are closed; call mr_cgroup_free() afterwards. */
 int mr_cgroup_destroy (struct mr_cgroup *cg, mr_error_t *err);
 
 /* v1 -> v2 conversions as runc does them (exposed for unit tests). */
-uint64_t mr_cgroup_shares_to_weight (uint64_t shares);     /* cpu.shares -> cpu.weight */
-uint64_t mr_cgroup_blkio_weight_to_io (uint64_t weight);   /* blkio.weight -> io.weight */
+uint64_t mr_cgroup_shares_to_weight (uint64_t shares);   /* cpu.shares -> cpu.weight */
+uint64_t mr_cgroup_blkio_weight_to_io (uint64_t weight); /* blkio.weight -> io.weight */
+/* OCI memory.swap (memory+swap, v1 meaning) and memory.limit -> memory.swap.max.
+ * Returns 1 and sets *out (-1 = "max") when something is to be written, 0 when
+ * nothing (swap unset), -1 with *err when the pair is invalid. */
+int mr_cgroup_swap_to_v2 (int64_t swap, int64_t limit, int64_t *out, mr_error_t *err);
 
 #endif
