@@ -217,6 +217,7 @@ prepare (struct mr_launch *l, mr_error_t *err)
   env.host_pid_max = (c->pins.n_init_pins || c->pins.n_processes) ? read_pid_max () : MR_PID_MAX_LIMIT;
   if (mr_pidplan_build (c, &env, &l->plan, err) < 0)
     return -1;
+  l->plan->use_legacy = l->plan->any_pins && mr_pidpin_want_legacy (c->pins.legacy_ns_last_pid);
   if (l->plan->n_procs > 1 && c->seccomp.listener_path)
     return mr_error_set (err, ENOTSUP,
                          "linux.seccomp.listenerPath with minirun.processes: one seccomp agent connection per "

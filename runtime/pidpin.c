@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -31,6 +32,15 @@ mr_pidpin_kernel_supported (void)
   else
     cached = 1;
   return cached;
+}
+
+bool
+mr_pidpin_want_legacy (bool config_opt_in)
+{
+  const char *force = getenv ("MINIRUN_FORCE_LEGACY_PINS");
+  if (!config_opt_in)
+    return false;
+  return !mr_pidpin_kernel_supported () || (force && strcmp (force, "1") == 0);
 }
 
 static bool
@@ -166,6 +176,100 @@ explain_clone_error (const struct mr_pid_plan *plan, const struct mr_plan_proc *
     }
 }
 
+/* The legacy way, for kernels without set_tid (opt-in): ask the kernel for
+ * pin-1 as the last pid of the forker's own pid namespace, clone, and check.
+ * The new process waits on a pipe until the parent has verified its pid; a
+ * wrong one (another fork won the race) is killed and the attempt repeated,
+ * so a wrong pid is never accepted.  Only the level the forker lives in can be
+ * steered this way (plus pid 1 of a namespace the clone creates). */
+static pid_t
+legacy_clone (const struct mr_pid_plan *plan, size_t proc, uint64_t flags, int cgroup_fd, int *pidfd,
+              mr_error_t *err)
+{
+  const struct mr_plan_proc *p = &plan->procs[proc];
+  size_t off = p->new_pidns ? 1 : 0;
+  pid_t want;
+
+  if (p->set_tid_size == 0)
+    off = SIZE_MAX;
+  else if (p->set_tid_size != off + 1 || (p->new_pidns && p->set_tid[0] != 1) || p->set_tid[off] == 0)
+    return mr_error_set (err, EINVAL,
+                         "process \"%s\": legacy pinning (minirun.legacyNsLastPid) can pin only the pid namespace "
+                         "its parent lives in; it pins %zu levels (%s)",
+                         p->name, p->set_tid_size, "pin fewer levels, or use a kernel with clone3 set_tid (>= 5.5)");
+  want = off == SIZE_MAX ? 0 : p->set_tid[off];
+
+  for (int attempt = 0; attempt < MR_LEGACY_TRIES; attempt++)
+    {
+      struct clone_args args;
+      int gate[2], fd = -1;
+      pid_t pid;
+
+      if (want > 0)
+        {
+          char buf[32];
+          int n = snprintf (buf, sizeof buf, "%d", want - 1);
+          cleanup_free char *holder = mr_pidpin_holder (want);
+          if (holder)
+            return mr_error_set_explained (err, EEXIST,
+                                           "process \"%s\": pid %d is already in use in pid namespace \"%s\" (held "
+                                           "by %s)",
+                                           p->name, want, plan->ns[p->level_ns[off]].name, holder);
+          if (mr_write_file_at (AT_FDCWD, "/proc/sys/kernel/ns_last_pid", buf, (size_t) n, err) < 0)
+            return mr_error_wrap (err, "process \"%s\": legacy pinning", p->name);
+        }
+      if (pipe2 (gate, O_CLOEXEC) < 0)
+        return mr_error_set (err, errno, "process \"%s\": pipe", p->name);
+      memset (&args, 0, sizeof args);
+      args.flags = flags | CLONE_PIDFD;
+      args.pidfd = (uint64_t) (uintptr_t) &fd;
+      args.exit_signal = SIGCHLD;
+      if (cgroup_fd >= 0)
+        {
+          args.flags |= CLONE_INTO_CGROUP;
+          args.cgroup = (uint64_t) cgroup_fd;
+        }
+      pid = mr_clone3 (&args, sizeof args);
+      if (pid < 0)
+        {
+          int e = errno;
+          close (gate[0]);
+          close (gate[1]);
+          return explain_clone_error (plan, p, e, true, err);
+        }
+      if (pid == 0)
+        {
+          char c;
+          close (gate[1]);
+          if (read (gate[0], &c, 1) != 1 || c != 'Y')
+            _exit (127);
+          close (gate[0]);
+          return 0;
+        }
+      close (gate[0]);
+      if (want == 0 || pid == want)
+        {
+          (void) !write (gate[1], "Y", 1);
+          close (gate[1]);
+          *pidfd = fd;
+          return pid;
+        }
+      /* someone else's fork took the number: never keep a wrong pid */
+      close (gate[1]);
+      mr_pidfd_send_signal (fd, SIGKILL, NULL, 0);
+      {
+        siginfo_t info;
+        while (waitid (P_PIDFD, (id_t) fd, &info, WEXITED) < 0 && errno == EINTR)
+          ;
+      }
+      close (fd);
+    }
+  return mr_error_set_explained (err, EAGAIN,
+                                 "process \"%s\": legacy pinning did not get pid %d after %d tries (other "
+                                 "processes keep forking); use a kernel with clone3 set_tid",
+                                 p->name, want, MR_LEGACY_TRIES);
+}
+
 pid_t
 mr_pidpin_clone (const struct mr_pid_plan *plan, size_t proc, uint64_t flags, int cgroup_fd, bool can_see_host,
                  int *pidfd, mr_error_t *err)
@@ -178,6 +282,8 @@ mr_pidpin_clone (const struct mr_pid_plan *plan, size_t proc, uint64_t flags, in
   size_t tries = 0;
   pid_t next_candidate = 2;
 
+  if (plan->use_legacy)
+    return legacy_clone (plan, proc, flags, cgroup_fd, pidfd, err);
   if (p->set_tid_size > 0 && !mr_pidpin_kernel_supported ())
     return mr_error_set_explained (err, ENOSYS, "this kernel cannot pin pids (clone3 set_tid needs Linux >= 5.5)");
 

@@ -36,4 +36,12 @@ char *mr_pidpin_holder (pid_t pid);
 /* Does the running kernel support clone3 set_tid? (cached) */
 bool mr_pidpin_kernel_supported (void);
 
+/* Should this plan pin through /proc/sys/kernel/ns_last_pid?  Only when the
+ * config opts in (minirun.legacyNsLastPid) and the kernel has no set_tid, or
+ * the test hook MINIRUN_FORCE_LEGACY_PINS=1 forces it where set_tid exists.
+ * Without the opt-in on an old kernel, pins are an error. */
+bool mr_pidpin_want_legacy (bool config_opt_in);
+
+#define MR_LEGACY_TRIES 64
+
 #endif

@@ -71,6 +71,7 @@ struct mr_pid_plan
   size_t n_procs;
   bool any_pins;               /* any process has set_tid_size > 0 */
   bool pins_host;              /* some pin is in the host namespace */
+  bool use_legacy;             /* pin through ns_last_pid instead of set_tid (set by the launcher) */
 };
 
 int mr_pidplan_build (const struct mr_config *config, const struct mr_pidplan_env *env,

@@ -79,6 +79,19 @@ void mr_container_list_free (struct mr_container_info *list, size_t n);
 /* runc's `list --format json` array (caller frees). */
 char *mr_container_list_json (const struct mr_container_info *list, size_t n);
 
+/* The host pids of every process in a container (runc's `ps --format json`). */
+int mr_container_pids (const char *root, const char *id, pid_t **pids, size_t *n, mr_error_t *err);
+
+/* `ps` table: one line per process with its pid at every pid-namespace
+ * level, its parent and its command line (caller frees). */
+char *mr_container_ps_table (const char *root, const char *id, mr_error_t *err);
+
+/* Capture: the running process tree as a pin config fragment
+ * ({"minirun": {"pids", "pidNamespaces", "processes"}}) that, merged into the
+ * container's config, recreates every process at the same pids at every
+ * level, with the same parents, args, env and cwd (caller frees). */
+char *mr_container_capture (const char *root, const char *id, mr_error_t *err);
+
 /* `features`: the OCI features document, with minirun's pid pinning (caller frees). */
 char *mr_features_json (void);
 
