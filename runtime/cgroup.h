@@ -130,6 +130,23 @@ struct mr_cgroup_stats
   size_t n_hugetlb;
 };
 int mr_cgroup_stats (const struct mr_cgroup *cg, struct mr_cgroup_stats *out, mr_error_t *err);
+/* What mr_cgroup_stats leaves out because its size varies: per-CPU usage in
+ * ns (v1 cpuacct.usage_percpu; none on v2) and the memory controller's
+ * memory.stat text ("key value" lines; NULL without a memory controller).
+ * Caller frees both. */
+int mr_cgroup_stats_detail (const struct mr_cgroup *cg, uint64_t **percpu, size_t *n_percpu,
+                            char **memory_stat, mr_error_t *err);
+
+/* OOM kills so far (v1 memory.oom_control / v2 memory.events `oom_kill`; 0
+ * without a memory controller). */
+int mr_cgroup_oom_kills (const struct mr_cgroup *cg, uint64_t *count, mr_error_t *err);
+/* *fd: an fd (O_CLOEXEC|O_NONBLOCK) that polls readable when the memory
+ * controller reports an event, to be drained with read() (a buffer of 4 KiB)
+ * and followed by mr_cgroup_oom_kills().  v2: inotify on memory.events
+ * (after the count changed); v1: an eventfd on memory.oom_control, signalled
+ * when the cgroup is out of memory, possibly just before the kill is
+ * counted (recheck shortly after).  -1 without a memory controller. */
+int mr_cgroup_oom_watch (const struct mr_cgroup *cg, int *fd, mr_error_t *err);
 
 /* Remove every directory this container's cgroup has, in every hierarchy
  * (sub-cgroups the container made included), retrying while the kernel still

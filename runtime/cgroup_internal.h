@@ -55,13 +55,26 @@ struct mr_cgroup
 #define MR_CG_V2 (-1)
 #define MR_CG_NONE (-2)
 
-/* cgroup.c */
+/* cgroup_detect.c */
 int mr_cg_host_get (const struct mr_cg_host **out, mr_error_t *err);
 void mr_cg_host_reset (void); /* tests: forget the cached layout (re-read MINIRUN_CGROUP_ROOT) */
-bool mr_cg_list_has (const char *list, char sep, const char *item);
-int mr_cg_locate (const struct mr_cgroup *cg, const char *v1_name, const char *v2_name);
-int mr_cg_apply (struct mr_cgroup *cg, const struct mr_resources *res, bool update, mr_error_t *err);
 
+/* cgroup_apply.c */
+int mr_cg_locate (const struct mr_cgroup *cg, const char *v1_name, const char *v2_name);
+/* Every given resource has a home (a v1 hierarchy or the unified tree)? */
+int mr_cg_check (const struct mr_cgroup *cg, const struct mr_resources *res, mr_error_t *err);
+int mr_cg_apply (struct mr_cgroup *cg, const struct mr_resources *res, bool update, mr_error_t *err);
+/* The v2 controllers to enable on the way down to a new cgroup: on a pure v2
+ * host all that are available (stats need them), on hybrid only those a
+ * resource needs.  needed[i] names the config path needing want[i], or NULL;
+ * keybuf holds controller names taken from linux.resources.unified keys. */
+size_t mr_cg_v2_wanted (const struct mr_cgroup *cg, const struct mr_resources *res, const char **want,
+                        const char **needed, size_t max, char (*keybuf)[32]);
+
+/* cgroup_util.c */
+/* Is `item` one of the `sep`-separated words of `list`? */
+bool mr_cg_list_has (const char *list, char sep, const char *item);
+long mr_cg_now_ms (void); /* CLOCK_MONOTONIC in milliseconds */
 /* File helpers: `dir` is an absolute directory, `file` a name in it.  `cfg`
  * (may be NULL) is the config path named in errors; a missing file is
  * reported as "not available". */

@@ -206,6 +206,13 @@ mr_child_main (struct mr_launch *l)
       fail ("userns", &err);
     }
 
+  if (mr_launch_init_needs_pid (l))
+    {
+      if (mr_sync_expect (child_sync_fd, -1, -1, MR_SYNC_INIT_PID, &msg, &err) < 0)
+        fail ("identity", &err);
+      l->pid = msg.pids[0];
+    }
+
   /* setns */
   if (join_namespaces (l, &err) < 0)
     fail ("setns", &err);

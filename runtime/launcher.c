@@ -240,6 +240,13 @@ now_rfc3339 (void)
   return xasprintf ("%s.%09ldZ", buf, ts.tv_nsec);
 }
 
+bool
+mr_launch_init_needs_pid (const struct mr_launch *l)
+{
+  const struct mr_config *c = l->config;
+  return c->n_hooks[MR_HOOK_CREATE_CONTAINER] + c->n_hooks[MR_HOOK_START_CONTAINER] > 0 || c->seccomp.listener_path;
+}
+
 char *
 mr_launch_state_json (const struct mr_launch *l, enum mr_status status)
 {
@@ -247,6 +254,7 @@ mr_launch_state_json (const struct mr_launch *l, enum mr_status status)
   st.id = (char *) l->opts->id;
   st.bundle = l->bundle;
   st.rootfs = l->rootfs;
+  st.pid = l->pid;
   st.annotations = l->config->annotations;
   st.n_annotations = l->config->n_annotations;
   return mr_state_to_oci_json (&st, status, false);
@@ -569,12 +577,21 @@ spawn (struct mr_launch *l, enum mr_start_mode mode, int *terminal_master, mr_er
     }
   if (verify_init (l, err) < 0)
     goto fail;
-
   if (l->new_ns[MR_NS_USER])
     {
       if (mr_sync_expect (l->sync_parent, l->pidfd, -1, MR_SYNC_USERNS_READY, &msg, err) < 0
           || mr_userns_write_maps (l->pid, l->config, geteuid () != 0, err) < 0
           || mr_sync_send (l->sync_parent, MR_SYNC_USERNS_MAPPED, err) < 0)
+        goto fail;
+    }
+  /* The init cannot see its own host pid; its hooks and seccomp agent need it. */
+  if (mr_launch_init_needs_pid (l))
+    {
+      struct mr_sync_msg pm;
+      memset (&pm, 0, sizeof pm);
+      pm.type = MR_SYNC_INIT_PID;
+      pm.pids[0] = l->pid;
+      if (mr_sync_send_msg (l->sync_parent, &pm, err) < 0)
         goto fail;
     }
 

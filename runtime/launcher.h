@@ -46,6 +46,10 @@ struct mr_launch
 /* Container side: never returns. */
 void mr_child_main (struct mr_launch *l) __attribute__ ((noreturn));
 
+/* Does the init need its host pid (sent as MR_SYNC_INIT_PID) for hooks or
+ * the seccomp agent? */
+bool mr_launch_init_needs_pid (const struct mr_launch *l);
+
 /* Write the OCI state for hooks and the seccomp agent. */
 char *mr_launch_state_json (const struct mr_launch *l, enum mr_status status);
 

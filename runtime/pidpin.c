@@ -288,6 +288,20 @@ mr_pidpin_clone (const struct mr_pid_plan *plan, size_t proc, uint64_t flags, in
     return mr_error_set_explained (err, ENOSYS, "this kernel cannot pin pids (clone3 set_tid needs Linux >= 5.5)");
 
   memcpy (set_tid, p->set_tid, sizeof set_tid);
+  /* With "any" levels to emulate, a pinned host level that is taken would
+   * fail every candidate: say so at once. */
+  if (p->needs_any_emulation && can_see_host)
+    for (size_t off = 0; off < p->set_tid_size; off++)
+      if (p->level_ns[off] == 0 && p->set_tid[off] > 0)
+        {
+          cleanup_free char *holder = mr_pidpin_holder (p->set_tid[off]);
+          if (holder)
+            return mr_error_set_explained (err, EEXIST,
+                                           "process \"%s\": pid %d is already in use in pid namespace \"host\" "
+                                           "(held by %s; a running or zombie process, a process group or a session "
+                                           "keeps a number in use)",
+                                           p->name, p->set_tid[off], holder);
+        }
   for (;;)
     {
       bool emulating = false;

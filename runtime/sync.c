@@ -21,6 +21,7 @@ static const char *const type_names[] = {
   [MR_SYNC_START] = "START",
   [MR_SYNC_ERROR] = "ERROR",
   [MR_SYNC_TERMINAL] = "TERMINAL",
+  [MR_SYNC_INIT_PID] = "INIT_PID",
 };
 
 const char *

@@ -12,6 +12,7 @@
  *   child  -> parent   READY          setup finished; the init waits before exec
  *   parent -> child    START          go on to exec (foreground `run`; `create` uses the
  *                                     start socket in the state directory instead)
+ *   parent -> child    INIT_PID       the init's host pid, when hooks or a seccomp agent need it
  *   child  -> parent   TERMINAL       the pty master, when no --console-socket was given
  *   child  -> parent   ERROR          a step failed: step name, errno, message
  *   (EOF)                             the child exec'd (or died: the pidfd tells which)
@@ -36,6 +37,7 @@ enum mr_sync_type
   MR_SYNC_START,
   MR_SYNC_ERROR,
   MR_SYNC_TERMINAL,        /* child -> parent: the pty master rides along (SCM_RIGHTS) */
+  MR_SYNC_INIT_PID,        /* parent -> child: the init's host pid (pids[0]), for hooks and the seccomp agent */
 };
 
 #define MR_SYNC_TEXT_MAX 1536

@@ -141,8 +141,10 @@ spawn_children (struct mr_launch *l, size_t parent, int sync_fd, struct mr_tree_
       close (ready[1]);
       if (pid < 0)
         {
+          /* report it as this process's failure: the launcher can then name
+           * who holds a refused host pid */
           close (ready[0]);
-          return -1;
+          proc_fail (sync_fd, i, pp->name, "clone", err);
         }
       close (pidfd);
       do

@@ -16,6 +16,30 @@ import uuid
 
 import pytest
 
+# Like conmon, the test process is a child subreaper: a detached container's
+# init is re-parented to it, and it reaps the init as soon as the container is
+# deleted, so its pids are free again at once (this machine's pid 1 reaps
+# orphans only every few seconds).
+import ctypes
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+
+
+def reap(pid, timeout=3.0):
+    """Reap `pid` if it is (or becomes) our zombie child; give up quietly if it
+    is not our child."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if done == pid:
+            return
+        time.sleep(0.005)
+
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MINIRUN = os.environ.get("MINIRUN_BIN", os.path.join(REPO, "build", "minirun"))
 ROOTFS = os.environ.get("MINIRUN_ROOTFS", os.path.join(REPO, "examples", "rootfs"))
@@ -104,11 +128,40 @@ class Minirun:
         self.bundles = []
 
     def cmd(self, *args, check=False, timeout=60, input=None, env=None, **kw):
+        if args and args[0] == "delete":
+            return self._delete(*args, check=check, timeout=timeout)
         argv = [MINIRUN, "--root", self.root] + [str(a) for a in args]
         r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, input=input, env=env, **kw)
         if check and r.returncode != 0:
             raise AssertionError(f"{argv} failed ({r.returncode}):\nstdout: {r.stdout}\nstderr: {r.stderr}")
         return r
+
+    def _delete(self, *args, check=False, timeout=60):
+        """delete, then reap the container's processes that were re-parented to us."""
+        cid = str(args[-1])
+        pids = []
+        st = subprocess.run([MINIRUN, "--root", self.root, "state", cid], capture_output=True, text=True)
+        if st.returncode == 0:
+            data = json.loads(st.stdout)
+            pids = [data.get("pid", 0)] + [p["pid"] for p in data.get("minirun", {}).get("processes", [])]
+        argv = [MINIRUN, "--root", self.root] + [str(a) for a in args]
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+        if check and r.returncode != 0:
+            raise AssertionError(f"{argv} failed ({r.returncode}):\nstdout: {r.stdout}\nstderr: {r.stderr}")
+        for pid in pids:
+            if pid:
+                reap(pid)
+        return r
+
+    def detached(self, *args, timeout=60, **kw):
+        """Run minirun when a container outlives the call (run -d, create):
+        stdio goes to files, since the container keeps inherited pipes open."""
+        argv = [MINIRUN, "--root", self.root] + [str(a) for a in args]
+        out = self.tmp / f"out-{uuid.uuid4().hex[:8]}"
+        err = self.tmp / f"err-{uuid.uuid4().hex[:8]}"
+        with open(out, "w") as fo, open(err, "w") as fe:
+            rc = subprocess.run(argv, stdout=fo, stderr=fe, stdin=subprocess.DEVNULL, timeout=timeout, **kw).returncode
+        return subprocess.CompletedProcess(argv, rc, out.read_text(), err.read_text())
 
     def bundle(self, args=None, config=None, mutate=None, name=None):
         """Write a bundle whose rootfs is the shared busybox rootfs (bind of
@@ -128,6 +181,8 @@ class Minirun:
     def run(self, bundle, *extra, cid=None, timeout=60, **kw):
         cid = cid or f"t-{uuid.uuid4().hex[:10]}"
         self.created.add(cid)
+        if "-d" in extra or "--detach" in extra:
+            return self.detached("run", "-b", bundle, *extra, cid, timeout=timeout, **kw)
         return self.cmd("run", "-b", bundle, *extra, cid, timeout=timeout, **kw)
 
     def state(self, cid):
