@@ -40,6 +40,30 @@ def reap(pid, timeout=3.0):
         time.sleep(0.005)
 
 
+def run_reaping(argv, timeout=120, **kw):
+    """Run a program that starts detached containers and deletes them itself:
+    their inits are re-parented to us (the subreaper), so reap every child of
+    ours that exits while the program runs, except the program itself."""
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw)
+    deadline = time.monotonic() + timeout
+    while p.poll() is None:
+        if time.monotonic() > deadline:
+            p.kill()
+            p.wait()
+            raise AssertionError(f"{argv} timed out")
+        while True:
+            try:
+                info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+            except ChildProcessError:
+                info = None
+            if info is None or info.si_pid == p.pid:
+                break
+            os.waitpid(info.si_pid, 0)
+        time.sleep(0.01)
+    out = p.stdout.read()
+    return subprocess.CompletedProcess(argv, p.returncode, out, "")
+
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MINIRUN = os.environ.get("MINIRUN_BIN", os.path.join(REPO, "build", "minirun"))
 ROOTFS = os.environ.get("MINIRUN_ROOTFS", os.path.join(REPO, "examples", "rootfs"))
