@@ -52,6 +52,11 @@ mr_cg_v1_memory (const char *dir, const struct mr_resources *res, bool update, m
   /* memory -1 with no swap given: both unlimited (as runc). */
   if (swap == 0 && SET (m->limit) && m->limit.v == -1 && mr_cg_exists (dir, memsw))
     swap = -1;
+  if (SET (m->limit) && m->limit.v > 0 && swap > 0 && swap < m->limit.v)
+    return mr_error_set (err, 0,
+                         "linux.resources.memory.swap (%lld) must be >= memory.limit (%lld): it limits "
+                         "memory+swap",
+                         (long long)swap, (long long)m->limit.v);
   if (swap != 0 && !mr_cg_exists (dir, memsw))
     return mr_error_set (
         err, 0,
@@ -61,20 +66,20 @@ mr_cg_v1_memory (const char *dir, const struct mr_resources *res, bool update, m
   if (update && m->has_check_before_update && m->check_before_update && SET (m->limit) && m->limit.v > 0)
     {
       uint64_t usage = mr_cg_read_u64 (dir, "memory.usage_in_bytes");
-      if (usage > (uint64_t) m->limit.v)
+      if (usage > (uint64_t)m->limit.v)
         return mr_error_set (err, 0,
                              "linux.resources.memory.limit (%lld) is below the current usage (%llu) and "
                              "checkBeforeUpdate is set",
-                             (long long) m->limit.v, (unsigned long long) usage);
+                             (long long)m->limit.v, (unsigned long long)usage);
     }
-  snprintf (lim, sizeof lim, "%lld", (long long) m->limit.v);
-  snprintf (sw, sizeof sw, "%lld", (long long) swap);
+  snprintf (lim, sizeof lim, "%lld", (long long)m->limit.v);
+  snprintf (sw, sizeof sw, "%lld", (long long)swap);
   if (SET (m->limit) && swap != 0)
     {
       /* The kernel keeps limit <= memsw at every step: raise memsw first
        * when it grows past the current limit, else lower the limit first. */
       uint64_t cur = mr_cg_read_u64 (dir, "memory.limit_in_bytes");
-      bool memsw_first = swap == -1 || (uint64_t) swap >= cur;
+      bool memsw_first = swap == -1 || (uint64_t)swap >= cur;
       if (mr_cg_write (dir, memsw_first ? memsw : "memory.limit_in_bytes", memsw_first ? sw : lim,
                        memsw_first ? "linux.resources.memory.swap" : "linux.resources.memory.limit", err)
               < 0
@@ -91,16 +96,16 @@ mr_cg_v1_memory (const char *dir, const struct mr_resources *res, bool update, m
     return -1;
   if (SET (m->reservation)
       && mr_cg_writef (dir, "memory.soft_limit_in_bytes", "linux.resources.memory.reservation", err, "%lld",
-                       (long long) m->reservation.v)
+                       (long long)m->reservation.v)
              < 0)
     return -1;
   if (m->swappiness.set)
     {
       if (m->swappiness.v > 100)
         return mr_error_set (err, 0, "linux.resources.memory.swappiness: %llu is not in 0..100",
-                             (unsigned long long) m->swappiness.v);
+                             (unsigned long long)m->swappiness.v);
       if (mr_cg_writef (dir, "memory.swappiness", "linux.resources.memory.swappiness", err, "%llu",
-                        (unsigned long long) m->swappiness.v)
+                        (unsigned long long)m->swappiness.v)
           < 0)
         return -1;
     }
@@ -125,12 +130,12 @@ mr_cg_v1_cpu (const char *dir, const struct mr_resources *res, bool update, mr_e
 
   if (SET (c->shares)
       && mr_cg_writef (dir, "cpu.shares", "linux.resources.cpu.shares", err, "%llu",
-                       (unsigned long long) c->shares.v)
+                       (unsigned long long)c->shares.v)
              < 0)
     return -1;
   if (SET (c->period)
       && mr_cg_writef (dir, "cpu.cfs_period_us", "linux.resources.cpu.period", err, "%llu",
-                       (unsigned long long) c->period.v)
+                       (unsigned long long)c->period.v)
              < 0)
     {
       /* A smaller period can be refused while the old quota/new period
@@ -142,31 +147,31 @@ mr_cg_v1_cpu (const char *dir, const struct mr_resources *res, bool update, mr_e
     }
   if (SET (c->quota)
       && mr_cg_writef (dir, "cpu.cfs_quota_us", "linux.resources.cpu.quota", err, "%lld",
-                       (long long) c->quota.v)
+                       (long long)c->quota.v)
              < 0)
     return -1;
   if (period_later
       && mr_cg_writef (dir, "cpu.cfs_period_us", "linux.resources.cpu.period", err, "%llu",
-                       (unsigned long long) c->period.v)
+                       (unsigned long long)c->period.v)
              < 0)
     return -1;
   if (SET (c->burst)
       && mr_cg_writef (dir, "cpu.cfs_burst_us", "linux.resources.cpu.burst", err, "%llu",
-                       (unsigned long long) c->burst.v)
+                       (unsigned long long)c->burst.v)
              < 0)
     return -1;
   if (SET (c->realtime_period)
       && mr_cg_writef (dir, "cpu.rt_period_us", "linux.resources.cpu.realtimePeriod", err, "%llu",
-                       (unsigned long long) c->realtime_period.v)
+                       (unsigned long long)c->realtime_period.v)
              < 0)
     return -1;
   if (SET (c->realtime_runtime)
       && mr_cg_writef (dir, "cpu.rt_runtime_us", "linux.resources.cpu.realtimeRuntime", err, "%lld",
-                       (long long) c->realtime_runtime.v)
+                       (long long)c->realtime_runtime.v)
              < 0)
     return -1;
   if (SET (c->idle)
-      && mr_cg_writef (dir, "cpu.idle", "linux.resources.cpu.idle", err, "%lld", (long long) c->idle.v) < 0)
+      && mr_cg_writef (dir, "cpu.idle", "linux.resources.cpu.idle", err, "%lld", (long long)c->idle.v) < 0)
     return -1;
   return 0;
 }
@@ -188,7 +193,7 @@ mr_cg_v1_pids (const char *dir, const struct mr_resources *res, bool update, mr_
 {
   if (res->pids.limit.v > 0)
     return mr_cg_writef (dir, "pids.max", "linux.resources.pids.limit", err, "%lld",
-                         (long long) res->pids.limit.v);
+                         (long long)res->pids.limit.v);
   return mr_cg_write (dir, "pids.max", "max", "linux.resources.pids.limit", err);
 }
 
@@ -200,8 +205,8 @@ throttle (const char *dir, const char *file, const char *cfg, const struct mr_th
     {
       char what[96];
       snprintf (what, sizeof what, "%s[%zu]", cfg, i);
-      if (mr_cg_writef (dir, file, what, err, "%lld:%lld %llu", (long long) t[i].major,
-                        (long long) t[i].minor, (unsigned long long) t[i].rate)
+      if (mr_cg_writef (dir, file, what, err, "%lld:%lld %llu", (long long)t[i].major, (long long)t[i].minor,
+                        (unsigned long long)t[i].rate)
           < 0)
         return -1;
     }
@@ -217,12 +222,12 @@ mr_cg_v1_blkio (const char *dir, const struct mr_resources *res, bool update, mr
 
   if (SET (b->weight)
       && mr_cg_writef (dir, bfq ? "blkio.bfq.weight" : "blkio.weight", "linux.resources.blockIO.weight", err,
-                       "%llu", (unsigned long long) b->weight.v)
+                       "%llu", (unsigned long long)b->weight.v)
              < 0)
     return -1;
   if (SET (b->leaf_weight)
       && mr_cg_writef (dir, "blkio.leaf_weight", "linux.resources.blockIO.leafWeight", err, "%llu",
-                       (unsigned long long) b->leaf_weight.v)
+                       (unsigned long long)b->leaf_weight.v)
              < 0)
     return -1;
   for (size_t i = 0; i < b->n_weight_device; i++)
@@ -232,13 +237,13 @@ mr_cg_v1_blkio (const char *dir, const struct mr_resources *res, bool update, mr
       snprintf (what, sizeof what, "linux.resources.blockIO.weightDevice[%zu]", i);
       if (SET (w->weight)
           && mr_cg_writef (dir, bfq ? "blkio.bfq.weight_device" : "blkio.weight_device", what, err,
-                           "%lld:%lld %llu", (long long) w->major, (long long) w->minor,
-                           (unsigned long long) w->weight.v)
+                           "%lld:%lld %llu", (long long)w->major, (long long)w->minor,
+                           (unsigned long long)w->weight.v)
                  < 0)
         return -1;
       if (SET (w->leaf_weight)
-          && mr_cg_writef (dir, "blkio.leaf_weight_device", what, err, "%lld:%lld %llu", (long long) w->major,
-                           (long long) w->minor, (unsigned long long) w->leaf_weight.v)
+          && mr_cg_writef (dir, "blkio.leaf_weight_device", what, err, "%lld:%lld %llu", (long long)w->major,
+                           (long long)w->minor, (unsigned long long)w->leaf_weight.v)
                  < 0)
         return -1;
     }
@@ -278,7 +283,7 @@ hugetlb (const char *dir, const struct mr_resources *res, const char *suffix, mr
             err, 0, "%s.pageSize: `%s` is not a huge page size of this host (see /sys/kernel/mm/hugepages)",
             what, l->page_size);
       snprintf (file, sizeof file, "hugetlb.%s.%s", l->page_size, suffix);
-      if (mr_cg_writef (dir, file, what, err, "%llu", (unsigned long long) l->limit) < 0)
+      if (mr_cg_writef (dir, file, what, err, "%llu", (unsigned long long)l->limit) < 0)
         return -1;
     }
   return 0;
@@ -319,7 +324,7 @@ int
 mr_cg_v1_net_cls (const char *dir, const struct mr_resources *res, bool update, mr_error_t *err)
 {
   return mr_cg_writef (dir, "net_cls.classid", "linux.resources.network.classID", err, "%llu",
-                       (unsigned long long) res->network.class_id.v);
+                       (unsigned long long)res->network.class_id.v);
 }
 
 int
@@ -347,11 +352,11 @@ mr_cg_v1_rdma (const char *dir, const struct mr_resources *res, bool update, mr_
       int n = snprintf (line, sizeof line, "%s", r->device);
       snprintf (what, sizeof what, "linux.resources.rdma[\"%s\"]", r->device);
       if (r->hca_handles.set)
-        n += snprintf (line + n, sizeof line - (size_t) n, " hca_handle=%llu",
-                       (unsigned long long) r->hca_handles.v);
+        n += snprintf (line + n, sizeof line - (size_t)n, " hca_handle=%llu",
+                       (unsigned long long)r->hca_handles.v);
       if (r->hca_objects.set)
-        snprintf (line + n, sizeof line - (size_t) n, " hca_object=%llu",
-                  (unsigned long long) r->hca_objects.v);
+        snprintf (line + n, sizeof line - (size_t)n, " hca_object=%llu",
+                  (unsigned long long)r->hca_objects.v);
       if ((r->hca_handles.set || r->hca_objects.set) && mr_cg_write (dir, "rdma.max", line, what, err) < 0)
         return -1;
     }
@@ -418,8 +423,8 @@ mr_cg_v1_stats (const struct mr_cgroup *cg, struct mr_cgroup_stats *out)
       if (mr_cg_read (cg->v1[i].dir, "cpuacct.stat", &st, &err) == 0 && hz > 0)
         {
           /* USER_HZ ticks -> ns */
-          out->cpu.usage_user = mr_cg_kv (st, "user", 0) * (1000000000ULL / (uint64_t) hz);
-          out->cpu.usage_kernel = mr_cg_kv (st, "system", 0) * (1000000000ULL / (uint64_t) hz);
+          out->cpu.usage_user = mr_cg_kv (st, "user", 0) * (1000000000ULL / (uint64_t)hz);
+          out->cpu.usage_kernel = mr_cg_kv (st, "system", 0) * (1000000000ULL / (uint64_t)hz);
         }
       mr_error_free (&err);
     }
@@ -467,8 +472,8 @@ mr_cg_device_rule_v1 (const struct mr_device_rule *r, char *buf, size_t len)
       return;
     }
   if (r->major >= 0)
-    snprintf (maj, sizeof maj, "%lld", (long long) r->major);
+    snprintf (maj, sizeof maj, "%lld", (long long)r->major);
   if (r->minor >= 0)
-    snprintf (min, sizeof min, "%lld", (long long) r->minor);
+    snprintf (min, sizeof min, "%lld", (long long)r->minor);
   snprintf (buf, len, "%c %s:%s %s", r->type, maj, min, access);
 }

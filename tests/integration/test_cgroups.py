@@ -1,0 +1,463 @@
+"""cgroups through the minirun binary on the real kernel: limits that bind
+(pids, memory with the OOM killer, cpu quota, device rules), pause/resume,
+update, events and stats, nothing left behind after delete or a failed
+create, and the cgroup v2 driver on what this host's v2 tree has (on a hybrid
+host: /sys/fs/cgroup/unified with hugetlb only; the v2 memory/pids/cpu tests
+skip there with the reason).
+"""
+import json
+import os
+import re
+import subprocess
+import time
+import uuid
+
+import pytest
+
+from conftest import MINIRUN, cgroup_dirs
+
+
+def sh(script):
+    return ["sh", "-c", script]
+
+
+def new_id():
+    return f"cg-{uuid.uuid4().hex[:10]}"
+
+
+def cg_file(cid, name):
+    """The contents of controller file `name` of the container's cgroup, from
+    whichever hierarchy has it (None if none has)."""
+    for d in cgroup_dirs(f"/minirun/{cid}"):
+        p = os.path.join(d, name)
+        if os.path.exists(p):
+            with open(p) as f:
+                return f.read().strip()
+    return None
+
+
+def v2_mount():
+    """(mount point, controllers) of the cgroup2 tree, or (None, set())."""
+    for cand in ("/sys/fs/cgroup", "/sys/fs/cgroup/unified"):
+        p = os.path.join(cand, "cgroup.controllers")
+        if os.path.exists(p) and not os.path.exists(os.path.join(cand, "tasks")):
+            with open(p) as f:
+                return cand, set(f.read().split())
+    return None, set()
+
+
+def no_swap():
+    with open("/proc/swaps") as f:
+        return len(f.read().strip().splitlines()) <= 1
+
+
+def wait_for(pred, timeout=3.0, step=0.01, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(step)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def detached(mr, bundle, cid=None, out=None):
+    """`run -d`: the container's stdout goes to `out` (a path) or nowhere, so
+    no pipe stays open after minirun returns."""
+    cid = cid or new_id()
+    mr.created.add(cid)
+    errfile = mr.tmp / f"{cid}.stderr"
+    with open(out or os.devnull, "w") as o, open(errfile, "w") as e:
+        r = subprocess.run([MINIRUN, "--root", mr.root, "run", "-d", "-b", str(bundle), cid], stdin=subprocess.DEVNULL,
+                           stdout=o, stderr=e, timeout=30)
+    assert r.returncode == 0, errfile.read_text()
+    return cid
+
+
+def last_number(path):
+    with open(path) as f:
+        nums = re.findall(r"\d+", f.read())
+    return int(nums[-1]) if nums else None
+
+
+def with_resources(**res):
+    def mutate(cfg):
+        cfg["linux"].setdefault("resources", {}).update(res)
+    return mutate
+
+
+# ---------- limits that bind ----------
+
+def test_pids_limit_stops_a_fork_bomb(mr):
+    # The subshell forks sleeps until the limit refuses (busybox sh gives up on
+    # "can't fork"); then the init counts the processes of its pid namespace.
+    script = ("(for i in $(seq 30); do sleep 2 & done) 2>&1; "
+              "n=0; for p in /proc/[0-9]*; do n=$((n+1)); done; echo n=$n")
+    r = mr.run(mr.bundle(sh(script), mutate=with_resources(pids={"limit": 10})))
+    assert r.returncode == 0, r.stderr
+    assert "can't fork" in r.stdout, r.stdout
+    # init + the 8 sleeps that fit next to it and the subshell (gone by now)
+    assert "n=9" in r.stdout, r.stdout
+
+
+def memory_limit(limit):
+    mem = {"limit": limit}
+    if not no_swap():
+        mem["swap"] = limit
+    return with_resources(memory=mem)
+
+
+def start_events(mr, cid, *extra):
+    p = subprocess.Popen([MINIRUN, "--root", mr.root, "events", "--interval", "100ms", *extra, cid],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = json.loads(p.stdout.readline())  # the OOM count baseline is taken before the first stats
+    assert first["type"] == "stats" and first["id"] == cid, first
+    return p
+
+
+def foreground(mr, bundle, cid, **kw):
+    mr.created.add(cid)
+    p = subprocess.Popen([MINIRUN, "--root", mr.root, "run", "-b", str(bundle), cid], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+    wait_for(lambda: mr.cmd("state", cid).returncode == 0 and mr.state(cid)["status"] == "running",
+             what=f"{cid} running")
+    return p
+
+
+def test_memory_limit_oom_kills_and_events_reports_it(mr):
+    cid = new_id()
+    b = mr.bundle(sh("read go; head -c 200m /dev/zero | tail; echo rc=$?"), mutate=memory_limit(32 << 20))
+    run = foreground(mr, b, cid)
+    ev = start_events(mr, cid)
+    out, err = run.communicate("go\n", timeout=20)
+    assert run.returncode == 0, err
+    assert "rc=137" in out, (out, err)
+    rest, everr = ev.communicate(timeout=10)
+    assert ev.returncode == 0, everr
+    lines = [json.loads(x) for x in rest.splitlines()]
+    assert {"type": "oom", "id": cid} in lines, rest
+
+
+def test_oom_kill_of_the_init_is_reported_before_events_exits(mr):
+    # The container stops with the kill and `run` removes its cgroup at once:
+    # events must have counted the kill by then.
+    cid = new_id()
+    b = mr.bundle(sh("read go; exec awk 'BEGIN { s = \"x\"; while (1) s = s s }'"), mutate=memory_limit(32 << 20))
+    run = foreground(mr, b, cid)
+    ev = start_events(mr, cid)
+    _, err = run.communicate("go\n", timeout=20)
+    assert run.returncode == 137, err
+    rest, everr = ev.communicate(timeout=10)
+    assert ev.returncode == 0, everr
+    assert {"type": "oom", "id": cid} in [json.loads(x) for x in rest.splitlines()], rest
+
+
+def test_cpu_quota_is_in_the_cgroup(mr):
+    cid = detached(mr, mr.bundle(sh("sleep 10"), mutate=with_resources(cpu={"quota": 25000, "period": 100000})))
+    v1 = cg_file(cid, "cpu.cfs_quota_us")
+    v2 = cg_file(cid, "cpu.max")
+    assert v1 == "25000" or v2 == "25000 100000", (v1, v2)
+    if v1 is not None:
+        assert cg_file(cid, "cpu.cfs_period_us") == "100000"
+
+
+def device_bundle(mr, allow_kmsg):
+    # /dev/kmsg (c 1 11) is not among the devices every container gets, and
+    # opening it write-only needs no capability: with mknod allowed (CAP_MKNOD,
+    # the default "c *:* m" rule) only the device cgroup can refuse the open.
+    def mutate(cfg):
+        caps = cfg["process"]["capabilities"]
+        for k in ("bounding", "effective", "permitted"):
+            caps[k] = sorted(set(caps.get(k, [])) | {"CAP_MKNOD"})
+        rules = [{"allow": False, "access": "rwm"}]
+        if allow_kmsg:
+            rules.append({"allow": True, "type": "c", "major": 1, "minor": 11, "access": "w"})
+        cfg["linux"].setdefault("resources", {})["devices"] = rules
+
+    script = ("mknod /dev/mykmsg c 1 11 && echo made; "
+              "(exec 3>/dev/mykmsg) 2>&1 && echo kmsg-ok; "
+              "echo x >/dev/null && echo null-ok")
+    return mr.bundle(sh(script), mutate=mutate)
+
+
+def test_device_outside_the_allow_list_cannot_be_opened(mr):
+    r = mr.run(device_bundle(mr, allow_kmsg=False))
+    assert "made" in r.stdout, (r.stdout, r.stderr)
+    assert re.search(r"can't (open|create) /dev/mykmsg: Operation not permitted", r.stdout), r.stdout
+    assert "kmsg-ok" not in r.stdout, r.stdout
+    assert "null-ok" in r.stdout, r.stdout
+
+
+def test_device_allowed_by_a_rule_can_be_opened(mr):
+    r = mr.run(device_bundle(mr, allow_kmsg=True))
+    assert "kmsg-ok" in r.stdout and "null-ok" in r.stdout, (r.stdout, r.stderr)
+
+
+# ---------- pause / resume ----------
+
+COUNTER = "i=0; while :; do i=$((i+1)); echo $i; sleep 0.01; done"
+
+
+def advancing(path, pause=0.15):
+    a = last_number(path)
+    time.sleep(pause)
+    return last_number(path) != a
+
+
+def test_pause_freezes_and_resume_thaws(mr, tmp_path):
+    out = tmp_path / "counter"
+    cid = detached(mr, mr.bundle(sh(COUNTER)), out=out)
+    wait_for(lambda: last_number(out), what="the counter")
+    assert advancing(out)
+
+    r = mr.cmd("pause", cid)
+    assert r.returncode == 0, r.stderr
+    assert mr.state(cid)["status"] == "paused"
+    assert f"{cid} " in mr.cmd("list").stdout and "paused" in mr.cmd("list").stdout
+    listed = json.loads(mr.cmd("list", "--format", "json", check=True).stdout)
+    assert [c["status"] for c in listed if c["id"] == cid] == ["paused"], listed
+    assert cg_file(cid, "freezer.state") in ("FROZEN", None)
+    assert not advancing(out, 0.3)
+
+    r = mr.cmd("resume", cid)
+    assert r.returncode == 0, r.stderr
+    assert mr.state(cid)["status"] == "running"
+    assert advancing(out)
+
+
+def test_pause_and_resume_refuse_the_wrong_status(mr):
+    cid = detached(mr, mr.bundle(sh("sleep 10")))
+    r = mr.cmd("resume", cid)
+    assert r.returncode == 1 and f"cannot resume container `{cid}`: it is running, not paused" in r.stderr, r.stderr
+    assert mr.cmd("pause", cid).returncode == 0
+    r = mr.cmd("pause", cid)
+    assert r.returncode == 1 and f"cannot pause container `{cid}`: it is already paused" in r.stderr, r.stderr
+    assert mr.cmd("resume", cid).returncode == 0
+
+    created = new_id()
+    mr.created.add(created)
+    errfile = mr.tmp / "create.stderr"
+    with open(os.devnull, "w") as null, open(errfile, "w") as e:
+        c = subprocess.run([MINIRUN, "--root", mr.root, "create", "-b", str(mr.bundle(["true"])), created],
+                           stdout=null, stderr=e, timeout=30)
+    assert c.returncode == 0, errfile.read_text()
+    r = mr.cmd("pause", created)
+    assert r.returncode == 1 and "it is created, not running" in r.stderr, r.stderr
+
+    stopped = detached(mr, mr.bundle(["true"]))
+    wait_for(lambda: mr.state(stopped)["status"] == "stopped", what="stopped")
+    r = mr.cmd("pause", stopped)
+    assert r.returncode == 1 and "it is stopped, not running" in r.stderr, r.stderr
+    r = mr.cmd("resume", stopped)
+    assert r.returncode == 1 and "it is stopped, not paused" in r.stderr, r.stderr
+
+    r = mr.cmd("pause", "no-such-container")
+    assert r.returncode == 1 and "no-such-container" in r.stderr, r.stderr
+
+
+def test_delete_force_of_a_paused_container(mr):
+    cid = detached(mr, mr.bundle(sh("sleep 10")))
+    pid = mr.state(cid)["pid"]
+    assert mr.cmd("pause", cid).returncode == 0
+    # (not through mr.cmd: its delete waits to reap processes that stay alive here)
+    r = subprocess.run([MINIRUN, "--root", mr.root, "delete", cid], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1 and "it is paused" in r.stderr, r.stderr
+    r = mr.cmd("delete", "--force", cid)
+    assert r.returncode == 0, r.stderr
+    assert not os.path.exists(f"/proc/{pid}")
+    assert cgroup_dirs(f"/minirun/{cid}") == []
+    assert not os.path.exists(os.path.join(mr.root, cid))
+
+
+# ---------- update ----------
+
+FORKER = ("while :; do (for i in 1 2 3 4 5 6; do sleep 0.05 & done; wait; echo ok) 2>/dev/null || echo fail; "
+          "sleep 0.02; done")
+
+
+def test_update_raises_the_pids_limit_live(mr, tmp_path):
+    out = tmp_path / "forks"
+    cid = detached(mr, mr.bundle(sh(FORKER), mutate=with_resources(pids={"limit": 5})), out=out)
+    assert cg_file(cid, "pids.max") == "5"
+    wait_for(lambda: "fail" in out.read_text(), what="a refused fork")
+    assert "ok" not in out.read_text()
+
+    r = mr.cmd("update", "--pids-limit", "20", cid)
+    assert r.returncode == 0, r.stderr
+    assert cg_file(cid, "pids.max") == "20"
+    mark = len(out.read_text())
+    wait_for(lambda: "ok" in out.read_text()[mark:], what="forks to succeed")
+
+    assert mr.cmd("update", "--pids-limit", "-1", cid).returncode == 0
+    assert cg_file(cid, "pids.max") == "max"
+
+
+def test_update_memory_with_suffixes_and_from_a_file(mr, tmp_path):
+    cid = detached(mr, mr.bundle(sh("sleep 10"), mutate=with_resources(memory={"limit": 64 << 20})))
+    v1 = cg_file(cid, "memory.limit_in_bytes") is not None
+    mem_file = "memory.limit_in_bytes" if v1 else "memory.max"
+    assert cg_file(cid, mem_file) == str(64 << 20)
+
+    r = mr.cmd("update", "--memory", "128m", "--memory-reservation", "1.5m", cid)
+    assert r.returncode == 0, r.stderr
+    assert cg_file(cid, mem_file) == str(128 << 20)
+
+    res = tmp_path / "res.json"
+    res.write_text(json.dumps({"memory": {"limit": 96 << 20}, "pids": {"limit": 33}}))
+    r = mr.cmd("update", "-r", res, cid)
+    assert r.returncode == 0, r.stderr
+    assert cg_file(cid, mem_file) == str(96 << 20)
+    assert cg_file(cid, "pids.max") == "33"
+
+    r = mr.cmd("update", "--resources", "-", cid, input=json.dumps({"pids": {"limit": 44}}))
+    assert r.returncode == 0, r.stderr
+    assert cg_file(cid, "pids.max") == "44"
+
+    # a paused container can be updated too
+    assert mr.cmd("pause", cid).returncode == 0
+    assert mr.cmd("update", "--memory", "1g", cid).returncode == 0
+    assert cg_file(cid, mem_file) == str(1 << 30)
+    assert mr.cmd("resume", cid).returncode == 0
+
+
+def test_update_bad_values_give_clear_errors(mr, tmp_path):
+    cid = detached(mr, mr.bundle(sh("sleep 10"), mutate=with_resources(pids={"limit": 50})))
+
+    r = mr.cmd("update", "--memory", "lots", cid)
+    assert r.returncode == 1
+    assert "--memory: invalid value `lots`" in r.stderr and "512m" in r.stderr, r.stderr
+
+    r = mr.cmd("update", "--pids-limit", "many", cid)
+    assert r.returncode == 1 and "--pids-limit: invalid value `many`" in r.stderr, r.stderr
+
+    r = mr.cmd("update", "--cpuset-cpus", "999", cid)
+    assert r.returncode == 1
+    assert f"update container `{cid}`" in r.stderr and "cpuset.cpus" in r.stderr and "`999`" in r.stderr, r.stderr
+
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"pids": {"limit": "x"}}')
+    r = mr.cmd("update", "-r", bad, cid)
+    assert r.returncode == 1 and f"{bad}: pids.limit: expected an integer" in r.stderr, r.stderr
+    bad.write_text('{"pids": ')
+    r = mr.cmd("update", "-r", bad, cid)
+    assert r.returncode == 1 and "invalid JSON" in r.stderr, r.stderr
+
+    r = mr.cmd("update", cid)
+    assert r.returncode == 1 and "nothing to update" in r.stderr, r.stderr
+    assert cg_file(cid, "pids.max") == "50"  # nothing changed
+
+    stopped = detached(mr, mr.bundle(["true"]))
+    wait_for(lambda: mr.state(stopped)["status"] == "stopped", what="stopped")
+    r = mr.cmd("update", "--pids-limit", "5", stopped)
+    assert r.returncode == 1 and "it is stopped" in r.stderr, r.stderr
+
+
+# ---------- events / stats ----------
+
+def test_events_stats_once(mr):
+    cid = detached(mr, mr.bundle(sh("sleep 10 & sleep 10"), mutate=with_resources(pids={"limit": 40})))
+    r = mr.cmd("events", "--stats", cid)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert len(lines) == 1
+    ev = json.loads(lines[0])
+    assert ev["type"] == "stats" and ev["id"] == cid
+    d = ev["data"]
+    assert d["memory"]["usage"]["usage"] > 0, d["memory"]
+    assert d["pids"]["current"] >= 1 and d["pids"]["limit"] == 40, d["pids"]
+    assert d["cpu"]["usage"]["total"] > 0, d["cpu"]
+    assert set(d) >= {"cpu", "memory", "pids", "hugetlb"}
+
+
+def test_events_streams_until_the_container_stops(mr):
+    cid = new_id()
+    run = foreground(mr, mr.bundle(sh("read go; exit 3")), cid)
+    ev = start_events(mr, cid)
+    second = json.loads(ev.stdout.readline())
+    assert second["type"] == "stats"
+    run.communicate("go\n", timeout=10)
+    assert run.returncode == 3
+    ev.communicate(timeout=5)
+    assert ev.returncode == 0
+
+
+def test_events_of_a_stopped_container_fails(mr):
+    stopped = detached(mr, mr.bundle(["true"]))
+    wait_for(lambda: mr.state(stopped)["status"] == "stopped", what="stopped")
+    r = mr.cmd("events", "--stats", stopped)
+    assert r.returncode == 1 and "is not running" in r.stderr, r.stderr
+    r = mr.cmd("events", "--interval", "soon", stopped)
+    assert r.returncode == 1 and "invalid duration `soon`" in r.stderr, r.stderr
+
+
+def test_help_texts(mr):
+    for cmd in ("pause", "resume", "update", "events"):
+        r = mr.cmd(cmd, "--help")
+        assert r.returncode == 0 and r.stdout.startswith(f"Usage: minirun {cmd}"), (cmd, r.stdout, r.stderr)
+
+
+# ---------- nothing left behind ----------
+
+def test_no_cgroup_left_after_delete(mr):
+    cid = detached(mr, mr.bundle(sh("sleep 10"), mutate=with_resources(pids={"limit": 20},
+                                                                           memory={"limit": 64 << 20})))
+    assert cgroup_dirs(f"/minirun/{cid}") != []
+    assert mr.cmd("delete", "--force", cid).returncode == 0
+    assert cgroup_dirs(f"/minirun/{cid}") == []
+
+
+def test_no_cgroup_left_after_a_failed_create(mr):
+    cid = new_id()
+    r = mr.run(mr.bundle(["true"], mutate=with_resources(cpu={"cpus": "999"})), cid=cid)
+    assert r.returncode == 1
+    assert "linux.resources.cpu.cpus" in r.stderr and "999" in r.stderr, r.stderr
+    assert cgroup_dirs(f"/minirun/{cid}") == []
+    assert not os.path.exists(os.path.join(mr.root, cid))
+
+
+# ---------- the v2 driver ----------
+
+def test_v2_process_is_in_the_unified_cgroup(mr):
+    mnt, _ = v2_mount()
+    if mnt is None:
+        pytest.skip("no cgroup2 mounted (legacy host): nothing for the v2 driver to do")
+    cid = detached(mr, mr.bundle(sh("sleep 10")))
+    pid = mr.state(cid)["pid"]
+    with open(f"/proc/{pid}/cgroup") as f:
+        lines = f.read().splitlines()
+    assert f"0::/minirun/{cid}" in lines, lines
+    with open(os.path.join(mnt, "minirun", cid, "cgroup.procs")) as f:
+        assert str(pid) in f.read().split()
+
+
+def test_v2_hugetlb_limit(mr):
+    mnt, ctrls = v2_mount()
+    if mnt is None or "hugetlb" not in ctrls or not os.path.isdir("/sys/kernel/mm/hugepages/hugepages-2048kB"):
+        pytest.skip("no hugetlb controller with 2MB pages in cgroup v2 here")
+    cid = detached(mr, mr.bundle(sh("sleep 10"), mutate=with_resources(
+        hugepageLimits=[{"pageSize": "2MB", "limit": 4 << 20}])))
+    with open(os.path.join(mnt, "minirun", cid, "hugetlb.2MB.max")) as f:
+        assert f.read().strip() == str(4 << 20)
+    r = mr.cmd("update", "-r", "-", cid, input=json.dumps({"hugepageLimits": [{"pageSize": "2MB", "limit": 8 << 20}]}))
+    assert r.returncode == 0, r.stderr
+    with open(os.path.join(mnt, "minirun", cid, "hugetlb.2MB.max")) as f:
+        assert f.read().strip() == str(8 << 20)
+
+
+@pytest.mark.parametrize("ctrl,res,file,want", [
+    ("memory", {"memory": {"limit": 64 << 20}}, "memory.max", str(64 << 20)),
+    ("pids", {"pids": {"limit": 17}}, "pids.max", "17"),
+    ("cpu", {"cpu": {"quota": 20000, "period": 100000}}, "cpu.max", "20000 100000"),
+])
+def test_v2_limits(mr, ctrl, res, file, want):
+    mnt, ctrls = v2_mount()
+    if mnt is None:
+        pytest.skip("no cgroup2 mounted (legacy host)")
+    if ctrl not in ctrls:
+        pytest.skip(f"cgroup v2 at {mnt} has no {ctrl} controller (cgroup.controllers: {' '.join(sorted(ctrls))}): "
+                    f"on this hybrid host {ctrl} limits go to the v1 hierarchy, tested above")
+    if mnt != "/sys/fs/cgroup" and os.path.isdir(f"/sys/fs/cgroup/{ctrl}"):
+        pytest.skip(f"{ctrl} is also a v1 hierarchy here: the v1 driver applies it")
+    cid = detached(mr, mr.bundle(sh("sleep 10"), mutate=with_resources(**res)))
+    with open(os.path.join(mnt, "minirun", cid, file)) as f:
+        assert f.read().strip() == want
