@@ -166,6 +166,10 @@ mr_child_main (struct mr_launch *l)
 
   child_sync_fd = l->sync_child;
   close (l->sync_parent);
+  /* The state directory's flock belongs to the launcher: our copy of its fd
+   * would keep it locked for as long as we wait for `start`. */
+  close (l->state_dirfd);
+  l->state_dirfd = -1;
 
   /* identity: not dumpable, so nothing in the container can open our
    * /proc/PID/exe (the host's minirun binary) or ptrace us.  With a new user

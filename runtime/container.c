@@ -17,6 +17,7 @@
 
 #include "cgroup.h"
 #include "cleanup.h"
+#include "crash.h"
 #include "hooks.h"
 #include "log.h"
 #include "minirun/minirun.h"
@@ -119,11 +120,13 @@ mr_container_start (const char *root, const char *id, mr_error_t *err)
       mr_error_set (err, errno, "start `%s`: the container's init is not waiting for start", id);
       goto fail;
     }
+  mr_crash_point ("start:connected");
   if (mr_write_all (fd, "S", 1) < 0)
     {
       mr_error_set (err, errno, "start `%s`: signal the init", id);
       goto fail;
     }
+  mr_crash_point ("start:signalled");
   /* The init closes the connection by exec (success) or writes why it failed. */
   while (got < sizeof buf - 1 && (n = read (fd, buf + got, sizeof buf - 1 - got)) != 0)
     {
@@ -269,6 +272,7 @@ mr_container_delete (const char *root, const char *id, bool force, mr_error_t *e
             mr_log_warning ("delete `%s`: the init did not exit within 5 s of SIGKILL", id);
         }
     }
+  mr_crash_point ("delete:killed");
   if (cg)
     {
       pid_t *pids = NULL;
@@ -291,6 +295,7 @@ mr_container_delete (const char *root, const char *id, bool force, mr_error_t *e
         }
       mr_cgroup_free (cg);
     }
+  mr_crash_point ("delete:cgroup");
   if (o.st->has_poststop_hooks)
     run_state_hooks (&o, MR_HOOK_POSTSTOP, "poststop", MR_STATUS_STOPPED);
   close_container (&o);

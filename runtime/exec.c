@@ -22,6 +22,7 @@
 
 #include "cgroup.h"
 #include "cleanup.h"
+#include "crash.h"
 #include "log.h"
 #include "minirun/minirun.h"
 #include "pidpin.h"
@@ -400,6 +401,7 @@ mr_container_exec (const struct mr_exec_opts *opts, int *exit_status, mr_error_t
     mr_log_warning ("return to minirun's own pid namespace: %s", strerror (errno));
   if (pid < 0)
     goto out;
+  mr_crash_point ("exec:clone");
   close (x.sync[1]);
   x.sync[1] = -1;
 

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "crash.h"
 #include "devrules.h"
 #include "hooks.h"
 #include "launcher.h"
@@ -521,8 +522,15 @@ spawn (struct mr_launch *l, enum mr_start_mode mode, int *terminal_master, mr_er
   if (l->state_dirfd < 0)
     return -1;
   l->state.created = now_rfc3339 ();
+  mr_crash_point ("create:state-dir");
 
+  /* From here on a state file always says what exists, so that `delete
+   * --force` can undo a launcher that died at any step. */
   cg_path = mr_cgroup_path_for (l->config->cgroups_path, l->opts->id);
+  l->state.cgroup_path = xstrdup (cg_path);
+  if (save_state (l, MR_STATUS_CREATING, err) < 0)
+    goto fail;
+  mr_crash_point ("create:state-creating");
   {
     /* the device rules really applied: the config's plus the defaults */
     struct mr_resources res = l->config->resources;
@@ -544,7 +552,12 @@ spawn (struct mr_launch *l, enum mr_start_mode mode, int *terminal_master, mr_er
         l->cgroup = NULL;
       }
   }
-  l->state.cgroup_path = l->cgroup ? xstrdup (cg_path) : NULL;
+  if (l->cgroup == NULL)
+    {
+      free (l->state.cgroup_path);
+      l->state.cgroup_path = NULL;
+    }
+  mr_crash_point ("create:cgroup");
 
   if (mr_sync_pair (fds, err) < 0)
     goto fail;
@@ -575,8 +588,9 @@ spawn (struct mr_launch *l, enum mr_start_mode mode, int *terminal_master, mr_er
       close (l->start_listen_fd); /* the init holds it now */
       l->start_listen_fd = -1;
     }
-  if (verify_init (l, err) < 0)
+  if (verify_init (l, err) < 0 || save_state (l, MR_STATUS_CREATING, err) < 0)
     goto fail;
+  mr_crash_point ("create:clone");
   if (l->new_ns[MR_NS_USER])
     {
       if (mr_sync_expect (l->sync_parent, l->pidfd, -1, MR_SYNC_USERNS_READY, &msg, err) < 0
@@ -628,8 +642,10 @@ spawn (struct mr_launch *l, enum mr_start_mode mode, int *terminal_master, mr_er
           goto fail;
         }
     }
+  mr_crash_point ("create:ready");
   if (keep_config (l, err) < 0 || save_state (l, MR_STATUS_CREATED, err) < 0)
     goto fail;
+  mr_crash_point ("create:created");
   if (l->opts->pid_file && mr_write_pid_file (l->opts->pid_file, l->pid, err) < 0)
     goto fail;
   return 0;

@@ -412,6 +412,19 @@ proc_is_zombie (pid_t pid)
   return p == NULL || p[1] == '\0' || p[2] == 'Z' || p[2] == 'X';
 }
 
+/* A created init has not exec'd yet: it is still a clone of minirun.  (Where
+ * /proc/PID/exe cannot be read, as rootless, the recorded status stands.) */
+static bool
+still_minirun (pid_t pid)
+{
+  char path[64];
+  struct stat a, b;
+  snprintf (path, sizeof path, "/proc/%d/exe", (int) pid);
+  if (stat (path, &a) < 0 || stat ("/proc/self/exe", &b) < 0)
+    return true;
+  return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 int
 mr_state_open_pidfd (const struct mr_state *st)
 {
@@ -438,6 +451,8 @@ mr_state_status (const struct mr_state *st)
     return st->status == MR_STATUS_CREATING ? MR_STATUS_CREATING : MR_STATUS_STOPPED;
   if (st->start_time == 0 || mr_proc_start_time (st->pid) != st->start_time || proc_is_zombie (st->pid))
     return MR_STATUS_STOPPED;
+  if (st->status == MR_STATUS_CREATED && !still_minirun (st->pid))
+    return MR_STATUS_RUNNING; /* started, though the `start` that did it died before recording it */
   return st->status;
 }
 
