@@ -2,6 +2,7 @@
  * the command, as with runc: minirun [--root DIR] [--log FILE]
  * [--log-format text|json] [--debug] [--systemd-cgroup] COMMAND [ARGS]. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +84,10 @@ main (int argc, char **argv)
         snprintf (rootless_root, sizeof rootless_root, "/tmp/minirun-%u", (unsigned) geteuid ());
       g.root = rootless_root;
     }
+  /* A peer that goes away (a hook that does not read its stdin, a closed
+   * console socket) is an EPIPE to handle, not a reason to die. */
+  signal (SIGPIPE, SIG_IGN);
+
   /* '+': stop at the command name; the rest belongs to the command. */
   while ((c = getopt_long_only (argc, argv, "+hv", opts, NULL)) != -1)
     switch (c)

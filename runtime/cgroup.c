@@ -149,7 +149,12 @@ open_fds (struct mr_cgroup *cg, bool must_exist, mr_error_t *err)
   bool any = false;
   for (size_t i = 0; i < cg->n_v1; i++)
     {
-      cleanup_free char *p = xasprintf ("%s/cgroup.procs", cg->v1[i].dir);
+      /* "tasks", not "cgroup.procs": a single-threaded process writing 0 to
+       * tasks moves itself without taking cgroup_threadgroup_rwsem for
+       * writing, which costs an RCU grace period (10-20 ms here) when the
+       * machine has been quiet.  The processes that join this way (the init
+       * and exec'd processes, before they exec) are single-threaded. */
+      cleanup_free char *p = xasprintf ("%s/tasks", cg->v1[i].dir);
       cg->v1[i].procs_fd = open (p, O_WRONLY | O_CLOEXEC);
       if (cg->v1[i].procs_fd < 0 && (must_exist || errno != ENOENT))
         return mr_error_set (err, errno, "open `%s`", p);
@@ -346,8 +351,16 @@ mr_cgroup_enter_pid (const struct mr_cgroup *cg, pid_t pid, mr_error_t *err)
   char buf[32];
   int len = snprintf (buf, sizeof buf, "%d", (int)pid);
   for (size_t i = 0; i < cg->n_v1; i++)
-    if (cg->v1[i].procs_fd >= 0 && mr_write_all (cg->v1[i].procs_fd, buf, (size_t)len) < 0)
-      return mr_error_set (err, errno, "move pid %d into cgroup `%s`", (int)pid, cg->v1[i].dir);
+    {
+      /* a whole thread group: cgroup.procs (procs_fd is the "tasks" file) */
+      cleanup_free char *p = xasprintf ("%s/cgroup.procs", cg->v1[i].dir);
+      cleanup_close int fd = -1;
+      if (cg->v1[i].procs_fd < 0)
+        continue;
+      fd = open (p, O_WRONLY | O_CLOEXEC);
+      if (fd < 0 || mr_write_all (fd, buf, (size_t)len) < 0)
+        return mr_error_set (err, errno, "move pid %d into cgroup `%s`", (int)pid, cg->v1[i].dir);
+    }
   if (cg->v2_fd >= 0)
     {
       cleanup_close int fd = openat (cg->v2_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);

@@ -38,7 +38,7 @@ struct mr_cg_v1dir
 {
   const struct mr_cg_hier *h;
   char *dir;    /* absolute path */
-  int procs_fd; /* dir/cgroup.procs, O_WRONLY|O_CLOEXEC, or -1 (dir missing) */
+  int procs_fd; /* dir/tasks, O_WRONLY|O_CLOEXEC, or -1 (dir missing): the self-join path (see open_fds) */
 };
 
 struct mr_cgroup

@@ -30,7 +30,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/keyctl.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -186,6 +188,8 @@ mr_child_main (struct mr_launch *l)
       mr_error_set (&err, errno, "prctl(PR_SET_PDEATHSIG)");
       fail ("identity", &err);
     }
+  if (mr_sync_peer_gone (child_sync_fd))
+    _exit (127);
 
   /* userns */
   if (l->ns_fds[MR_NS_USER] >= 0 && setns (l->ns_fds[MR_NS_USER], CLONE_NEWUSER) < 0)
@@ -297,6 +301,19 @@ mr_child_main (struct mr_launch *l)
 
   if (mr_tree_release (&gate, &err) < 0)
     fail ("start", &err);
+
+  /* a session keyring of its own, as runc gives (unless --no-new-keyring) */
+  if (!l->opts->no_new_keyring)
+    {
+      long key = syscall (SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, l->opts->id);
+      if (key < 0 && errno != ENOSYS && errno != EACCES && errno != EPERM)
+        {
+          mr_error_set (&err, errno, "join a new session keyring (use --no-new-keyring to keep the caller's)");
+          fail ("keyring", &err);
+        }
+      if (key >= 0)
+        syscall (SYS_keyctl, KEYCTL_SETPERM, key, 0x3f3f0000); /* possessor and user: all */
+    }
 
   /* fds: only stdio and the preserved ones survive exec */
   if (mr_close_range (3 + (unsigned) l->opts->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)

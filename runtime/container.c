@@ -140,8 +140,17 @@ mr_container_start (const char *root, const char *id, mr_error_t *err)
   unlinkat (o.dirfd, "start.sock", 0);
   if (got > 0)
     {
+      /* The init failed after start (a startContainer hook, the exec): as the
+       * runtime spec says, the container is stopped and deleted. */
+      mr_error_t derr = NULL;
       mr_error_set (err, 0, "start `%s`: %s", id, buf);
-      goto fail;
+      close_container (&o);
+      if (mr_container_delete (root, id, true, &derr) < 0)
+        {
+          mr_log_warning ("%s", derr->msg);
+          mr_error_free (&derr);
+        }
+      return -1;
     }
   o.st->status = MR_STATUS_RUNNING;
   if (mr_state_write (o.dirfd, o.st, err) < 0)
@@ -237,8 +246,11 @@ mr_container_delete (const char *root, const char *id, bool force, mr_error_t *e
           return -1;
         }
       mr_error_free (err);
-      close (o.dirfd);
-      return mr_state_dir_remove (root, id, err);
+      {
+        int r = mr_state_dir_remove (root, id, err);
+        close (o.dirfd);
+        return r;
+      }
     }
   o.status = mr_state_status (o.st);
   if (o.status == MR_STATUS_RUNNING || o.status == MR_STATUS_PAUSED)
@@ -298,6 +310,11 @@ mr_container_delete (const char *root, const char *id, bool force, mr_error_t *e
   mr_crash_point ("delete:cgroup");
   if (o.st->has_poststop_hooks)
     run_state_hooks (&o, MR_HOOK_POSTSTOP, "poststop", MR_STATUS_STOPPED);
-  close_container (&o);
-  return mr_state_dir_remove (root, id, err);
+  /* Removed while still locked: a command waiting for the lock then finds the
+   * directory gone, never a half-removed one. */
+  {
+    int r = mr_state_dir_remove (root, id, err);
+    close_container (&o);
+    return r;
+  }
 }

@@ -288,11 +288,14 @@ child_main (struct exec_ctx *x)
   sigset_t none;
 
   close (x->sync[0]);
+  /* Until it execs, the process dies with `minirun exec`. */
   if (prctl (PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
     {
       mr_error_set (&err, errno, "prctl");
       child_fail (fd, "identity", &err);
     }
+  if (mr_sync_peer_gone (fd))
+    _exit (127);
   sigemptyset (&none);
   sigprocmask (SIG_SETMASK, &none, NULL);
   for (int s = 1; s < NSIG; s++)
@@ -329,6 +332,13 @@ child_main (struct exec_ctx *x)
         if (flags >= 0)
           fcntl (i, F_SETFD, flags & ~FD_CLOEXEC);
       }
+  /* A detached process outlives `minirun exec`; a foreground one dies with
+   * it, like the init of a foreground `run`. */
+  if (x->opts->detach && prctl (PR_SET_PDEATHSIG, 0, 0, 0, 0) < 0)
+    {
+      mr_error_set (&err, errno, "prctl(PR_SET_PDEATHSIG, 0)");
+      child_fail (fd, "identity", &err);
+    }
   if (mr_security_apply_final (x->sec, x->process, NULL, &err) < 0)
     child_fail (fd, "security", &err);
   mr_exec_process (x->process, &err);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,6 +18,14 @@
 #include "syscalls.h"
 #include "utils.h"
 
+static long long
+now_ms (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static int
 run_one (const struct mr_hook *h, size_t index, const char *kind, const char *state_json, mr_error_t *err)
 {
@@ -26,6 +35,7 @@ run_one (const struct mr_hook *h, size_t index, const char *kind, const char *st
   cleanup_close int pidfd = -1;
   siginfo_t info;
   size_t len = state_json ? strlen (state_json) : 0;
+  long long deadline;
 
   if (pipe2 (in, O_CLOEXEC) < 0)
     return mr_error_set (err, errno, "%s hook %zu (%s): pipe", kind, index, h->path);
@@ -42,6 +52,7 @@ run_one (const struct mr_hook *h, size_t index, const char *kind, const char *st
       sigset_t none;
       sigemptyset (&none);
       sigprocmask (SIG_SETMASK, &none, NULL);
+      signal (SIGPIPE, SIG_DFL);
       if (dup2 (in[0], 0) < 0)
         _exit (126);
       execve (h->path, h->args ? h->args : default_args, h->env ? h->env : empty_env);
@@ -50,32 +61,63 @@ run_one (const struct mr_hook *h, size_t index, const char *kind, const char *st
     }
   close (in[0]);
   pidfd = mr_pidfd_open (pid, 0);
-  /* The state is small (< pipe buffer) in practice; a hook that does not
-   * read its stdin must not block us, so write without waiting. */
-  fcntl (in[1], F_SETFL, O_NONBLOCK);
-  if (len > 0 && mr_write_all (in[1], state_json, len) < 0 && errno != EPIPE && errno != EAGAIN)
-    mr_error_set (err, errno, "%s hook %zu (%s): write the state to its stdin", kind, index, h->path);
-  close (in[1]);
-  if (err && *err)
+  if (pidfd < 0)
     {
+      int e = errno;
+      close (in[1]);
       kill (pid, SIGKILL);
       waitpid (pid, NULL, 0);
-      return -1;
+      return mr_error_set (err, e, "%s hook %zu (%s): pidfd_open", kind, index, h->path);
     }
+  deadline = h->has_timeout ? now_ms () + (long long) h->timeout * 1000 : -1;
+  /* Feed the whole state to its stdin while it runs; a hook that exits
+   * without reading it (EPIPE) is fine; the timeout covers both phases. */
+  fcntl (in[1], F_SETFL, O_NONBLOCK);
+  {
+    size_t off = 0;
+    bool exited = false;
+    while (off < len && !exited)
+      {
+        struct pollfd pfd[2] = { { .fd = in[1], .events = POLLOUT }, { .fd = pidfd, .events = POLLIN } };
+        int wait_ms = deadline < 0 ? -1 : (int) (deadline - now_ms ());
+        int r;
+        if (deadline >= 0 && wait_ms <= 0)
+          break;
+        r = poll (pfd, 2, wait_ms);
+        if (r < 0 && errno == EINTR)
+          continue;
+        if (r <= 0)
+          break;
+        if (pfd[0].revents & (POLLOUT | POLLERR | POLLHUP))
+          {
+            ssize_t n = write (in[1], state_json + off, len - off);
+            if (n > 0)
+              off += (size_t) n;
+            else if (n < 0 && errno != EAGAIN && errno != EINTR)
+              break; /* EPIPE: it closed its stdin */
+          }
+        if (pfd[1].revents & POLLIN)
+          exited = true;
+      }
+  }
+  close (in[1]);
 
-  if (h->has_timeout && pidfd >= 0)
+  if (deadline >= 0)
     {
       struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
       int r;
       do
-        r = poll (&pfd, 1, h->timeout * 1000);
+        {
+          long long left = deadline - now_ms ();
+          r = left > 0 ? poll (&pfd, 1, (int) left) : 0;
+        }
       while (r < 0 && errno == EINTR);
       if (r == 0)
         {
           mr_pidfd_send_signal (pidfd, SIGKILL, NULL, 0);
           waitpid (pid, NULL, 0);
-          return mr_error_set (err, ETIMEDOUT, "%s hook %zu (%s) timed out after %d s", kind, index, h->path,
-                               h->timeout);
+          return mr_error_set_explained (err, ETIMEDOUT, "%s hook %zu (%s) timed out after %d s", kind, index,
+                                         h->path, h->timeout);
         }
     }
   memset (&info, 0, sizeof info);

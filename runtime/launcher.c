@@ -84,6 +84,7 @@ launch_release (struct mr_launch *l)
   free (l->config_path);
   free (l->rootfs);
   free (l->state.created);
+  free (l->state.owner);
   for (size_t i = 0; i < l->state.n_procs; i++)
     free (l->state.procs[i].pins);
   free (l->state.procs);
@@ -522,6 +523,15 @@ spawn (struct mr_launch *l, enum mr_start_mode mode, int *terminal_master, mr_er
   if (l->state_dirfd < 0)
     return -1;
   l->state.created = now_rfc3339 ();
+  l->state.owner = mr_state_owner ();
+  {
+    struct stat self;
+    if (stat ("/proc/self/exe", &self) == 0)
+      {
+        l->state.init_exe_dev = self.st_dev;
+        l->state.init_exe_ino = self.st_ino;
+      }
+  }
   mr_crash_point ("create:state-dir");
 
   /* From here on a state file always says what exists, so that `delete

@@ -80,7 +80,7 @@ mr_container_list_json (const struct mr_container_info *list, size_t n)
   char *dump;
 
   for (size_t i = 0; i < n; i++)
-    json_array_append_new (arr, json_pack ("{s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s}", "ociVersion", "1.0.2", "id",
+    json_array_append_new (arr, json_pack ("{s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s}", "ociVersion", MR_OCI_VERSION, "id",
                                            list[i].id, "pid", (json_int_t) list[i].pid, "status", list[i].status,
                                            "bundle", list[i].bundle ?: "", "rootfs", list[i].rootfs ?: "",
                                            "created", list[i].created ?: "", "owner", list[i].owner ?: ""));

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,6 +157,15 @@ mr_state_dir_open (const char *root, const char *id, bool exclusive, mr_error_t 
       close (fd);
       return -1;
     }
+  {
+    /* deleted while we waited for the lock */
+    struct stat st;
+    if (fstat (fd, &st) == 0 && st.st_nlink == 0)
+      {
+        close (fd);
+        return mr_error_set (err, ENOENT, "container `%s` does not exist", id);
+      }
+  }
   return fd;
 }
 
@@ -222,14 +232,15 @@ procs_to_json (const struct mr_state *st)
 int
 mr_state_write (int dirfd, const struct mr_state *st, mr_error_t *err)
 {
-  json_t *o = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:b, s:b, s:s, s:o, s:o}", "id", st->id,
+  json_t *o = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:b, s:b, s:s, s:o, s:o, s:I, s:I}", "id", st->id,
                          "bundle", st->bundle ? st->bundle : "", "rootfs", st->rootfs ? st->rootfs : "",
                          "cgroupPath", st->cgroup_path ? st->cgroup_path : "", "created",
                          st->created ? st->created : "", "status", mr_status_name (st->status), "pid",
                          (json_int_t) st->pid, "startTime", (json_int_t) st->start_time, "detached",
                          st->detached, "hasPoststopHooks", st->has_poststop_hooks, "owner",
                          st->owner ? st->owner : "", "annotations", kv_to_json (st->annotations, st->n_annotations),
-                         "processes", procs_to_json (st));
+                         "processes", procs_to_json (st), "initExeDev", (json_int_t) st->init_exe_dev, "initExeIno",
+                         (json_int_t) st->init_exe_ino);
   cleanup_free char *dump = NULL;
 
   if (o == NULL)
@@ -290,6 +301,8 @@ mr_state_read (int dirfd, const char *id, struct mr_state **out, mr_error_t *err
   st->start_time = (unsigned long long) json_integer_value (json_object_get (o, "startTime"));
   st->detached = json_is_true (json_object_get (o, "detached"));
   st->has_poststop_hooks = json_is_true (json_object_get (o, "hasPoststopHooks"));
+  st->init_exe_dev = (uint64_t) json_integer_value (json_object_get (o, "initExeDev"));
+  st->init_exe_ino = (uint64_t) json_integer_value (json_object_get (o, "initExeIno"));
   status = status_from_name (json_string_value (json_object_get (o, "status")) ?: "");
   st->status = status < 0 ? MR_STATUS_STOPPED : (enum mr_status) status;
   v = json_object_get (o, "annotations");
@@ -359,6 +372,20 @@ mr_state_free (struct mr_state *st)
   free (st);
 }
 
+char *
+mr_state_owner (void)
+{
+  struct passwd pw, *res = NULL;
+  char buf[1024];
+  uid_t uid = geteuid ();
+
+  if (uid == 0)
+    return xstrdup ("root");
+  if (getpwuid_r (uid, &pw, buf, sizeof buf, &res) == 0 && res != NULL)
+    return xstrdup (res->pw_name);
+  return xasprintf ("%u", (unsigned) uid);
+}
+
 unsigned long long
 mr_proc_start_time (pid_t pid)
 {
@@ -412,19 +439,6 @@ proc_is_zombie (pid_t pid)
   return p == NULL || p[1] == '\0' || p[2] == 'Z' || p[2] == 'X';
 }
 
-/* A created init has not exec'd yet: it is still a clone of minirun.  (Where
- * /proc/PID/exe cannot be read, as rootless, the recorded status stands.) */
-static bool
-still_minirun (pid_t pid)
-{
-  char path[64];
-  struct stat a, b;
-  snprintf (path, sizeof path, "/proc/%d/exe", (int) pid);
-  if (stat (path, &a) < 0 || stat ("/proc/self/exe", &b) < 0)
-    return true;
-  return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
-}
-
 int
 mr_state_open_pidfd (const struct mr_state *st)
 {
@@ -444,6 +458,19 @@ mr_state_open_pidfd (const struct mr_state *st)
   return fd;
 }
 
+/* A created init has not exec'd yet: it is still a clone of minirun.  (Where
+ * /proc/PID/exe cannot be read, as rootless, the recorded status stands.) */
+static bool
+still_minirun (const struct mr_state *st)
+{
+  char path[64];
+  struct stat a;
+  snprintf (path, sizeof path, "/proc/%d/exe", (int) st->pid);
+  if (st->init_exe_ino == 0 || stat (path, &a) < 0)
+    return true;
+  return a.st_dev == st->init_exe_dev && a.st_ino == st->init_exe_ino;
+}
+
 enum mr_status
 mr_state_status (const struct mr_state *st)
 {
@@ -451,7 +478,7 @@ mr_state_status (const struct mr_state *st)
     return st->status == MR_STATUS_CREATING ? MR_STATUS_CREATING : MR_STATUS_STOPPED;
   if (st->start_time == 0 || mr_proc_start_time (st->pid) != st->start_time || proc_is_zombie (st->pid))
     return MR_STATUS_STOPPED;
-  if (st->status == MR_STATUS_CREATED && !still_minirun (st->pid))
+  if (st->status == MR_STATUS_CREATED && !still_minirun (st))
     return MR_STATUS_RUNNING; /* started, though the `start` that did it died before recording it */
   return st->status;
 }
@@ -459,7 +486,7 @@ mr_state_status (const struct mr_state *st)
 char *
 mr_state_to_oci_json (const struct mr_state *st, enum mr_status status, bool pretty)
 {
-  json_t *o = json_pack ("{s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:o}", "ociVersion", "1.0.2", "id", st->id,
+  json_t *o = json_pack ("{s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:o}", "ociVersion", MR_OCI_VERSION, "id", st->id,
                          "status", mr_status_name (status), "pid",
                          (json_int_t) (status == MR_STATUS_STOPPED ? 0 : st->pid), "bundle",
                          st->bundle ? st->bundle : "", "rootfs", st->rootfs ? st->rootfs : "", "created",

@@ -18,6 +18,7 @@
 #include "minirun/error.h"
 
 #define MR_DEFAULT_STATE_ROOT "/run/minirun"
+#define MR_OCI_VERSION "1.1.0"       /* the runtime spec version minirun implements */
 #define MR_ID_MAX 250
 
 enum mr_status
@@ -49,6 +50,7 @@ struct mr_state
   pid_t pid;                   /* host pid of the init, 0 before it exists */
   unsigned long long start_time; /* /proc/<pid>/stat field 22, to detect pid reuse */
   bool detached;               /* no launcher waits for the init */
+  uint64_t init_exe_dev, init_exe_ino; /* the binary a created init still is until it execs */
   bool has_poststop_hooks;
   char *owner;
   struct mr_kv *annotations;
@@ -79,6 +81,10 @@ void mr_state_free (struct mr_state *st);
  * freezer (a paused container stays paused only while frozen). */
 enum mr_status mr_state_status (const struct mr_state *st);
 const char *mr_status_name (enum mr_status s);
+
+/* The owner recorded in the state: the user name of the euid (its number when
+ * it has no name).  Caller frees. */
+char *mr_state_owner (void);
 
 /* Read field 22 (starttime) of /proc/<pid>/stat; 0 if the process is gone. */
 unsigned long long mr_proc_start_time (pid_t pid);

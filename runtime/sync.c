@@ -245,3 +245,10 @@ mr_sync_recv_fd (int sock, struct mr_sync_msg *msg, int *fd_out, mr_error_t *err
   msg->text[sizeof msg->text - 1] = '\0';
   return 0;
 }
+
+bool
+mr_sync_peer_gone (int fd)
+{
+  struct pollfd pfd = { .fd = fd, .events = 0 };
+  return poll (&pfd, 1, 0) > 0 && (pfd.revents & (POLLHUP | POLLERR));
+}

@@ -20,6 +20,7 @@
 #ifndef MINIRUN_SYNC_H
 #define MINIRUN_SYNC_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -85,6 +86,11 @@ int mr_sync_recv_fd (int sock, struct mr_sync_msg *msg, int *fd_out, mr_error_t 
 
 /* SCM_RIGHTS on any unix socket: send `fd` with a small payload. */
 int mr_send_fd (int sock, int fd, const void *payload, size_t len, mr_error_t *err);
+
+/* Child side, right after PR_SET_PDEATHSIG: has the launcher already died
+ * (its end of the channel is closed)?  Closes the window in which the
+ * launcher could die before the death signal was armed. */
+bool mr_sync_peer_gone (int fd);
 
 const char *mr_sync_type_name (enum mr_sync_type t);
 

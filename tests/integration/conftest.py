@@ -172,9 +172,10 @@ class Minirun:
         r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
         if check and r.returncode != 0:
             raise AssertionError(f"{argv} failed ({r.returncode}):\nstdout: {r.stdout}\nstderr: {r.stderr}")
-        for pid in pids:
-            if pid:
-                reap(pid)
+        if r.returncode == 0:
+            for pid in pids:
+                if pid:
+                    reap(pid)
         return r
 
     def detached(self, *args, timeout=60, **kw):
