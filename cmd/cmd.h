@@ -52,6 +52,10 @@ int cmd_parse_run_opts (int argc, char **argv, struct mr_run_opts *o, bool is_ru
 int cmd_usage (const char *usage, bool error);
 /* The one positional argument a command takes (the container id). */
 const char *cmd_one_arg (int argc, char **argv, const char *usage);
+/* For commands whose only option is --help and whose only argument is the
+ * container id: returns the id, or NULL with *exit_code set (0 after help). */
+const char *cmd_id_only (int argc, char **argv, const char *usage, int *exit_code);
+
 /* Report an error value and return MR_EXIT_FAILURE. */
 int cmd_fail (void *err);
 

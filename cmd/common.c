@@ -1,4 +1,5 @@
 /* common.c: helpers shared by the commands. */
+#include <getopt.h>
 #include <stdio.h>
 
 #include "cmd.h"
@@ -29,4 +30,22 @@ cmd_fail (void *err)
 {
   mr_error_report ((mr_error_t *) err);
   return MR_EXIT_FAILURE;
+}
+
+const char *
+cmd_id_only (int argc, char **argv, const char *usage, int *exit_code)
+{
+  static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
+  const char *id;
+  int c;
+
+  while ((c = getopt_long_only (argc, argv, "+h", opts, NULL)) != -1)
+    {
+      *exit_code = cmd_usage (usage, c != 'h');
+      return NULL;
+    }
+  id = cmd_one_arg (argc, argv, usage);
+  if (id == NULL)
+    *exit_code = MR_EXIT_FAILURE;
+  return id;
 }

@@ -1,5 +1,4 @@
 /* start.c: `minirun start ID`. */
-#include <getopt.h>
 
 #include "cmd.h"
 #include "minirun/minirun.h"
@@ -12,16 +11,12 @@ static const char usage[] = "Usage: minirun start ID\n"
 int
 cmd_start (struct mr_global *g, int argc, char **argv)
 {
-  static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
   mr_error_t err = NULL;
-  const char *id;
-  int c;
+  int code = 0;
+  const char *id = cmd_id_only (argc, argv, usage, &code);
 
-  while ((c = getopt_long_only (argc, argv, "+h", opts, NULL)) != -1)
-    return cmd_usage (usage, c != 'h');
-  id = cmd_one_arg (argc, argv, usage);
   if (id == NULL)
-    return MR_EXIT_FAILURE;
+    return code;
   if (mr_container_start (g->root, id, &err) < 0)
     return cmd_fail (&err);
   return 0;

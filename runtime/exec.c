@@ -175,38 +175,17 @@ plan_pins (struct exec_ctx *x, mr_error_t *err)
       mr_pins_free (pc.pins.init_pins, pc.pins.n_init_pins);
       return mr_error_set (err, errno, "open `%s`", path);
     }
-  {
-    struct stat self, cur;
-    int cur_fd = dup (nsfd);
-    if (stat ("/proc/self/ns/pid", &self) == 0)
-      while (cur_fd >= 0 && fstat (cur_fd, &cur) == 0 && !(cur.st_ino == self.st_ino && cur.st_dev == self.st_dev)
-             && depth <= MR_MAX_PID_LEVELS)
-        {
-          int parent = ioctl (cur_fd, NS_GET_PARENT);
-          close (cur_fd);
-          cur_fd = parent;
-          depth++;
-        }
-    if (cur_fd >= 0)
-      close (cur_fd);
-  }
+  if (mr_pidpin_depth_below_self (nsfd, path, &depth, err) < 0)
+    {
+      mr_pins_free (pc.pins.init_pins, pc.pins.n_init_pins);
+      return mr_error_wrap (err, "exec --pid");
+    }
   if (depth > 0)
     {
       env.container = MR_PIDNS_JOINED;
       env.joined_depth = depth;
     }
-  {
-    cleanup_free char *data = NULL;
-    mr_error_t ignored = NULL;
-    int64_t v;
-    if (mr_read_file_at (AT_FDCWD, "/proc/sys/kernel/pid_max", 64, &data, NULL, &ignored) == 0)
-      {
-        data[strcspn (data, "\n")] = '\0';
-        if (mr_parse_i64 (data, 2, MR_PID_MAX_LIMIT, &v))
-          env.host_pid_max = v;
-      }
-    mr_error_free (&ignored);
-  }
+  env.host_pid_max = mr_pidpin_host_pid_max ();
   if (mr_pidplan_build (&pc, &env, &x->plan, err) < 0)
     {
       mr_pins_free (pc.pins.init_pins, pc.pins.n_init_pins);

@@ -91,57 +91,6 @@ launch_release (struct mr_launch *l)
   free (l->state.cgroup_path);
 }
 
-/* How many levels below minirun's own pid namespace is the one behind fd? */
-static int
-pidns_depth_below_self (int fd, const char *path, int *depth, mr_error_t *err)
-{
-  struct stat self, cur;
-  int cur_fd = dup (fd);
-
-  if (cur_fd < 0 || stat ("/proc/self/ns/pid", &self) < 0)
-    {
-      if (cur_fd >= 0)
-        close (cur_fd);
-      return mr_error_set (err, errno, "inspect pid namespaces");
-    }
-  for (int d = 0; d <= MR_MAX_PID_LEVELS; d++)
-    {
-      int parent;
-      if (fstat (cur_fd, &cur) < 0)
-        break;
-      if (cur.st_ino == self.st_ino && cur.st_dev == self.st_dev)
-        {
-          close (cur_fd);
-          *depth = d;
-          return 0;
-        }
-      parent = ioctl (cur_fd, NS_GET_PARENT);
-      close (cur_fd);
-      if (parent < 0)
-        return mr_error_set (err, errno == EPERM ? 0 : errno,
-                             "linux.namespaces: the pid namespace at `%s` is not below minirun's own", path);
-      cur_fd = parent;
-    }
-  close (cur_fd);
-  return mr_error_set (err, 0, "linux.namespaces: the pid namespace at `%s` is too deep", path);
-}
-
-static int64_t
-read_pid_max (void)
-{
-  cleanup_free char *data = NULL;
-  mr_error_t ignored = NULL;
-  int64_t v;
-
-  if (mr_read_file_at (AT_FDCWD, "/proc/sys/kernel/pid_max", 64, &data, NULL, &ignored) < 0)
-    {
-      mr_error_free (&ignored);
-      return MR_PID_MAX_LIMIT;
-    }
-  data[strcspn (data, "\n")] = '\0';
-  return mr_parse_i64 (data, 2, MR_PID_MAX_LIMIT, &v) ? v : MR_PID_MAX_LIMIT;
-}
-
 static int
 prepare (struct mr_launch *l, mr_error_t *err)
 {
@@ -210,13 +159,14 @@ prepare (struct mr_launch *l, mr_error_t *err)
   else if (l->ns_fds[MR_NS_PID] >= 0)
     {
       env.container = MR_PIDNS_JOINED;
-      if (pidns_depth_below_self (l->ns_fds[MR_NS_PID], c->namespaces[MR_NS_PID].path, &env.joined_depth, err) < 0)
-        return -1;
+      if (mr_pidpin_depth_below_self (l->ns_fds[MR_NS_PID], c->namespaces[MR_NS_PID].path, &env.joined_depth, err)
+          < 0)
+        return mr_error_wrap (err, "linux.namespaces");
       env.joined_pid_max = MR_PID_MAX_LIMIT;
       if (env.joined_depth == 0)
         env.container = MR_PIDNS_SHARED;
     }
-  env.host_pid_max = (c->pins.n_init_pins || c->pins.n_processes) ? read_pid_max () : MR_PID_MAX_LIMIT;
+  env.host_pid_max = (c->pins.n_init_pins || c->pins.n_processes) ? mr_pidpin_host_pid_max () : MR_PID_MAX_LIMIT;
   if (mr_pidplan_build (c, &env, &l->plan, err) < 0)
     return -1;
   l->plan->use_legacy = l->plan->any_pins && mr_pidpin_want_legacy (c->pins.legacy_ns_last_pid);

@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/nsfs.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -32,6 +35,62 @@ mr_pidpin_kernel_supported (void)
   else
     cached = 1;
   return cached;
+}
+
+int64_t
+mr_pidpin_host_pid_max (void)
+{
+  int64_t v;
+  return mr_read_int_file ("/proc/sys/kernel/pid_max", 2, MR_PID_MAX_LIMIT, &v) ? v : MR_PID_MAX_LIMIT;
+}
+
+int
+mr_pidpin_depth_below_self (int nsfd, const char *path, int *depth, mr_error_t *err)
+{
+  struct stat self, cur;
+  int cur_fd = dup (nsfd);
+
+  if (cur_fd < 0 || stat ("/proc/self/ns/pid", &self) < 0)
+    {
+      if (cur_fd >= 0)
+        close (cur_fd);
+      return mr_error_set (err, errno, "inspect pid namespaces");
+    }
+  for (int d = 0; d <= MR_MAX_PID_LEVELS; d++)
+    {
+      int parent;
+      if (fstat (cur_fd, &cur) < 0)
+        break;
+      if (cur.st_ino == self.st_ino && cur.st_dev == self.st_dev)
+        {
+          close (cur_fd);
+          *depth = d;
+          return 0;
+        }
+      parent = ioctl (cur_fd, NS_GET_PARENT);
+      close (cur_fd);
+      if (parent < 0)
+        return mr_error_set (err, errno == EPERM ? 0 : errno,
+                             "the pid namespace at `%s` is not below minirun's own", path);
+      cur_fd = parent;
+    }
+  close (cur_fd);
+  return mr_error_set (err, 0, "the pid namespace at `%s` is too deep", path);
+}
+
+/* clone3 arguments common to every container process. */
+static void
+init_clone_args (struct clone_args *args, uint64_t flags, int cgroup_fd, int *pidfd)
+{
+  memset (args, 0, sizeof *args);
+  args->flags = flags | CLONE_PIDFD;
+  args->pidfd = (uint64_t) (uintptr_t) pidfd;
+  args->exit_signal = SIGCHLD;
+  if (cgroup_fd >= 0)
+    {
+      args->flags |= CLONE_INTO_CGROUP;
+      args->cgroup = (uint64_t) cgroup_fd;
+    }
 }
 
 bool
@@ -220,15 +279,7 @@ legacy_clone (const struct mr_pid_plan *plan, size_t proc, uint64_t flags, int c
         }
       if (pipe2 (gate, O_CLOEXEC) < 0)
         return mr_error_set (err, errno, "process \"%s\": pipe", p->name);
-      memset (&args, 0, sizeof args);
-      args.flags = flags | CLONE_PIDFD;
-      args.pidfd = (uint64_t) (uintptr_t) &fd;
-      args.exit_signal = SIGCHLD;
-      if (cgroup_fd >= 0)
-        {
-          args.flags |= CLONE_INTO_CGROUP;
-          args.cgroup = (uint64_t) cgroup_fd;
-        }
+      init_clone_args (&args, flags, cgroup_fd, &fd);
       pid = mr_clone3 (&args, sizeof args);
       if (pid < 0)
         {
@@ -305,15 +356,7 @@ mr_pidpin_clone (const struct mr_pid_plan *plan, size_t proc, uint64_t flags, in
   for (;;)
     {
       bool emulating = false;
-      memset (&args, 0, sizeof args);
-      args.flags = flags | CLONE_PIDFD;
-      args.pidfd = (uint64_t) (uintptr_t) &fd;
-      args.exit_signal = SIGCHLD;
-      if (cgroup_fd >= 0)
-        {
-          args.flags |= CLONE_INTO_CGROUP;
-          args.cgroup = (uint64_t) cgroup_fd;
-        }
+      init_clone_args (&args, flags, cgroup_fd, &fd);
       if (p->set_tid_size > 0)
         {
           for (size_t off = 0; off < p->set_tid_size; off++)

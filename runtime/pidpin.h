@@ -44,4 +44,11 @@ bool mr_pidpin_want_legacy (bool config_opt_in);
 
 #define MR_LEGACY_TRIES 64
 
+/* pid_max of minirun's own pid namespace (MR_PID_MAX_LIMIT if unreadable). */
+int64_t mr_pidpin_host_pid_max (void);
+
+/* How many levels below minirun's own pid namespace the one behind nsfd is
+ * (0: the same).  `path` names it in errors. */
+int mr_pidpin_depth_below_self (int nsfd, const char *path, int *depth, mr_error_t *err);
+
 #endif

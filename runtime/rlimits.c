@@ -68,19 +68,8 @@ have_sys_resource (void)
 static uint64_t
 read_nr_open (void)
 {
-  cleanup_free char *s = NULL;
-  mr_error_t err = NULL;
   int64_t v;
-
-  if (mr_read_file_at (AT_FDCWD, "/proc/sys/fs/nr_open", 64, &s, NULL, &err) < 0)
-    {
-      mr_error_free (&err);
-      return 0;
-    }
-  s[strcspn (s, "\n")] = '\0';
-  if (!mr_parse_i64 (s, 0, INT64_MAX, &v))
-    return 0;
-  return (uint64_t) v;
+  return mr_read_int_file ("/proc/sys/fs/nr_open", 0, INT64_MAX, &v) ? (uint64_t) v : 0;
 }
 
 static int

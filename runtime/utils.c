@@ -195,6 +195,21 @@ mr_mkdir_p (const char *path, mode_t mode, mr_error_t *err)
 }
 
 bool
+mr_read_int_file (const char *path, int64_t min, int64_t max, int64_t *out)
+{
+  cleanup_free char *data = NULL;
+  mr_error_t ignored = NULL;
+
+  if (mr_read_file_at (AT_FDCWD, path, 64, &data, NULL, &ignored) < 0)
+    {
+      mr_error_free (&ignored);
+      return false;
+    }
+  data[strcspn (data, "\n")] = '\0';
+  return mr_parse_i64 (data, min, max, out);
+}
+
+bool
 mr_parse_i64 (const char *s, int64_t min, int64_t max, int64_t *out)
 {
   char *end;

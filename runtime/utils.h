@@ -30,6 +30,10 @@ int mr_write_file_atomic (int dirfd, const char *name, const char *data, size_t 
 /* mkdir -p; existing directories are fine. */
 int mr_mkdir_p (const char *path, mode_t mode, mr_error_t *err);
 
+/* Read a file holding one integer (a /proc/sys value) in [min,max];
+ * returns false when it cannot be read or parsed. */
+bool mr_read_int_file (const char *path, int64_t min, int64_t max, int64_t *out);
+
 /* Parse a decimal integer in [min,max]; returns false on junk or overflow. */
 bool mr_parse_i64 (const char *s, int64_t min, int64_t max, int64_t *out);
 
