@@ -19,25 +19,8 @@
 #include <unistd.h>
 
 #include "cgroup_internal.h"
-#include "syscalls.h"
-
-static int passed, failed;
-
-#define CHECK(cond, ...)                                                                                     \
-  do                                                                                                         \
-    {                                                                                                        \
-      if (cond)                                                                                              \
-        passed++;                                                                                            \
-      else                                                                                                   \
-        {                                                                                                    \
-          failed++;                                                                                          \
-          printf ("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                                            \
-          printf (__VA_ARGS__);                                                                              \
-          printf ("\n");                                                                                     \
-        }                                                                                                    \
-    }                                                                                                        \
-  while (0)
-#define ERRMSG(e) ((e) ? (e)->msg : "(no error)")
+#include "harness.h"
+#include "test_cgroup_util.h"
 
 static const struct mr_cg_host *host;
 static char top[64];           /* /minirun-test-<pid> */
@@ -46,33 +29,13 @@ static volatile long *counter; /* shared with the busy child */
 
 /* ---------- helpers ---------- */
 
-static char *
-slurp (const char *path)
-{
-  static char buf[8192];
-  int fd = open (path, O_RDONLY | O_CLOEXEC);
-  ssize_t n = fd < 0 ? -1 : read (fd, buf, sizeof buf - 1);
-  if (fd >= 0)
-    close (fd);
-  buf[n > 0 ? n : 0] = '\0';
-  if (n > 0 && buf[n - 1] == '\n')
-    buf[n - 1] = '\0';
-  return n < 0 ? NULL : buf;
-}
-
+/* Is <dir>/<file> exactly want? */
 static bool
 file_is (const char *dir, const char *file, const char *want)
 {
   char p[4096];
-  const char *s;
   snprintf (p, sizeof p, "%s/%s", dir, file);
-  s = slurp (p);
-  if (s == NULL || strcmp (s, want) != 0)
-    {
-      printf ("  %s is `%s`, expected `%s`\n", p, s ? s : "(unreadable)", want);
-      return false;
-    }
-  return true;
+  return harness_file_is (p, want);
 }
 
 static bool
@@ -107,9 +70,9 @@ rm_tree (const char *path)
   if ((f = fopen (p, "we")))
     fclose ((fputs ("0", f), f));
   snprintf (p, sizeof p, "%s/cgroup.procs", path);
-  if ((procs = slurp (p)))
+  if ((procs = harness_slurp (p)))
     for (char *s = procs; *s; s = strchr (s, '\n') ? strchr (s, '\n') + 1 : s + strlen (s))
-      kill ((pid_t) atoi (s), SIGKILL);
+      kill ((pid_t)atoi (s), SIGKILL);
   snprintf (p, sizeof p, "find '%s' -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null", path);
   if (system (p) < 0)
     return;
@@ -155,14 +118,6 @@ cleanup_all (void)
     ;
 }
 
-static void
-on_timeout (int sig)
-{
-  printf ("FAIL: timed out, cleaning up\n");
-  cleanup_all ();
-  _exit (2);
-}
-
 /* A child in `cg`: joins the v1 hierarchies itself, optionally created
  * in the v2 directory by clone3(CLONE_INTO_CGROUP); then `what`:
  * 0 sleep, 1 spin on *counter, 2 try devices, 3 fork until it fails. */
@@ -174,28 +129,7 @@ spawn (const struct mr_cgroup *cg, bool into_v2, int what, int *report_fd)
   if (pipe2 (p, O_CLOEXEC) < 0)
     return -1;
   if (into_v2)
-    {
-      struct clone_args a = { 0 };
-      a.flags = CLONE_INTO_CGROUP;
-      a.exit_signal = SIGCHLD;
-      a.cgroup = (uint64_t) mr_cgroup_v2_dirfd (cg);
-      pid = mr_clone3 (&a, sizeof a);
-      if (pid < 0 && errno == ENOSYS)
-        {
-          /* valgrind 3.19 has no clone3: the slow path, a move by pid */
-          static bool said;
-          if (!said)
-            printf ("  note: clone3 is ENOSYS here (valgrind?): using fork + mr_cgroup_enter_pid\n");
-          said = true;
-          pid = fork ();
-          if (pid == 0)
-            {
-              mr_error_t err = NULL;
-              if (mr_cgroup_enter_pid (cg, getpid (), &err) < 0)
-                _exit (97);
-            }
-        }
-    }
+    pid = tc_clone_into (cg);
   else
     pid = fork ();
   if (pid == 0)
@@ -231,11 +165,7 @@ spawn (const struct mr_cgroup *cg, bool into_v2, int what, int *report_fd)
         }
       if (write (p[1], r, sizeof r) != sizeof r)
         _exit (98);
-      if (what == 1)
-        for (;;)
-          (*counter)++;
-      for (;;)
-        pause ();
+      tc_child_idle (what == 1, counter);
     }
   close (p[1]);
   if (pid < 0)
@@ -249,7 +179,7 @@ spawn (const struct mr_cgroup *cg, bool into_v2, int what, int *report_fd)
     {
       int r[2];
       if (read (p[0], r, sizeof r) != sizeof r)
-        printf ("  child %d did not start\n", (int) pid);
+        printf ("  child %d did not start\n", (int)pid);
       close (p[0]);
     }
   return pid;
@@ -273,34 +203,25 @@ in_cgroup (pid_t pid, const char *path, bool want_v2)
   char p[64], line[512];
   const char *s;
   bool ok = true;
-  snprintf (p, sizeof p, "/proc/%d/cgroup", (int) pid);
-  if ((s = slurp (p)) == NULL)
+  snprintf (p, sizeof p, "/proc/%d/cgroup", (int)pid);
+  if ((s = harness_slurp (p)) == NULL)
     return false;
   for (size_t i = 0; i < host->n_v1; i++)
     {
       snprintf (line, sizeof line, "%s:%s", host->v1[i].name, path);
       if (!has_line (s, line))
         {
-          printf ("  pid %d not in %s\n", (int) pid, line);
+          printf ("  pid %d not in %s\n", (int)pid, line);
           ok = false;
         }
     }
   snprintf (line, sizeof line, ":%s", path);
   if (want_v2 && !has_line (s, line))
     {
-      printf ("  pid %d not in 0:%s\n%s\n", (int) pid, line, s);
+      printf ("  pid %d not in 0:%s\n%s\n", (int)pid, line, s);
       ok = false;
     }
   return ok;
-}
-
-static int
-reap (pid_t pid)
-{
-  int st = 0;
-  if (waitpid (pid, &st, 0) != pid)
-    return -1;
-  return WIFSIGNALED (st) ? WTERMSIG (st) : 1000 + WEXITSTATUS (st);
 }
 
 static long
@@ -345,14 +266,14 @@ limits (struct mr_resources *r, struct mr_device_rule *dev, struct mr_hugepage_l
   r->cpu.shares = (struct mr_opt_u64){ true, 512 };
   r->cpu.quota = (struct mr_opt_i64){ true, 50000 };
   r->cpu.period = (struct mr_opt_u64){ true, 100000 };
-  r->cpu.cpus = (char *) "0";
-  r->cpu.mems = (char *) "0";
+  r->cpu.cpus = (char *)"0";
+  r->cpu.mems = (char *)"0";
   r->block_io.weight = (struct mr_opt_u64){ true, 500 };
   dev[0] = (struct mr_device_rule){ false, 'a', -1, -1, "rwm" };
   dev[1] = (struct mr_device_rule){ true, 'c', 1, 3, "rwm" };
   r->devices = dev;
   r->n_devices = 2;
-  hp->page_size = (char *) "2MB";
+  hp->page_size = (char *)"2MB";
   hp->limit = 4 << 20;
   r->hugepage_limits = hp;
   r->n_hugepage_limits = 1;
@@ -401,8 +322,14 @@ test_lifecycle (void)
   CHECK (file_is (v1_dir ("cpu", sub), "cpu.cfs_period_us", "100000"), "period");
   CHECK (file_is (v1_dir ("cpuset", sub), "cpuset.cpus", "0"), "cpus");
   CHECK (file_is (v1_dir ("cpuset", sub), "cpuset.mems", "0"), "mems");
-  CHECK (file_is (v1_dir ("cpuset", top), "cpuset.cpus", slurp ("/sys/fs/cgroup/cpuset/cpuset.cpus")),
-         "intermediate cpuset level initialised from its parent");
+  {
+    /* copy: harness_slurp's buffer is reused by file_is */
+    char parent_cpus[256];
+    const char *pc = harness_slurp ("/sys/fs/cgroup/cpuset/cpuset.cpus");
+    snprintf (parent_cpus, sizeof parent_cpus, "%s", pc ? pc : "(unreadable)");
+    CHECK (file_is (v1_dir ("cpuset", top), "cpuset.cpus", parent_cpus),
+           "intermediate cpuset level initialised from its parent");
+  }
   CHECK (file_is (v1_dir ("devices", sub), "devices.list", "c 1:3 rwm"), "device rules");
   snprintf (d, sizeof d, "%s", v1_dir ("blkio", sub));
   CHECK (
@@ -458,13 +385,13 @@ test_lifecycle (void)
   /* stats */
   CHECK (mr_cgroup_stats (cg, &st, &err) == 0, "stats: %s", ERRMSG (err));
   CHECK (st.memory.usage > 0 && st.memory.limit == 64 << 20, "memory usage %llu limit %llu",
-         (unsigned long long) st.memory.usage, (unsigned long long) st.memory.limit);
-  CHECK (st.memory.swap_limit == 128 << 20, "memsw limit %llu", (unsigned long long) st.memory.swap_limit);
-  CHECK (st.pids.current == 4 && st.pids.limit == 20, "pids %llu/%llu", (unsigned long long) st.pids.current,
-         (unsigned long long) st.pids.limit);
-  CHECK (st.cpu.usage_total > 1000000, "cpu usage %llu ns", (unsigned long long) st.cpu.usage_total);
+         (unsigned long long)st.memory.usage, (unsigned long long)st.memory.limit);
+  CHECK (st.memory.swap_limit == 128 << 20, "memsw limit %llu", (unsigned long long)st.memory.swap_limit);
+  CHECK (st.pids.current == 4 && st.pids.limit == 20, "pids %llu/%llu", (unsigned long long)st.pids.current,
+         (unsigned long long)st.pids.limit);
+  CHECK (st.cpu.usage_total > 1000000, "cpu usage %llu ns", (unsigned long long)st.cpu.usage_total);
   CHECK (st.cpu.usage_user + st.cpu.usage_kernel > 0, "user+sys ns");
-  CHECK (st.cpu.periods > 0, "cfs periods counted: %llu", (unsigned long long) st.cpu.periods);
+  CHECK (st.cpu.periods > 0, "cfs periods counted: %llu", (unsigned long long)st.cpu.periods);
   CHECK (st.n_hugetlb >= 1 && (strcmp (st.hugetlb[0].page_size, "2MB") == 0 || st.n_hugetlb > 1),
          "hugetlb sizes");
 
@@ -495,17 +422,17 @@ test_lifecycle (void)
       CHECK (mr_cgroup_kill (opened, SIGKILL, &err) == 0, "kill: %s", ERRMSG (err));
       mr_cgroup_free (opened);
     }
-  CHECK (reap (sleeper) == SIGKILL, "sleeper killed");
-  CHECK (reap (v2kid) == SIGKILL, "v2 child killed");
-  CHECK (reap (devkid) == SIGKILL, "device child killed");
-  CHECK (reap (spinner) == SIGKILL, "spinner killed");
+  CHECK (harness_reap (sleeper) == SIGKILL, "sleeper killed");
+  CHECK (harness_reap (v2kid) == SIGKILL, "v2 child killed");
+  CHECK (harness_reap (devkid) == SIGKILL, "device child killed");
+  CHECK (harness_reap (spinner) == SIGKILL, "spinner killed");
   CHECK (mr_cgroup_pids (cg, &pids, &n, &err) == 0 && n == 0, "no pids left: %zu", n);
   free (pids);
 
   /* a non-SIGKILL signal goes to each process */
   sleeper = spawn (cg, false, 0, NULL);
   CHECK (mr_cgroup_kill (cg, SIGTERM, &err) == 0, "kill TERM: %s", ERRMSG (err));
-  CHECK (reap (sleeper) == SIGTERM, "SIGTERM delivered");
+  CHECK (harness_reap (sleeper) == SIGTERM, "SIGTERM delivered");
 
   /* sub-cgroups the container made itself go too (cgroupfs answers EBUSY for them) */
   snprintf (d, sizeof d, "%s/inner", v1_dir ("memory", sub));
@@ -550,7 +477,7 @@ test_pids_limit (void)
   CHECK (res[0] == 4 && res[1] == EAGAIN, "pids.max 5 lets the child fork 4 times, then EAGAIN: %d, %s",
          res[0], strerror (res[1]));
   CHECK (mr_cgroup_kill (cg, SIGKILL, &err) == 0, "kill: %s", ERRMSG (err));
-  CHECK (reap (kid) == SIGKILL, "forker killed");
+  CHECK (harness_reap (kid) == SIGKILL, "forker killed");
   while (waitpid (-1, NULL, WNOHANG) > 0) /* grandchildren reparented to us (subreaper) */
     ;
   CHECK (mr_cgroup_destroy (cg, &err) == 0, "destroy: %s", ERRMSG (err));
@@ -558,11 +485,23 @@ test_pids_limit (void)
   mr_error_free (&err);
 }
 
+/* A failed create left nothing of <top>-fail in any hierarchy. */
+static void
+check_fail_tree_gone (void)
+{
+  char d[4096];
+  for (size_t i = 0; i <= host->n_v1; i++)
+    {
+      snprintf (d, sizeof d, "%s%s-fail", i < host->n_v1 ? host->v1[i].mount : host->v2_mount, top);
+      CHECK (!exists (d), "%s left behind", d);
+    }
+}
+
 static void
 test_failures (void)
 {
   struct mr_resources r = { 0 };
-  struct mr_hugepage_limit hp = { (char *) "3MB", 1 };
+  struct mr_hugepage_limit hp = { (char *)"3MB", 1 };
   struct mr_cgroup *cg = NULL;
   mr_error_t err = NULL;
   char path[128], d[4096];
@@ -570,7 +509,7 @@ test_failures (void)
   pid_t kid;
 
   /* an invalid cpuset fails after the directories were made: all removed */
-  r.cpu.cpus = (char *) "999";
+  r.cpu.cpus = (char *)"999";
   r.memory.limit = (struct mr_opt_i64){ true, 64 << 20 };
   snprintf (path, sizeof path, "%s-fail/a/b", top);
   CHECK (mr_cgroup_create (path, &r, &cg, &err) < 0 && strstr (ERRMSG (err), "linux.resources.cpu.cpus")
@@ -578,40 +517,26 @@ test_failures (void)
          "invalid cpus: %s", ERRMSG (err));
   printf ("  (expected error) %s\n", ERRMSG (err));
   mr_error_free (&err);
-  for (size_t i = 0; i <= host->n_v1; i++)
-    {
-      snprintf (d, sizeof d, "%s%s-fail", i < host->n_v1 ? host->v1[i].mount : host->v2_mount, top);
-      CHECK (!exists (d), "%s left behind", d);
-    }
+  check_fail_tree_gone ();
 
   /* an unknown huge page size */
   memset (&r, 0, sizeof r);
   r.hugepage_limits = &hp;
   r.n_hugepage_limits = 1;
-  CHECK (mr_cgroup_create (path, &r, &cg, &err) < 0 && strstr (ERRMSG (err), "hugepageLimits[0].pageSize"),
-         "bad page size: %s", ERRMSG (err));
-  mr_error_free (&err);
+  tc_expect_create_error (path, &r, "hugepageLimits[0].pageSize", "bad page size", false);
 
   /* swap above what the kernel allows: limit > memsw */
   memset (&r, 0, sizeof r);
   r.memory.limit = (struct mr_opt_i64){ true, 128 << 20 };
   r.memory.swap = (struct mr_opt_i64){ true, 64 << 20 };
-  CHECK (mr_cgroup_create (path, &r, &cg, &err) < 0 && strstr (ERRMSG (err), "linux.resources.memory"),
-         "swap < limit: %s", ERRMSG (err));
-  mr_error_free (&err);
+  tc_expect_create_error (path, &r, "linux.resources.memory", "swap < limit", false);
 
   /* net_cls is compiled in (/proc/cgroups) but not mounted here: named error, nothing created */
   memset (&r, 0, sizeof r);
   r.network.class_id = (struct mr_opt_u64){ true, 0x100001 };
   if (strcmp (v1_dir ("net_cls", ""), "/nonexistent") == 0)
-    {
-      CHECK (
-          mr_cgroup_create (path, &r, &cg, &err) < 0
-              && strstr (ERRMSG (err), "linux.resources.network.classID: net_cls controller not available"),
-          "unmounted controller: %s", ERRMSG (err));
-      printf ("  (expected error) %s\n", ERRMSG (err));
-      mr_error_free (&err);
-    }
+    tc_expect_create_error (path, &r, "linux.resources.network.classID: net_cls controller not available",
+                            "unmounted controller", true);
 
   /* blkio.leaf_weight exists only with CFQ (gone since Linux 5.0): a named error */
   memset (&r, 0, sizeof r);
@@ -622,16 +547,10 @@ test_failures (void)
          "missing file: %s", ERRMSG (err));
   printf ("  (expected error) %s\n", ERRMSG (err));
   mr_error_free (&err);
-  for (size_t i = 0; i <= host->n_v1; i++)
-    {
-      snprintf (d, sizeof d, "%s%s-fail", i < host->n_v1 ? host->v1[i].mount : host->v2_mount, top);
-      CHECK (!exists (d), "%s left behind", d);
-    }
+  check_fail_tree_gone ();
 
   /* bad paths */
-  CHECK (mr_cgroup_create ("/a/../b", NULL, &cg, &err) < 0 && strstr (ERRMSG (err), ".."), "dotdot: %s",
-         ERRMSG (err));
-  mr_error_free (&err);
+  tc_expect_create_error ("/a/../b", NULL, "..", "dotdot", false);
   CHECK (mr_cgroup_create ("//", NULL, &cg, &err) < 0, "root path refused");
   mr_error_free (&err);
   CHECK (mr_cgroup_open ("/minirun-test-does-not-exist/x", &cg, &err) < 0 && err && err->errno_ == ENOENT,
@@ -650,7 +569,7 @@ test_failures (void)
   CHECK (now_ms () - t0 >= 900 && now_ms () - t0 < 3000, "bounded wait: %ld ms", now_ms () - t0);
   mr_error_free (&err);
   kill (kid, SIGKILL);
-  reap (kid);
+  harness_reap (kid);
   CHECK (mr_cgroup_destroy (cg, &err) == 0, "destroy after exit: %s", ERRMSG (err));
   snprintf (d, sizeof d, "%s%s-busy", v1_dir ("memory", ""), top);
   CHECK (!exists (d), "%s removed", d);
@@ -689,33 +608,30 @@ int
 main (void)
 {
   mr_error_t err = NULL;
-  if (geteuid () != 0)
+  if (!tc_begin (geteuid () == 0, "needs root", top, sizeof top))
     {
-      printf ("SKIP: needs root\n0 passed, 0 failed\n");
-      return 0;
+      harness_summary ();
+      return 77; /* skipped, reason printed */
     }
-  setvbuf (stdout, NULL, _IONBF, 0);
-  snprintf (top, sizeof top, "/minirun-test-%d", (int) getpid ());
   if (mr_cg_host_get (&host, &err) < 0)
     {
-      printf ("FAIL: %s\n0 passed, 1 failed\n", err->msg);
+      harness_fail ("FAIL: %s\n", err->msg);
       mr_error_free (&err);
-      return 1;
+      return harness_summary ();
     }
   if (host->layout == MR_CGROUP_UNIFIED)
     {
-      printf ("SKIP: this test is for the hybrid machine\n0 passed, 0 failed\n");
-      return 0;
+      printf ("SKIP: this test is for the hybrid machine\n");
+      return harness_summary ();
     }
   snprintf (unified_sub, sizeof unified_sub, " %s ",
-            host->v2_mount ? slurp ("/sys/fs/cgroup/unified/cgroup.subtree_control") ?: "" : "");
+            host->v2_mount ? harness_slurp ("/sys/fs/cgroup/unified/cgroup.subtree_control") ?: "" : "");
   for (char *s = unified_sub; *s; s++)
     if (*s == '\n')
       *s = ' ';
   counter = mmap (NULL, sizeof *counter, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   prctl (PR_SET_CHILD_SUBREAPER, 1);
-  signal (SIGALRM, on_timeout);
-  alarm (120);
+  harness_timeout (120, cleanup_all);
 
   test_detect ();
   test_lifecycle ();
@@ -725,6 +641,5 @@ main (void)
 
   cleanup_all ();
   mr_cg_host_reset ();
-  printf ("%d passed, %d failed\n", passed, failed);
-  return failed ? 1 : 0;
+  return harness_summary ();
 }

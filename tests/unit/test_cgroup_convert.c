@@ -11,23 +11,7 @@
 #include <unistd.h>
 
 #include "cgroup_internal.h"
-
-static int passed, failed;
-
-#define CHECK(cond, ...)                                                                                     \
-  do                                                                                                         \
-    {                                                                                                        \
-      if (cond)                                                                                              \
-        passed++;                                                                                            \
-      else                                                                                                   \
-        {                                                                                                    \
-          failed++;                                                                                          \
-          printf ("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                                            \
-          printf (__VA_ARGS__);                                                                              \
-          printf ("\n");                                                                                     \
-        }                                                                                                    \
-    }                                                                                                        \
-  while (0)
+#include "harness.h"
 
 static void
 test_weights (void)
@@ -36,7 +20,7 @@ test_weights (void)
   CHECK (mr_cgroup_shares_to_weight (2) == 1, "min");
   CHECK (mr_cgroup_shares_to_weight (1) == 1, "below min clamps");
   CHECK (mr_cgroup_shares_to_weight (1024) == 39, "default shares: %llu",
-         (unsigned long long) mr_cgroup_shares_to_weight (1024));
+         (unsigned long long)mr_cgroup_shares_to_weight (1024));
   CHECK (mr_cgroup_shares_to_weight (262144) == 10000, "max");
   CHECK (mr_cgroup_shares_to_weight (1000000) == 10000, "above max clamps");
   CHECK (mr_cgroup_shares_to_weight (512) == 1 + (510 * 9999) / 262142, "512");
@@ -45,7 +29,7 @@ test_weights (void)
   CHECK (mr_cgroup_blkio_weight_to_io (10) == 1, "min");
   CHECK (mr_cgroup_blkio_weight_to_io (1000) == 10000, "max");
   CHECK (mr_cgroup_blkio_weight_to_io (500) == 4950, "500 -> %llu",
-         (unsigned long long) mr_cgroup_blkio_weight_to_io (500));
+         (unsigned long long)mr_cgroup_blkio_weight_to_io (500));
   CHECK (mr_cgroup_blkio_weight_to_io (5) == 1, "clamp low");
   CHECK (mr_cgroup_blkio_weight_to_io (5000) == 10000, "clamp high");
 }
@@ -59,7 +43,7 @@ test_swap (void)
   CHECK (mr_cgroup_swap_to_v2 (-1, 100, &v, &err) == 1 && v == -1, "-1 is max");
   CHECK (mr_cgroup_swap_to_v2 (0, -1, &v, &err) == 1 && v == -1, "unlimited memory, swap unset: max");
   CHECK (mr_cgroup_swap_to_v2 (300, 100, &v, &err) == 1 && v == 200, "memory+swap minus memory: %lld",
-         (long long) v);
+         (long long)v);
   CHECK (mr_cgroup_swap_to_v2 (100, 100, &v, &err) == 1 && v == 0, "equal: no swap");
   CHECK (mr_cgroup_swap_to_v2 (50, 100, &v, &err) < 0 && err && strstr (err->msg, "must be >= memory.limit"),
          "swap below memory: %s", err ? err->msg : "no error");
@@ -141,13 +125,13 @@ bpf_load (const struct bpf_insn *insns, size_t n, char *log, size_t log_size)
   union bpf_attr a;
   memset (&a, 0, sizeof a);
   a.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
-  a.insns = (uint64_t) (uintptr_t) insns;
-  a.insn_cnt = (uint32_t) n;
-  a.license = (uint64_t) (uintptr_t) "GPL";
-  a.log_buf = (uint64_t) (uintptr_t) log;
-  a.log_size = (uint32_t) log_size;
+  a.insns = (uint64_t)(uintptr_t)insns;
+  a.insn_cnt = (uint32_t)n;
+  a.license = (uint64_t)(uintptr_t) "GPL";
+  a.log_buf = (uint64_t)(uintptr_t)log;
+  a.log_size = (uint32_t)log_size;
   a.log_level = 1;
-  return (int) syscall (SYS_bpf, BPF_PROG_LOAD, &a, sizeof a);
+  return (int)syscall (SYS_bpf, BPF_PROG_LOAD, &a, sizeof a);
 }
 
 static void
@@ -197,6 +181,7 @@ test_ebpf (void)
 int
 main (void)
 {
+  harness_out = stdout;
   test_weights ();
   test_swap ();
   test_cpu_max ();
@@ -206,6 +191,5 @@ main (void)
     test_ebpf ();
   else
     printf ("SKIP eBPF verifier test: not root\n");
-  printf ("%d passed, %d failed\n", passed, failed);
-  return failed ? 1 : 0;
+  return harness_summary ();
 }

@@ -19,40 +19,10 @@
 #include <unistd.h>
 
 #include "cgroup_internal.h"
-
-static int passed, failed;
-
-#define CHECK(cond, ...)                                                                                     \
-  do                                                                                                         \
-    {                                                                                                        \
-      if (cond)                                                                                              \
-        passed++;                                                                                            \
-      else                                                                                                   \
-        {                                                                                                    \
-          failed++;                                                                                          \
-          printf ("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                                            \
-          printf (__VA_ARGS__);                                                                              \
-          printf ("\n");                                                                                     \
-        }                                                                                                    \
-    }                                                                                                        \
-  while (0)
-#define ERRMSG(e) ((e) ? (e)->msg : "(no error)")
+#include "harness.h"
+#include "test_cgroup_util.h"
 
 static char top[64], dest[64];
-
-static char *
-slurp (const char *path)
-{
-  static char buf[8192];
-  int fd = open (path, O_RDONLY | O_CLOEXEC);
-  ssize_t n = fd < 0 ? -1 : read (fd, buf, sizeof buf - 1);
-  if (fd >= 0)
-    close (fd);
-  buf[n > 0 ? n : 0] = '\0';
-  if (n > 0 && buf[n - 1] == '\n')
-    buf[n - 1] = '\0';
-  return n < 0 ? NULL : buf;
-}
 
 static const char *
 at (const char *rel)
@@ -66,15 +36,15 @@ static long
 fs_type (const char *p)
 {
   struct statfs st;
-  return statfs (p, &st) < 0 ? -1 : (long) st.f_type;
+  return statfs (p, &st) < 0 ? -1 : (long)st.f_type;
 }
 
 static bool
 lists_pid (const char *procs_file, pid_t pid)
 {
   char want[32];
-  const char *s = slurp (procs_file);
-  snprintf (want, sizeof want, "%d", (int) pid);
+  const char *s = harness_slurp (procs_file);
+  snprintf (want, sizeof want, "%d", (int)pid);
   for (const char *p = s; p && *p; p = strchr (p, '\n') ? strchr (p, '\n') + 1 : "")
     if (strncmp (p, want, strlen (want)) == 0 && (p[strlen (want)] == '\n' || p[strlen (want)] == '\0'))
       return true;
@@ -92,10 +62,10 @@ in_child (void (*fn) (const struct mr_cgroup *), const struct mr_cgroup *cg)
   pid = fork ();
   if (pid == 0)
     {
-      passed = failed = 0;
+      harness_counts->passed = harness_counts->failed = 0;
       fn (cg);
-      r[0] = passed;
-      r[1] = failed;
+      r[0] = harness_counts->passed;
+      r[1] = harness_counts->failed;
       if (write (p[1], r, sizeof r) != sizeof r)
         _exit (1);
       _exit (0);
@@ -106,8 +76,8 @@ in_child (void (*fn) (const struct mr_cgroup *), const struct mr_cgroup *cg)
   close (p[0]);
   if (pid > 0)
     waitpid (pid, &st, 0);
-  passed += r[0];
-  failed += r[1];
+  harness_counts->passed += r[0];
+  harness_counts->failed += r[1];
 }
 
 static int
@@ -115,8 +85,7 @@ private_ns (int extra)
 {
   if (unshare (CLONE_NEWNS | extra) < 0 || mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
     {
-      printf ("FAIL: unshare/make private: %s\n", strerror (errno));
-      failed++;
+      harness_fail ("FAIL: unshare/make private: %s\n", strerror (errno));
       return -1;
     }
   return 0;
@@ -138,6 +107,18 @@ do_mount (const struct mr_cgroup *cg, bool ns)
   return r;
 }
 
+/* Join cg, then mount it in a new mount and cgroup namespace. */
+static int
+join_and_mount_ns (const struct mr_cgroup *cg)
+{
+  mr_error_t err = NULL;
+  CHECK (mr_cgroup_enter_pid (cg, getpid (), &err) == 0, "join: %s", ERRMSG (err));
+  mr_error_free (&err);
+  if (private_ns (CLONE_NEWCGROUP) < 0 || do_mount (cg, true) < 0)
+    return -1;
+  return 0;
+}
+
 static void
 hybrid_bind (const struct mr_cgroup *cg)
 {
@@ -149,9 +130,9 @@ hybrid_bind (const struct mr_cgroup *cg)
       const char *name = strrchr (cg->v1[i].h->mount, '/') + 1;
       CHECK (fs_type (at (name)) == CGROUP_SUPER_MAGIC, "%s is a cgroup mount", at (name));
     }
-  CHECK (strcmp (slurp (at ("memory/memory.limit_in_bytes")) ?: "", "67108864") == 0,
-         "the container's memory dir is bound: %s", slurp (at ("memory/memory.limit_in_bytes")));
-  CHECK (strcmp (slurp (at ("pids/pids.max")) ?: "", "7") == 0, "pids dir");
+  CHECK (strcmp (harness_slurp (at ("memory/memory.limit_in_bytes")) ?: "", "67108864") == 0,
+         "the container's memory dir is bound: %s", harness_slurp (at ("memory/memory.limit_in_bytes")));
+  CHECK (strcmp (harness_slurp (at ("pids/pids.max")) ?: "", "7") == 0, "pids dir");
   CHECK (access (at ("systemd/cgroup.procs"), F_OK) == 0, "name=systemd");
   CHECK (fs_type (at ("unified")) == CGROUP2_SUPER_MAGIC, "unified is cgroup2");
   CHECK (access (at ("unified/cgroup.type"), F_OK) == 0, "unified is the container's (non-root) dir");
@@ -162,15 +143,13 @@ hybrid_bind (const struct mr_cgroup *cg)
 static void
 hybrid_ns (const struct mr_cgroup *cg)
 {
-  mr_error_t err = NULL;
-  CHECK (mr_cgroup_enter_pid (cg, getpid (), &err) == 0, "join: %s", ERRMSG (err));
-  mr_error_free (&err);
-  if (private_ns (CLONE_NEWCGROUP) < 0 || do_mount (cg, true) < 0)
+  if (join_and_mount_ns (cg) < 0)
     return;
-  CHECK (strstr (slurp ("/proc/self/cgroup") ?: "", "minirun-test") == NULL, "cgroupns hides the path: %s",
-         slurp ("/proc/self/cgroup"));
-  CHECK (strcmp (slurp (at ("memory/memory.limit_in_bytes")) ?: "", "67108864") == 0,
-         "fresh memory mount is rooted at the container: %s", slurp (at ("memory/memory.limit_in_bytes")));
+  CHECK (strstr (harness_slurp ("/proc/self/cgroup") ?: "", "minirun-test") == NULL,
+         "cgroupns hides the path: %s", harness_slurp ("/proc/self/cgroup"));
+  CHECK (strcmp (harness_slurp (at ("memory/memory.limit_in_bytes")) ?: "", "67108864") == 0,
+         "fresh memory mount is rooted at the container: %s",
+         harness_slurp (at ("memory/memory.limit_in_bytes")));
   CHECK (lists_pid (at ("memory/cgroup.procs"), getpid ()), "we are at its root");
   CHECK (lists_pid (at ("unified/cgroup.procs"), getpid ()), "unified rooted at the container");
   CHECK (lists_pid (at ("systemd/cgroup.procs"), getpid ()), "named hierarchy mounted");
@@ -183,21 +162,38 @@ v2_bind (const struct mr_cgroup *cg)
   if (private_ns (0) < 0 || do_mount (cg, false) < 0)
     return;
   CHECK (fs_type (dest) == CGROUP2_SUPER_MAGIC, "cgroup2 at the top");
-  CHECK (strcmp (slurp (at ("hugetlb.2MB.max")) ?: "", "2097152") == 0, "the container's dir is bound");
+  CHECK (strcmp (harness_slurp (at ("hugetlb.2MB.max")) ?: "", "2097152") == 0,
+         "the container's dir is bound");
   CHECK (mkdir (at ("x"), 0755) < 0 && errno == EROFS, "read-only: %s", strerror (errno));
 }
 
 static void
 v2_ns (const struct mr_cgroup *cg)
 {
-  mr_error_t err = NULL;
-  CHECK (mr_cgroup_enter_pid (cg, getpid (), &err) == 0, "join: %s", ERRMSG (err));
-  mr_error_free (&err);
-  if (private_ns (CLONE_NEWCGROUP) < 0 || do_mount (cg, true) < 0)
+  if (join_and_mount_ns (cg) < 0)
     return;
   CHECK (fs_type (dest) == CGROUP2_SUPER_MAGIC, "cgroup2 at the top");
   CHECK (lists_pid (at ("cgroup.procs"), getpid ()), "rooted at the container");
-  CHECK (strcmp (slurp (at ("hugetlb.2MB.max")) ?: "", "2097152") == 0, "with its limit");
+  CHECK (strcmp (harness_slurp (at ("hugetlb.2MB.max")) ?: "", "2097152") == 0, "with its limit");
+}
+
+/* Create a cgroup at path with r, then in a child each: bind(cg), ns(cg);
+ * then destroy it. */
+static void
+create_and_mount (const char *path, const struct mr_resources *r, void (*bind) (const struct mr_cgroup *),
+                  void (*ns) (const struct mr_cgroup *))
+{
+  struct mr_cgroup *cg = NULL;
+  mr_error_t err = NULL;
+  CHECK (mr_cgroup_create (path, r, &cg, &err) == 0, "create: %s", ERRMSG (err));
+  if (cg)
+    {
+      in_child (bind, cg);
+      in_child (ns, cg);
+      CHECK (mr_cgroup_destroy (cg, &err) == 0, "destroy: %s", ERRMSG (err));
+      mr_cgroup_free (cg);
+    }
+  mr_error_free (&err);
 }
 
 /* In a child: switch to the pure v2 view of the unified mount and test there. */
@@ -205,24 +201,14 @@ static void
 v2_cases (const struct mr_cgroup *unused)
 {
   struct mr_resources r = { 0 };
-  struct mr_hugepage_limit hp = { (char *) "2MB", 2 << 20 };
-  struct mr_cgroup *cg = NULL;
-  mr_error_t err = NULL;
+  struct mr_hugepage_limit hp = { (char *)"2MB", 2 << 20 };
   char path[128];
   setenv ("MINIRUN_CGROUP_ROOT", "/sys/fs/cgroup/unified", 1);
   mr_cg_host_reset ();
   r.hugepage_limits = &hp;
   r.n_hugepage_limits = 1;
   snprintf (path, sizeof path, "%s-v2/x", top);
-  CHECK (mr_cgroup_create (path, &r, &cg, &err) == 0, "create: %s", ERRMSG (err));
-  if (cg)
-    {
-      in_child (v2_bind, cg);
-      in_child (v2_ns, cg);
-      CHECK (mr_cgroup_destroy (cg, &err) == 0, "destroy: %s", ERRMSG (err));
-      mr_cgroup_free (cg);
-    }
-  mr_error_free (&err);
+  create_and_mount (path, &r, v2_bind, v2_ns);
   mr_cg_host_reset ();
 }
 
@@ -230,23 +216,20 @@ int
 main (void)
 {
   struct mr_resources r = { 0 };
-  struct mr_cgroup *cg = NULL;
   mr_error_t err = NULL;
   enum mr_cgroup_layout l;
   char path[128], cmd[512];
 
-  if (geteuid () != 0)
+  if (!tc_begin (geteuid () == 0, "needs root", top, sizeof top))
     {
-      printf ("SKIP: needs root\n0 passed, 0 failed\n");
-      return 0;
+      harness_summary ();
+      return 77; /* skipped, reason printed */
     }
-  setvbuf (stdout, NULL, _IONBF, 0);
-  snprintf (top, sizeof top, "/minirun-test-%d", (int) getpid ());
   snprintf (dest, sizeof dest, "/tmp/minirun-cgmount-XXXXXX");
   if (mkdtemp (dest) == NULL || mr_cgroup_layout (&l, &err) < 0)
     {
-      printf ("FAIL: setup: %s\n0 passed, 1 failed\n", err ? err->msg : strerror (errno));
-      return 1;
+      harness_fail ("FAIL: setup: %s\n", err ? err->msg : strerror (errno));
+      return harness_summary ();
     }
   alarm (60);
   if (l == MR_CGROUP_HYBRID)
@@ -254,15 +237,7 @@ main (void)
       r.memory.limit = (struct mr_opt_i64){ true, 64 << 20 };
       r.pids.limit = (struct mr_opt_i64){ true, 7 };
       snprintf (path, sizeof path, "%s/x", top);
-      CHECK (mr_cgroup_create (path, &r, &cg, &err) == 0, "create: %s", ERRMSG (err));
-      if (cg)
-        {
-          in_child (hybrid_bind, cg);
-          in_child (hybrid_ns, cg);
-          CHECK (mr_cgroup_destroy (cg, &err) == 0, "destroy: %s", ERRMSG (err));
-          mr_cgroup_free (cg);
-        }
-      mr_error_free (&err);
+      create_and_mount (path, &r, hybrid_bind, hybrid_ns);
       in_child (v2_cases, NULL);
     }
   else
@@ -277,6 +252,5 @@ main (void)
     printf ("cleanup failed\n");
   rmdir (dest);
   mr_cg_host_reset ();
-  printf ("%d passed, %d failed\n", passed, failed);
-  return failed ? 1 : 0;
+  return harness_summary ();
 }

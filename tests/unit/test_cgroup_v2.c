@@ -18,57 +18,14 @@
 #include <unistd.h>
 
 #include "cgroup_internal.h"
-#include "syscalls.h"
+#include "harness.h"
+#include "test_cgroup_util.h"
 
 #define V2 "/sys/fs/cgroup/unified"
-
-static int passed, failed;
-
-#define CHECK(cond, ...)                                                                                     \
-  do                                                                                                         \
-    {                                                                                                        \
-      if (cond)                                                                                              \
-        passed++;                                                                                            \
-      else                                                                                                   \
-        {                                                                                                    \
-          failed++;                                                                                          \
-          printf ("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                                            \
-          printf (__VA_ARGS__);                                                                              \
-          printf ("\n");                                                                                     \
-        }                                                                                                    \
-    }                                                                                                        \
-  while (0)
-#define ERRMSG(e) ((e) ? (e)->msg : "(no error)")
 
 static char top[64];
 static bool had_hugetlb;
 static volatile long *counter;
-
-static char *
-slurp (const char *path)
-{
-  static char buf[8192];
-  int fd = open (path, O_RDONLY | O_CLOEXEC);
-  ssize_t n = fd < 0 ? -1 : read (fd, buf, sizeof buf - 1);
-  if (fd >= 0)
-    close (fd);
-  buf[n > 0 ? n : 0] = '\0';
-  if (n > 0 && buf[n - 1] == '\n')
-    buf[n - 1] = '\0';
-  return n < 0 ? NULL : buf;
-}
-
-static bool
-file_is (const char *path, const char *want)
-{
-  const char *s = slurp (path);
-  if (s == NULL || strcmp (s, want) != 0)
-    {
-      printf ("  %s is `%s`, expected `%s`\n", path, s ? s : "(unreadable)", want);
-      return false;
-    }
-  return true;
-}
 
 static void
 put (const char *path, const char *v)
@@ -94,44 +51,17 @@ cleanup_all (void)
     put (V2 "/cgroup.subtree_control", "-hugetlb");
 }
 
-static void
-on_timeout (int sig)
-{
-  printf ("FAIL: timed out, cleaning up\n");
-  cleanup_all ();
-  _exit (2);
-}
-
 /* A child created in the cgroup by clone3(CLONE_INTO_CGROUP).  what: 0 sleep,
  * 1 spin, 2 report errno of opening /dev/null rw, /dev/zero r, /dev/zero w,
  * /dev/full r. */
 static pid_t
 spawn (const struct mr_cgroup *cg, int what, int res[4])
 {
-  struct clone_args a = { 0 };
   int p[2];
   pid_t pid;
   if (pipe2 (p, O_CLOEXEC) < 0)
     return -1;
-  a.flags = CLONE_INTO_CGROUP;
-  a.exit_signal = SIGCHLD;
-  a.cgroup = (uint64_t) mr_cgroup_v2_dirfd (cg);
-  pid = mr_clone3 (&a, sizeof a);
-  if (pid < 0 && errno == ENOSYS)
-    {
-      /* valgrind 3.19 has no clone3: the slow path, a move by pid */
-      static bool said;
-      if (!said)
-        printf ("  note: clone3 is ENOSYS here (valgrind?): using fork + mr_cgroup_enter_pid\n");
-      said = true;
-      pid = fork ();
-      if (pid == 0)
-        {
-          mr_error_t err = NULL;
-          if (mr_cgroup_enter_pid (cg, getpid (), &err) < 0)
-            _exit (97);
-        }
-    }
+  pid = tc_clone_into (cg);
   if (pid == 0)
     {
       static const struct
@@ -155,32 +85,19 @@ spawn (const struct mr_cgroup *cg, int what, int res[4])
         _exit (98);
       if (what == 2)
         _exit (0);
-      if (what == 1)
-        for (;;)
-          (*counter)++;
-      for (;;)
-        pause ();
+      tc_child_idle (what == 1, counter);
     }
   close (p[1]);
   if (pid > 0)
     {
       int r[4] = { -1, -1, -1, -1 };
       if (read (p[0], r, sizeof r) != sizeof r)
-        printf ("  child %d did not report\n", (int) pid);
+        printf ("  child %d did not report\n", (int)pid);
       else if (res)
         memcpy (res, r, sizeof r);
     }
   close (p[0]);
   return pid;
-}
-
-static int
-reap (pid_t pid)
-{
-  int st = 0;
-  if (waitpid (pid, &st, 0) != pid)
-    return -1;
-  return WIFSIGNALED (st) ? WTERMSIG (st) : 1000 + WEXITSTATUS (st);
 }
 
 static int
@@ -190,53 +107,39 @@ attached_filters (const char *dir)
   uint32_t ids[16];
   int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r;
   memset (&a, 0, sizeof a);
-  a.query.target_fd = (uint32_t) fd;
+  a.query.target_fd = (uint32_t)fd;
   a.query.attach_type = BPF_CGROUP_DEVICE;
-  a.query.prog_ids = (uint64_t) (uintptr_t) ids;
+  a.query.prog_ids = (uint64_t)(uintptr_t)ids;
   a.query.prog_cnt = 16;
-  r = (int) syscall (SYS_bpf, BPF_PROG_QUERY, &a, sizeof a);
+  r = (int)syscall (SYS_bpf, BPF_PROG_QUERY, &a, sizeof a);
   close (fd);
-  return r < 0 ? -1 : (int) a.query.prog_cnt;
+  return r < 0 ? -1 : (int)a.query.prog_cnt;
 }
 
 static void
 test_unavailable (void)
 {
   struct mr_resources r = { 0 };
-  struct mr_kv kv = { (char *) "memory.high", (char *) "1000000" };
-  struct mr_cgroup *cg = NULL;
-  mr_error_t err = NULL;
+  struct mr_kv kv = { (char *)"memory.high", (char *)"1000000" };
   char path[128], d[256];
 
   snprintf (path, sizeof path, "%s-none/x", top);
   snprintf (d, sizeof d, V2 "%s-none", top);
   r.memory.limit = (struct mr_opt_i64){ true, 64 << 20 };
-  CHECK (mr_cgroup_create (path, &r, &cg, &err) < 0
-             && strstr (ERRMSG (err),
-                        "linux.resources.memory.limit: memory controller not available in cgroup v2 "
-                        "at " V2),
-         "memory: %s", ERRMSG (err));
-  printf ("  (expected error) %s\n", ERRMSG (err));
-  mr_error_free (&err);
+  tc_expect_create_error (path, &r,
+                          "linux.resources.memory.limit: memory controller not available in cgroup v2 at " V2,
+                          "memory", true);
   memset (&r, 0, sizeof r);
   r.pids.limit = (struct mr_opt_i64){ true, 5 };
-  CHECK (mr_cgroup_create (path, &r, &cg, &err) < 0
-             && strstr (ERRMSG (err), "linux.resources.pids.limit: pids"),
-         "pids: %s", ERRMSG (err));
-  mr_error_free (&err);
+  tc_expect_create_error (path, &r, "linux.resources.pids.limit: pids", "pids", false);
   memset (&r, 0, sizeof r);
   r.network.class_id = (struct mr_opt_u64){ true, 7 };
-  CHECK (mr_cgroup_create (path, &r, &cg, &err) < 0
-             && strstr (ERRMSG (err), "net_cls controller does not exist"),
-         "net_cls: %s", ERRMSG (err));
-  mr_error_free (&err);
+  tc_expect_create_error (path, &r, "net_cls controller does not exist", "net_cls", false);
   memset (&r, 0, sizeof r);
   r.unified = &kv;
   r.n_unified = 1;
-  CHECK (mr_cgroup_create (path, &r, &cg, &err) < 0
-             && strstr (ERRMSG (err), "memory controller not available in cgroup v2"),
-         "unified memory.high: %s", ERRMSG (err));
-  mr_error_free (&err);
+  tc_expect_create_error (path, &r, "memory controller not available in cgroup v2", "unified memory.high",
+                          false);
   CHECK (access (d, F_OK) < 0, "nothing created at %s", d);
 }
 
@@ -244,11 +147,11 @@ static void
 test_v2 (void)
 {
   struct mr_resources r = { 0 };
-  struct mr_hugepage_limit hp = { (char *) "2MB", 4 << 20 };
+  struct mr_hugepage_limit hp = { (char *)"2MB", 4 << 20 };
   struct mr_device_rule dev[3]
       = { { false, 'a', -1, -1, "rwm" }, { true, 'c', 1, 3, "rwm" }, { true, 'c', 1, 5, "r" } };
   struct mr_device_rule dev2[4];
-  struct mr_kv kv = { (char *) "hugetlb.1GB.max", (char *) "0" };
+  struct mr_kv kv = { (char *)"hugetlb.1GB.max", (char *)"0" };
   struct mr_cgroup *cg = NULL;
   struct mr_cgroup_stats st;
   mr_error_t err = NULL;
@@ -273,12 +176,13 @@ test_v2 (void)
     return;
   CHECK (cg->n_v1 == 0 && strcmp (cg->v2_dir, d) == 0, "only a v2 dir: %s", cg->v2_dir);
   snprintf (f, sizeof f, "%s/hugetlb.2MB.max", d);
-  CHECK (file_is (f, "4194304"), "hugetlb limit");
+  CHECK (harness_file_is (f, "4194304"), "hugetlb limit");
   snprintf (f, sizeof f, "%s/hugetlb.1GB.max", d);
-  CHECK (file_is (f, "0"), "unified key written verbatim");
+  CHECK (harness_file_is (f, "0"), "unified key written verbatim");
   snprintf (f, sizeof f, V2 "%s/cgroup.subtree_control", top);
-  CHECK (file_is (f, "hugetlb"), "parent enables hugetlb");
-  CHECK (strstr (slurp (V2 "/cgroup.subtree_control") ?: "", "hugetlb") != NULL, "root enables hugetlb");
+  CHECK (harness_file_is (f, "hugetlb"), "parent enables hugetlb");
+  CHECK (strstr (harness_slurp (V2 "/cgroup.subtree_control") ?: "", "hugetlb") != NULL,
+         "root enables hugetlb");
   CHECK (attached_filters (d) == 1, "one device filter attached: %d", attached_filters (d));
 
   /* the filter binds */
@@ -287,7 +191,7 @@ test_v2 (void)
   CHECK (res[1] == 0, "/dev/zero r allowed: %s", strerror (res[1]));
   CHECK (res[2] == EPERM, "/dev/zero w denied: %s", strerror (res[2]));
   CHECK (res[3] == EPERM, "/dev/full denied: %s", strerror (res[3]));
-  CHECK (reap (probe) == 1000, "probe exited");
+  CHECK (harness_reap (probe) == 1000, "probe exited");
 
   /* update replaces the filter: later rules win per access bit */
   memcpy (dev2, dev, sizeof dev);
@@ -301,14 +205,14 @@ test_v2 (void)
   probe = spawn (cg, 2, res);
   CHECK (res[0] == 0 && res[1] == EPERM && res[3] == 0, "after update: null %s, zero %s, full %s",
          strerror (res[0]), strerror (res[1]), strerror (res[3]));
-  reap (probe);
+  harness_reap (probe);
 
   /* CLONE_INTO_CGROUP */
   sleeper = spawn (cg, 0, NULL);
   spinner = spawn (cg, 1, NULL);
-  snprintf (f, sizeof f, "/proc/%d/cgroup", (int) sleeper);
+  snprintf (f, sizeof f, "/proc/%d/cgroup", (int)sleeper);
   snprintf (line, sizeof line, "0::%s", path);
-  CHECK (strstr (slurp (f) ?: "", line) != NULL, "in %s: %s", line, slurp (f));
+  CHECK (strstr (harness_slurp (f) ?: "", line) != NULL, "in %s: %s", line, harness_slurp (f));
   CHECK (mr_cgroup_pids (cg, &pids, &n, &err) == 0 && n == 2, "2 pids: %zu", n);
   free (pids);
 
@@ -331,12 +235,12 @@ test_v2 (void)
 
   CHECK (mr_cgroup_stats (cg, &st, &err) == 0, "stats");
   CHECK (st.cpu.usage_total > 1000000 && st.cpu.usage_user > 0, "cpu.stat usage %llu user %llu",
-         (unsigned long long) st.cpu.usage_total, (unsigned long long) st.cpu.usage_user);
+         (unsigned long long)st.cpu.usage_total, (unsigned long long)st.cpu.usage_user);
   CHECK (st.n_hugetlb >= 1 && st.hugetlb[0].page_size[0], "hugetlb stats");
 
   /* cgroup.kill */
   CHECK (mr_cgroup_kill (cg, SIGKILL, &err) == 0, "kill: %s", ERRMSG (err));
-  CHECK (reap (sleeper) == SIGKILL && reap (spinner) == SIGKILL, "both killed");
+  CHECK (harness_reap (sleeper) == SIGKILL && harness_reap (spinner) == SIGKILL, "both killed");
   CHECK (mr_cgroup_destroy (cg, &err) == 0, "destroy: %s", ERRMSG (err));
   CHECK (access (d, F_OK) < 0, "%s removed", d);
   snprintf (f, sizeof f, V2 "%s", top);
@@ -350,17 +254,15 @@ main (void)
 {
   enum mr_cgroup_layout l;
   mr_error_t err = NULL;
-  if (geteuid () != 0 || access (V2 "/cgroup.controllers", F_OK) < 0)
+  if (!tc_begin (geteuid () == 0 && access (V2 "/cgroup.controllers", F_OK) == 0,
+                 "needs root and a cgroup2 mount at " V2, top, sizeof top))
     {
-      printf ("SKIP: needs root and a cgroup2 mount at " V2 "\n0 passed, 0 failed\n");
-      return 0;
+      harness_summary ();
+      return 77; /* skipped, reason printed */
     }
-  setvbuf (stdout, NULL, _IONBF, 0);
-  snprintf (top, sizeof top, "/minirun-test-%d", (int) getpid ());
-  had_hugetlb = strstr (slurp (V2 "/cgroup.subtree_control") ?: "", "hugetlb") != NULL;
+  had_hugetlb = strstr (harness_slurp (V2 "/cgroup.subtree_control") ?: "", "hugetlb") != NULL;
   counter = mmap (NULL, sizeof *counter, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-  signal (SIGALRM, on_timeout);
-  alarm (60);
+  harness_timeout (60, cleanup_all);
   setenv ("MINIRUN_CGROUP_ROOT", V2, 1);
   mr_cg_host_reset ();
 
@@ -371,6 +273,5 @@ main (void)
 
   cleanup_all ();
   mr_cg_host_reset ();
-  printf ("%d passed, %d failed\n", passed, failed);
-  return failed ? 1 : 0;
+  return harness_summary ();
 }

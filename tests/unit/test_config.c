@@ -3,8 +3,7 @@
  * minimal config, the pin annotation, integers above INT64_MAX, a
  * standalone process file, the pin-list string syntax, and the default
  * `minirun spec` configs parsed back.  Errors are in test_config_errors.c.
- * A tiny self-contained harness: prints "N passed, M failed", exits 1 on
- * failure. */
+ * Prints "N passed, M failed", exits 1 on failure (harness.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,37 +12,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "harness.h"
 #include "minirun/config.h"
-
-static int passed, failed;
-
-#define CHECK(cond)                                                                                          \
-  do                                                                                                         \
-    {                                                                                                        \
-      if (cond)                                                                                              \
-        passed++;                                                                                            \
-      else                                                                                                   \
-        {                                                                                                    \
-          failed++;                                                                                          \
-          fprintf (stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);                          \
-        }                                                                                                    \
-    }                                                                                                        \
-  while (0)
-
-#define CHECK_STR(a, b)                                                                                      \
-  do                                                                                                         \
-    {                                                                                                        \
-      const char *_a = (a), *_b = (b);                                                                       \
-      if (_a != NULL && _b != NULL && strcmp (_a, _b) == 0)                                                  \
-        passed++;                                                                                            \
-      else                                                                                                   \
-        {                                                                                                    \
-          failed++;                                                                                          \
-          fprintf (stderr, "%s:%d: CHECK_STR failed: %s == \"%s\", expected \"%s\"\n", __FILE__, __LINE__,   \
-                   #a, _a ? _a : "(null)", _b ? _b : "(null)");                                              \
-        }                                                                                                    \
-    }                                                                                                        \
-  while (0)
 
 static char *
 fixture (const char *name)
@@ -464,6 +434,5 @@ main (void)
   CHECK_STR (mr_ns_type_name (MR_NS_TIME), "time");
   CHECK_STR (mr_ns_type_name (MR_NS_PID), "pid");
 
-  printf ("%d passed, %d failed\n", passed, failed);
-  return failed ? 1 : 0;
+  return harness_summary ();
 }

@@ -9,9 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness.h"
 #include "minirun/config.h"
-
-static int passed, failed;
 
 #define BASE "'ociVersion': '1.1.0', 'root': {'path': 'rootfs'}"
 #define PROC "'process': {'cwd': '/', 'args': ['sh']"
@@ -38,13 +37,10 @@ expect_error_at (int line, const char *json, const char *needle)
   int r = mr_config_parse_data (data, strlen (data), &c, &err);
 
   if (r == 0 || err == NULL || strstr (err->msg, needle) == NULL)
-    {
-      failed++;
-      fprintf (stderr, "%s:%d: expected an error containing\n    %s\n  got %s\n    %s\n", __FILE__, line,
-               needle, r == 0 ? "success" : "error", err ? err->msg : "(no message)");
-    }
+    harness_fail ("%s:%d: expected an error containing\n    %s\n  got %s\n    %s\n", __FILE__, line, needle,
+                  r == 0 ? "success" : "error", err ? err->msg : "(no message)");
   else
-    passed++;
+    harness_pass ();
   if (r == 0)
     mr_config_free (c);
   mr_error_free (&err);
@@ -60,26 +56,49 @@ expect_ok_at (int line, const char *json)
   mr_error_t err = NULL;
 
   if (mr_config_parse_data (data, strlen (data), &c, &err) < 0)
-    {
-      failed++;
-      fprintf (stderr, "%s:%d: expected success, got %s\n", __FILE__, line, err->msg);
-    }
+    harness_fail ("%s:%d: expected success, got %s\n", __FILE__, line, err->msg);
   else
-    passed++;
+    harness_pass ();
   mr_config_free (c);
   mr_error_free (&err);
   free (data);
 }
 #define EXPECT_OK(json) expect_ok_at (__LINE__, json)
 
+/* Parse tests/configs/<name> (a process file if `process`) and require
+ * failure with `needle` in the message. */
+static void
+expect_file_error_at (int line, const char *name, bool process, const char *needle)
+{
+  const char *dir = __FILE__;
+  struct mr_config *c = NULL;
+  struct mr_process *p = NULL;
+  mr_error_t err = NULL;
+  char *path = NULL;
+  int r;
+
+  if (asprintf (&path, "%.*s/../configs/%s", (int)(strrchr (dir, '/') - dir), dir, name) < 0)
+    abort ();
+  r = process ? mr_process_parse_file (path, &p, &err) : mr_config_parse_file (path, &c, &err);
+  if (r == 0 || err == NULL || strstr (err->msg, needle) == NULL)
+    harness_fail ("%s:%d: %s: %s\n", __FILE__, line, name, err ? err->msg : "success");
+  else
+    harness_pass ();
+  if (r == 0)
+    {
+      mr_config_free (c);
+      mr_process_free (p);
+    }
+  mr_error_free (&err);
+  free (path);
+}
+#define EXPECT_FILE_ERROR(name, process, needle) expect_file_error_at (__LINE__, name, process, needle)
+
 static void
 test_json_and_files (void)
 {
   struct mr_config *c = NULL;
-  struct mr_process *p = NULL;
   mr_error_t err = NULL;
-  const char *dir = __FILE__;
-  char *path = NULL;
 
   EXPECT_ERROR ("{\n    'ociVersion': '1.1.0',\n    'root': {'path': 'rootfs',}\n}",
                 "config.json:3:31: invalid JSON: ");
@@ -90,53 +109,18 @@ test_json_and_files (void)
 
   if (mr_config_parse_file ("/nonexistent-minirun-dir/config.json", &c, &err) == 0 || err == NULL
       || strcmp (err->msg, "open `/nonexistent-minirun-dir/config.json`: No such file or directory") != 0)
-    {
-      failed++;
-      fprintf (stderr, "%s:%d: missing file: %s\n", __FILE__, __LINE__, err ? err->msg : "success");
-    }
+    harness_fail ("%s:%d: missing file: %s\n", __FILE__, __LINE__, err ? err->msg : "success");
   else
-    passed++;
+    harness_pass ();
   mr_error_free (&err);
 
   /* A file: errors carry its path. */
-  if (asprintf (&path, "%.*s/../configs/bad-namespace.json", (int)(strrchr (dir, '/') - dir), dir) < 0)
-    abort ();
-  if (mr_config_parse_file (path, &c, &err) == 0 || err == NULL
-      || strstr (err->msg, "bad-namespace.json: linux.namespaces[0].type: unknown namespace type \"pidx\" "
-                           "(expected one of pid, network, mount, ipc, uts, user, cgroup, time)")
-             == NULL)
-    {
-      failed++;
-      fprintf (stderr, "%s:%d: bad-namespace.json: %s\n", __FILE__, __LINE__, err ? err->msg : "success");
-    }
-  else
-    passed++;
-  mr_error_free (&err);
-  free (path);
-  if (asprintf (&path, "%.*s/../configs/bad-json.json", (int)(strrchr (dir, '/') - dir), dir) < 0)
-    abort ();
-  if (mr_config_parse_file (path, &c, &err) == 0 || err == NULL
-      || strstr (err->msg, "bad-json.json:3:31: invalid JSON: ") == NULL)
-    {
-      failed++;
-      fprintf (stderr, "%s:%d: bad-json.json: %s\n", __FILE__, __LINE__, err ? err->msg : "success");
-    }
-  else
-    passed++;
-  mr_error_free (&err);
-  free (path);
-  if (asprintf (&path, "%.*s/../configs/bad-process.json", (int)(strrchr (dir, '/') - dir), dir) < 0)
-    abort ();
-  if (mr_process_parse_file (path, &p, &err) == 0 || err == NULL
-      || strstr (err->msg, "bad-process.json: process.cwd: \"tmp\" is not an absolute path") == NULL)
-    {
-      failed++;
-      fprintf (stderr, "%s:%d: bad-process.json: %s\n", __FILE__, __LINE__, err ? err->msg : "success");
-    }
-  else
-    passed++;
-  mr_error_free (&err);
-  free (path);
+  EXPECT_FILE_ERROR ("bad-namespace.json", false,
+                     "bad-namespace.json: linux.namespaces[0].type: unknown namespace type \"pidx\" "
+                     "(expected one of pid, network, mount, ipc, uts, user, cgroup, time)");
+  EXPECT_FILE_ERROR ("bad-json.json", false, "bad-json.json:3:31: invalid JSON: ");
+  EXPECT_FILE_ERROR ("bad-process.json", true,
+                     "bad-process.json: process.cwd: \"tmp\" is not an absolute path");
 }
 
 static void
@@ -370,13 +354,10 @@ test_pins (void)
     {
       int r = mr_pins_parse_string (bad_strings[i].spec, "exec --pid", &pins, &n, &err);
       if (r == 0 || err == NULL || strstr (err->msg, bad_strings[i].needle) == NULL)
-        {
-          failed++;
-          fprintf (stderr, "%s:%d: pin string \"%s\": %s\n", __FILE__, __LINE__, bad_strings[i].spec,
-                   err ? err->msg : "success");
-        }
+        harness_fail ("%s:%d: pin string \"%s\": %s\n", __FILE__, __LINE__, bad_strings[i].spec,
+                      err ? err->msg : "success");
       else
-        passed++;
+        harness_pass ();
       if (r == 0)
         mr_pins_free (pins, n);
       mr_error_free (&err);
@@ -435,6 +416,5 @@ main (void)
   test_resources ();
   test_hooks ();
   test_pins ();
-  printf ("%d passed, %d failed\n", passed, failed);
-  return failed ? 1 : 0;
+  return harness_summary ();
 }

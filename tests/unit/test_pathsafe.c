@@ -104,6 +104,23 @@ expect_content (const char *path, const char *want)
          strerror (e), want);
 }
 
+/* Close what an *_in_root call returned (if anything) and free its error. */
+static void
+drop_fd (int fd, mr_error_t *err)
+{
+  if (fd >= 0)
+    close (fd);
+  mr_error_free (err);
+}
+
+/* An *_in_root call that must succeed. */
+static void
+expect_fd (int fd, mr_error_t *err, const char *what)
+{
+  CHECK (fd >= 0, "%s: %s", what, *err ? (*err)->msg : "");
+  drop_fd (fd, err);
+}
+
 static void
 test_resolution (void)
 {
@@ -142,16 +159,12 @@ test_resolution (void)
     struct stat sb;
     int fd = mr_open_in_root (rootfd, "abs", O_PATH | O_NOFOLLOW, 0, &err);
     CHECK (fd >= 0 && fstat (fd, &sb) == 0 && S_ISLNK (sb.st_mode), "O_PATH|O_NOFOLLOW on a symlink");
-    if (fd >= 0)
-      close (fd);
-    mr_error_free (&err);
+    drop_fd (fd, &err);
     CHECK (open_errno ("abs", O_RDONLY | O_NOFOLLOW) == ELOOP, "O_NOFOLLOW on a symlink");
     /* Returned fds are close-on-exec. */
     fd = mr_open_in_root (rootfd, "a/b/c", O_RDONLY, 0, &err);
     CHECK (fd >= 0 && (fcntl (fd, F_GETFD) & FD_CLOEXEC), "O_CLOEXEC");
-    if (fd >= 0)
-      close (fd);
-    mr_error_free (&err);
+    drop_fd (fd, &err);
   }
 }
 
@@ -164,11 +177,8 @@ test_create (bool walk)
 
   /* O_CREAT through a dangling absolute symlink creates inside the root. */
   unlink (tr_path ("%s/newfile", root));
-  fd = mr_open_in_root (rootfd, "dfile", O_CREAT | O_WRONLY, 0600, &err);
-  CHECK (fd >= 0, "O_CREAT through dangling link: %s", err ? err->msg : "");
-  if (fd >= 0)
-    close (fd);
-  mr_error_free (&err);
+  expect_fd (mr_open_in_root (rootfd, "dfile", O_CREAT | O_WRONLY, 0600, &err), &err,
+             "O_CREAT through dangling link");
   CHECK (lstat (tr_path ("%s/newfile", root), &sb) == 0 && S_ISREG (sb.st_mode), "created %s/newfile", root);
   CHECK (open_errno ("dfile", O_CREAT | O_EXCL | O_WRONLY) == EEXIST, "O_EXCL on existing");
   CHECK (open_errno ("abs/created", O_CREAT | O_WRONLY) == 0, "O_CREAT via abs");
@@ -178,28 +188,16 @@ test_create (bool walk)
   fd = mr_mkdir_in_root (rootfd, "/abs/x/y", 0755, &err);
   CHECK (fd >= 0 && (fcntl (fd, F_GETFL) & O_PATH) && fstat (fd, &sb) == 0 && S_ISDIR (sb.st_mode),
          "mkdir abs/x/y: %s", err ? err->msg : "");
-  if (fd >= 0)
-    close (fd);
-  mr_error_free (&err);
+  drop_fd (fd, &err);
   CHECK (stat (tr_path ("%s/a/b/x/y", root), &sb) == 0 && S_ISDIR (sb.st_mode), "a/b/x/y exists");
-  fd = mr_mkdir_in_root (rootfd, "dangle/sub", 0755, &err);
-  CHECK (fd >= 0, "mkdir through dangling link: %s", err ? err->msg : "");
-  if (fd >= 0)
-    close (fd);
-  mr_error_free (&err);
+  expect_fd (mr_mkdir_in_root (rootfd, "dangle/sub", 0755, &err), &err, "mkdir through dangling link");
   CHECK (stat (tr_path ("%s/made/here/sub", root), &sb) == 0 && S_ISDIR (sb.st_mode), "made/here/sub exists");
   fd = mr_mkdir_in_root (rootfd, "file/sub", 0755, &err);
   CHECK (fd < 0 && err && err->errno_ == ENOTDIR, "mkdir under a file: %s", err ? err->msg : "no error");
   mr_error_free (&err);
-  fd = mr_mkdir_in_root (rootfd, "/../../escape", 0755, &err);
-  if (fd >= 0)
-    close (fd);
-  mr_error_free (&err);
+  drop_fd (mr_mkdir_in_root (rootfd, "/../../escape", 0755, &err), &err);
   CHECK (stat (tr_path ("%s/escape", root), &sb) == 0, "../../escape clamped to the root");
-  fd = mr_mkdir_in_root (rootfd, "hostabs/new", 0755, &err);
-  if (fd >= 0)
-    close (fd);
-  mr_error_free (&err);
+  drop_fd (mr_mkdir_in_root (rootfd, "hostabs/new", 0755, &err), &err);
   CHECK (stat (tr_path ("%s%s/new", root, canary), &sb) == 0, "hostabs/new created inside the root");
   CHECK (stat (tr_path ("%s/new", canary), &sb) < 0 && errno == ENOENT, "host canary untouched");
   fd = mr_mkdir_in_root (rootfd, "loop1/x", 0755, &err);
@@ -207,28 +205,15 @@ test_create (bool walk)
   mr_error_free (&err);
 
   /* Mount target files. */
-  fd = mr_mkfile_in_root (rootfd, "/etc/new/resolv.conf", 0644, &err);
-  CHECK (fd >= 0, "mkfile: %s", err ? err->msg : "");
-  if (fd >= 0)
-    close (fd);
-  mr_error_free (&err);
+  expect_fd (mr_mkfile_in_root (rootfd, "/etc/new/resolv.conf", 0644, &err), &err, "mkfile");
   CHECK (stat (tr_path ("%s/etc/new/resolv.conf", root), &sb) == 0 && S_ISREG (sb.st_mode),
          "etc/new/resolv.conf");
-  fd = mr_mkfile_in_root (rootfd, "dfile2", 0644, &err);
-  CHECK (fd >= 0, "mkfile through dangling link: %s", err ? err->msg : "");
-  if (fd >= 0)
-    close (fd);
-  mr_error_free (&err);
+  expect_fd (mr_mkfile_in_root (rootfd, "dfile2", 0644, &err), &err, "mkfile through dangling link");
   CHECK (stat (tr_path ("%s/run/x/y.conf", root), &sb) == 0 && S_ISREG (sb.st_mode), "run/x/y.conf created");
   fd = mr_mkfile_in_root (rootfd, "a", 0644, &err);
   CHECK (fd >= 0 && fstat (fd, &sb) == 0 && S_ISDIR (sb.st_mode), "mkfile on an existing dir returns it");
-  if (fd >= 0)
-    close (fd);
-  mr_error_free (&err);
-  fd = mr_mkfile_in_root (rootfd, "hostabs/canaryfile", 0644, &err);
-  if (fd >= 0)
-    close (fd);
-  mr_error_free (&err);
+  drop_fd (fd, &err);
+  drop_fd (mr_mkfile_in_root (rootfd, "hostabs/canaryfile", 0644, &err), &err);
   CHECK (strcmp (tr_read (tr_path ("%s/canaryfile", canary)), "host\n") == 0, "canary content");
   CHECK (stat (tr_path ("%s%s/canaryfile", root, canary), &sb) == 0,
          "mkfile hostabs/canaryfile inside the root");
@@ -300,7 +285,7 @@ test_path_equal (void)
 int
 main (void)
 {
-  tr_init ();
+  harness_share_counts ();
   build_tree ();
   test_path_equal ();
   for (int pass = 0; pass < 2; pass++)
@@ -308,7 +293,7 @@ main (void)
       bool walk = pass == 1;
       int st;
 
-      tr_case = walk ? "walk" : "openat2";
+      harness_case = walk ? "walk" : "openat2";
       mr_pathsafe_force_walk = walk;
       test_resolution ();
       test_create (walk);
@@ -325,5 +310,5 @@ main (void)
   tr_rmtree (canary);
   free (root);
   free (canary);
-  return tr_summary ();
+  return harness_summary ();
 }

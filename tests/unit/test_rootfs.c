@@ -7,7 +7,6 @@
  * user-namespace bind fallback), /dev symlinks and ptmx, root.readonly,
  * masked and read-only paths, propagation, --no-pivot, error messages.
  * The host's mount table must be the same afterwards. */
-#include <dirent.h>
 #include <linux/magic.h>
 #include <sys/mount.h>
 #include <sys/statvfs.h>
@@ -394,10 +393,8 @@ case_paths (void *arg)
                          .n_readonly_paths = 3,
                          .has_process = true };
   struct mr_rootfs_opts o = { .rootfs = rootfs };
-  struct dirent *de;
   struct stat sb;
-  int entries = 0;
-  DIR *d;
+  int entries;
 
   (void)arg;
   c.process.cwd = (char *)"/work/rodir";
@@ -415,12 +412,8 @@ case_paths (void *arg)
   check_dev ("/etc/secret", S_IFCHR, 1, 3, 0);
   check_dev ("/proc/keys", S_IFCHR, 1, 3, 0);
   /* masked dir: empty and read-only */
-  d = opendir ("/etc/secretdir");
-  while (d && (de = readdir (d)))
-    entries += strcmp (de->d_name, ".") && strcmp (de->d_name, "..");
-  if (d)
-    closedir (d);
-  CHECK (d && entries == 0, "masked dir empty (%d entries)", entries);
+  entries = tr_dir_entries ("/etc/secretdir");
+  CHECK (entries == 0, "masked dir empty (%d entries)", entries);
   CHECK (write_errno ("/etc/secretdir/x") == EROFS, "masked dir read-only");
   CHECK (stat ("/nonexistent", &sb) < 0, "missing masked path skipped");
   /* read-only paths */
@@ -561,14 +554,7 @@ case_error (void *arg)
 static void
 run (const char *name, int (*fn) (void *), void *arg)
 {
-  int st;
-
-  tr_case = name;
-  rootfs = tr_make_rootfs ();
-  st = tr_run_in_ns (fn, arg);
-  CHECK (st == 0, "case exited with %d", st);
-  tr_rmtree (rootfs);
-  free (rootfs);
+  tr_run_case (name, &rootfs, fn, arg, NULL, NULL);
 }
 
 int
@@ -583,16 +569,10 @@ main (void)
     { MNT ("/n", NULL, "x", 0, NULL), { "mounts[1]", "no type" } },
     { MNT ("relative", "tmpfs", "tmpfs", 0, NULL), { "mounts[1]", "absolute" } },
   };
-  int before, after;
   bool no = false, yes = true;
 
-  tr_init ();
-  if (geteuid () != 0)
-    {
-      printf ("skipped: needs root\n");
-      return 77;
-    }
-  before = tr_mountinfo_lines ();
+  if (!tr_begin ())
+    return HARNESS_SKIP;
   hostdir = tr_tempdir ("hostdir");
   tr_write (tr_path ("%s/data", hostdir), "hostdata");
   tr_mkdir (tr_path ("%s/sub", hostdir));
@@ -616,14 +596,14 @@ main (void)
 
     if (mr_cgroup_create (path, NULL, &cg, &err) < 0)
       {
-        tr_case = "cgroup";
+        harness_case = "cgroup";
         CHECK (false, "mr_cgroup_create: %s", err->msg);
         mr_error_free (&err);
       }
     else
       {
         run ("cgroup", case_cgroup, cg);
-        tr_case = "cgroup";
+        harness_case = "cgroup";
         CHECK (mr_cgroup_destroy (cg, &err) == 0, "destroy: %s", err ? err->msg : "");
         mr_error_free (&err);
         mr_cgroup_free (cg);
@@ -631,23 +611,12 @@ main (void)
     free (path);
   }
 
-  tr_case = "host";
+  harness_case = "host";
   CHECK (tr_read (tr_path ("%s/data", hostdir))
              && strcmp (tr_read (tr_path ("%s/data", hostdir)), "hostdata") == 0,
          "host dir content unchanged");
-  {
-    DIR *d = opendir (hostdir);
-    struct dirent *de;
-    int n = 0;
-    while (d && (de = readdir (d)))
-      n += strcmp (de->d_name, ".") && strcmp (de->d_name, "..");
-    if (d)
-      closedir (d);
-    CHECK (n == 2, "host dir has its 2 entries, got %d", n);
-  }
+  CHECK (tr_dir_entries (hostdir) == 2, "host dir has its 2 entries, got %d", tr_dir_entries (hostdir));
   tr_rmtree (hostdir);
   free (hostdir);
-  after = tr_mountinfo_lines ();
-  CHECK (before == after, "host mount table: %d lines before, %d after", before, after);
-  return tr_summary ();
+  return tr_end ();
 }

@@ -8,7 +8,6 @@
  * the rootfs (or the setup must fail with a clear error).  Also: a /dev/null
  * symlink in the image is refused for masked paths, and finalize refuses a
  * /proc that is not a procfs. */
-#include <dirent.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -30,26 +29,12 @@ static char *canary;  /* host directory the attacks aim at */
 static char *hostsrc; /* a host file to bind */
 static bool walk;
 
-static int
-canary_entries (void)
-{
-  DIR *d = opendir (canary);
-  struct dirent *de;
-  int n = 0;
-
-  while (d && (de = readdir (d)))
-    n += strcmp (de->d_name, ".") && strcmp (de->d_name, "..");
-  if (d)
-    closedir (d);
-  return n;
-}
-
 static void
 check_canary (void)
 {
   const char *c = tr_read (tr_path ("%s/canary", canary));
   CHECK (c != NULL && strcmp (c, "original") == 0, "canary file changed: %s", c ? c : "(gone)");
-  CHECK (canary_entries () == 1, "canary dir has %d entries (want 1)", canary_entries ());
+  CHECK (tr_dir_entries (canary) == 1, "canary dir has %d entries (want 1)", tr_dir_entries (canary));
   CHECK (tr_mountinfo_line (canary) == NULL, "a mount sits on the host canary %s", canary);
 }
 
@@ -204,17 +189,7 @@ case_fake_proc (void *arg)
 static void
 run (const char *name, int (*fn) (void *), void *arg, void (*prep) (void))
 {
-  int st;
-
-  tr_case = name;
-  rootfs = tr_make_rootfs ();
-  if (prep)
-    prep ();
-  st = tr_run_in_ns (fn, arg);
-  CHECK (st == 0, "case exited with %d", st);
-  check_canary ();
-  tr_rmtree (rootfs);
-  free (rootfs);
+  tr_run_case (name, &rootfs, fn, arg, prep, check_canary);
 }
 
 static void
@@ -236,15 +211,9 @@ main (void)
     { "/proc/1/root", false },
     { "/proc/self/root", true },
   };
-  int before, after;
 
-  tr_init ();
-  if (geteuid () != 0)
-    {
-      printf ("skipped: needs root\n");
-      return 77;
-    }
-  before = tr_mountinfo_lines ();
+  if (!tr_begin ())
+    return HARNESS_SKIP;
   canary = tr_tempdir ("canary");
   tr_write (tr_path ("%s/canary", canary), "original");
   hostsrc = strdup (tr_path ("%s.resolv", canary));
@@ -260,14 +229,12 @@ main (void)
       run (walk ? "fakeproc/walk" : "fakeproc/openat2", case_fake_proc, NULL, NULL);
     }
 
-  tr_case = "host";
+  harness_case = "host";
   check_canary ();
   CHECK (tr_read (hostsrc) && strcmp (tr_read (hostsrc), "resolver") == 0, "bind source unchanged");
   tr_rmtree (canary);
   unlink (hostsrc);
   free (canary);
   free (hostsrc);
-  after = tr_mountinfo_lines ();
-  CHECK (before == after, "host mount table: %d lines before, %d after", before, after);
-  return tr_summary ();
+  return tr_end ();
 }

@@ -1,11 +1,14 @@
-/* test_rootfs_util.h: shared helpers of the rootfs and pathsafe tests: pass/fail
- * counters in shared memory (checks run in forked children, inside new mount
- * and pid namespaces), temp trees built and removed without following
- * symlinks, a busybox rootfs, and a runner that executes a case as pid 1 of a
- * fresh pid namespace in a fresh mount namespace. */
+/* test_rootfs_util.h: shared helpers of the rootfs and pathsafe tests (their
+ * checks run in forked children, inside new mount and pid namespaces, so
+ * they count with harness_share_counts()): temp trees built and removed
+ * without following symlinks, a busybox rootfs, a runner that executes a
+ * function as pid 1 of a fresh pid namespace in a fresh mount namespace, one
+ * that runs a named case that way on a fresh rootfs, and the start and end
+ * of a test that must leave the host's mount table as it found it. */
 #ifndef MINIRUN_TEST_ROOTFS_UTIL_H
 #define MINIRUN_TEST_ROOTFS_UTIL_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -20,60 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "minirun/error.h"
-
-struct tr_counters
-{
-  int passed, failed;
-};
-static struct tr_counters *tr_count;
-
-static __attribute__ ((unused)) void
-tr_init (void)
-{
-  tr_count = mmap (NULL, sizeof *tr_count, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-  if (tr_count == MAP_FAILED)
-    {
-      perror ("mmap");
-      exit (2);
-    }
-  tr_count->passed = tr_count->failed = 0;
-}
-
-static const char *tr_case = "";
-
-#define CHECK(cond, ...)                                                                                     \
-  do                                                                                                         \
-    {                                                                                                        \
-      if (cond)                                                                                              \
-        __atomic_add_fetch (&tr_count->passed, 1, __ATOMIC_SEQ_CST);                                         \
-      else                                                                                                   \
-        {                                                                                                    \
-          __atomic_add_fetch (&tr_count->failed, 1, __ATOMIC_SEQ_CST);                                       \
-          fprintf (stderr, "FAIL [%s] %s:%d: %s: ", tr_case, __FILE__, __LINE__, #cond);                     \
-          fprintf (stderr, __VA_ARGS__);                                                                     \
-          fputc ('\n', stderr);                                                                              \
-        }                                                                                                    \
-    }                                                                                                        \
-  while (0)
-
-/* An mr_error check: prints and frees the error on failure. */
-#define CHECK_OK(expr)                                                                                       \
-  do                                                                                                         \
-    {                                                                                                        \
-      mr_error_t _e = NULL;                                                                                  \
-      int _r = (expr (&_e));                                                                                 \
-      CHECK (_r >= 0, "%s", _e ? _e->msg : "(no error)");                                                    \
-      mr_error_free (&_e);                                                                                   \
-    }                                                                                                        \
-  while (0)
-
-static __attribute__ ((unused)) int
-tr_summary (void)
-{
-  printf ("%d passed, %d failed\n", tr_count->passed, tr_count->failed);
-  return tr_count->failed ? 1 : 0;
-}
+#include "harness.h"
 
 static __attribute__ ((unused)) void
 tr_write (const char *path, const char *content)
@@ -166,6 +116,22 @@ tr_tempdir (const char *tag)
       exit (2);
     }
   return d;
+}
+
+/* How many entries (other than . and ..) path has; -1 if it cannot be opened. */
+static __attribute__ ((unused)) int
+tr_dir_entries (const char *path)
+{
+  DIR *d = opendir (path);
+  struct dirent *de;
+  int n = 0;
+
+  if (d == NULL)
+    return -1;
+  while ((de = readdir (d)))
+    n += strcmp (de->d_name, ".") && strcmp (de->d_name, "..");
+  closedir (d);
+  return n;
 }
 
 static __attribute__ ((unused)) int
@@ -283,6 +249,54 @@ tr_run_in_ns (int (*fn) (void *), void *arg)
   if (waitpid (pid, &status, 0) < 0)
     return 103;
   return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+}
+
+static int tr_host_mounts __attribute__ ((unused));
+
+/* The start of a rootfs test: counters shared with the cases' children and
+ * the host's mount table size noted for tr_end.  false (after saying why)
+ * when not root: main then returns HARNESS_SKIP. */
+static __attribute__ ((unused)) bool
+tr_begin (void)
+{
+  harness_share_counts ();
+  if (geteuid () != 0)
+    {
+      harness_skip ("skipped: needs root");
+      return false;
+    }
+  tr_host_mounts = tr_mountinfo_lines ();
+  return true;
+}
+
+/* The end: the host's mount table is as it was; the summary and exit code. */
+static __attribute__ ((unused)) int
+tr_end (void)
+{
+  int after = tr_mountinfo_lines ();
+  CHECK (tr_host_mounts == after, "host mount table: %d lines before, %d after", tr_host_mounts, after);
+  return harness_summary ();
+}
+
+/* Case `name` (the tag of its failures): a fresh busybox rootfs in *rootfs,
+ * prep() (if given), fn(arg) run by tr_run_in_ns that must exit 0, after()
+ * (if given); then the rootfs is removed and freed. */
+static __attribute__ ((unused)) void
+tr_run_case (const char *name, char **rootfs, int (*fn) (void *), void *arg, void (*prep) (void),
+             void (*after) (void))
+{
+  int st;
+
+  harness_case = name;
+  *rootfs = tr_make_rootfs ();
+  if (prep)
+    prep ();
+  st = tr_run_in_ns (fn, arg);
+  CHECK (st == 0, "case exited with %d", st);
+  if (after)
+    after ();
+  tr_rmtree (*rootfs);
+  free (*rootfs);
 }
 
 #endif

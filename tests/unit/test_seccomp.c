@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,176 +21,20 @@
 
 #include <seccomp.h>
 
+#include "harness.h"
 #include "security.h"
 #include "security_internal.h"
+#include "test_security_util.h"
 #include "utils.h"
 
-/* Valgrind runs its own syscalls inside a seccomp-filtered child (and lacks
- * seccomp(2), so the API level is 1): the allow-list child is skipped there. */
-#if defined __has_include
-#if __has_include(<valgrind/valgrind.h>)
-#include <valgrind/valgrind.h>
-#define UNDER_VALGRIND (RUNNING_ON_VALGRIND != 0)
-#endif
-#endif
-#ifndef UNDER_VALGRIND
-#define UNDER_VALGRIND 0
-#endif
-/* The same for AddressSanitizer, which needs sigaltstack and mmap at exit. */
-#ifdef __SANITIZE_ADDRESS__
-#define UNDER_SANITIZER 1
-#else
-#define UNDER_SANITIZER 0
-#endif
-
-static int n_passed, n_failed;
-
-#define CHECK(cond, ...)                                                                                     \
-  do                                                                                                         \
-    {                                                                                                        \
-      if (!(cond))                                                                                           \
-        {                                                                                                    \
-          fprintf (stderr, "  FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                                 \
-          fprintf (stderr, __VA_ARGS__);                                                                     \
-          fputc ('\n', stderr);                                                                              \
-          ret = -1;                                                                                          \
-          goto out;                                                                                          \
-        }                                                                                                    \
-    }                                                                                                        \
-  while (0)
-
-/* Inside the child: report and fail. */
-#define EXPECT(cond, ...)                                                                                    \
-  do                                                                                                         \
-    {                                                                                                        \
-      if (!(cond))                                                                                           \
-        {                                                                                                    \
-          say ("%s:%d: %s: ", __FILE__, __LINE__, #cond);                                                    \
-          say (__VA_ARGS__);                                                                                 \
-          return -1;                                                                                         \
-        }                                                                                                    \
-    }                                                                                                        \
-  while (0)
-
-/* ---------- harness ---------- */
-
-static int child_msg_fd = -1;
-
-static void __attribute__ ((format (printf, 1, 2))) say (const char *fmt, ...)
-{
-  va_list ap;
-  va_start (ap, fmt);
-  vdprintf (child_msg_fd, fmt, ap);
-  va_end (ap);
-}
-
-typedef int (*inside_fn) (void *arg);
-
-struct child
-{
-  pid_t pid;
-  int msg_fd;
-};
-
-/* Fork a child that applies sec/p and runs `inside`; exit 0 if all went well, 2 if apply
- * failed, 3 if `inside` failed; with stop it raises SIGSTOP at the end. */
-static void
-start (struct child *c, const struct mr_security *sec, const struct mr_process *p, inside_fn inside,
-       void *arg, bool stop)
-{
-  int fds[2];
-
-  if (pipe2 (fds, O_CLOEXEC) < 0)
-    abort ();
-  fflush (NULL);
-  c->pid = fork ();
-  if (c->pid < 0)
-    abort ();
-  if (c->pid == 0)
-    {
-      mr_error_t err = NULL;
-      close (fds[0]);
-      child_msg_fd = fds[1];
-      if (mr_security_apply (sec, p, NULL, &err) < 0)
-        {
-          say ("apply: %s", err->msg);
-          _exit (2);
-        }
-      if (inside && inside (arg) != 0)
-        _exit (3);
-      if (stop)
-        raise (SIGSTOP);
-      _exit (0);
-    }
-  close (fds[1]);
-  c->msg_fd = fds[0];
-}
-
-/* Wait for exit (stop: for the SIGSTOP, returning 0 when stopped). */
-static int
-wait_child (struct child *c, bool stop, char *msg, size_t len)
-{
-  size_t n = 0;
-  ssize_t r;
-  int st;
-
-  if (waitpid (c->pid, &st, stop ? WUNTRACED : 0) != c->pid)
-    abort ();
-  if (stop && WIFSTOPPED (st))
-    return 0;
-  if (stop)
-    waitpid (c->pid, &st, 0);
-  while (n < len - 1 && (r = read (c->msg_fd, msg + n, len - 1 - n)) > 0)
-    n += (size_t) r;
-  msg[n] = '\0';
-  close (c->msg_fd);
-  c->pid = 0;
-  return st;
-}
-
-static void
-finish (struct child *c)
-{
-  if (c->pid > 0)
-    {
-      kill (c->pid, SIGKILL);
-      waitpid (c->pid, NULL, 0);
-      close (c->msg_fd);
-      c->pid = 0;
-    }
-}
-
-static bool
-status_field (pid_t pid, const char *name, char *out, size_t outlen)
-{
-  char path[64], line[512];
-  size_t nl = strlen (name);
-  bool found = false;
-  FILE *f;
-
-  snprintf (path, sizeof path, "/proc/%d/status", (int) pid);
-  if ((f = fopen (path, "re")) == NULL)
-    return false;
-  while (!found && fgets (line, sizeof line, f))
-    if (strncmp (line, name, nl) == 0 && line[nl] == ':')
-      {
-        char *v = line + nl + 1 + strspn (line + nl + 1, " \t");
-        v[strcspn (v, "\n")] = '\0';
-        snprintf (out, outlen, "%s", v);
-        found = true;
-      }
-  fclose (f);
-  return found;
-}
-
-static char *names_getcwd_mkdir[] = { (char *) "getcwd", (char *) "mkdir", NULL };
+static char *names_getcwd_mkdir[] = { (char *)"getcwd", (char *)"mkdir", NULL };
 
 static void
 init (struct mr_process *p, struct mr_seccomp *s, enum mr_seccomp_action def)
 {
   memset (p, 0, sizeof *p);
   memset (s, 0, sizeof *s);
-  p->cwd = (char *) "/";
+  p->cwd = (char *)"/";
   p->no_new_privileges = true;
   s->present = true;
   s->default_action = def;
@@ -206,22 +49,10 @@ set_rule (struct mr_seccomp_rule *r, char **names, enum mr_seccomp_action act, i
     ;
   r->action = act;
   if (errno_ret >= 0)
-    r->has_errno_ret = true, r->errno_ret = (uint32_t) errno_ret;
+    r->has_errno_ret = true, r->errno_ret = (uint32_t)errno_ret;
 }
 
-static int
-prepare (const struct mr_process *p, const struct mr_seccomp *s, struct mr_security **sec, char *msg,
-         size_t len)
-{
-  mr_error_t err = NULL;
-  if (mr_security_prepare (p, s, sec, &err) == 0)
-    return 0;
-  snprintf (msg, len, "%s", err->msg);
-  mr_error_free (&err);
-  return -1;
-}
-
-/* prepare() with stderr captured into `captured`. */
+/* ts_prepare() with stderr captured into `captured`. */
 static int
 prepare_capture (const struct mr_process *p, const struct mr_seccomp *s, struct mr_security **sec, char *msg,
                  size_t len, char *captured, size_t clen)
@@ -231,7 +62,7 @@ prepare_capture (const struct mr_process *p, const struct mr_seccomp *s, struct 
 
   fflush (stderr);
   dup2 (mfd, STDERR_FILENO);
-  r = prepare (p, s, sec, msg, len);
+  r = ts_prepare (p, s, sec, msg, len);
   fflush (stderr);
   dup2 (saved, STDERR_FILENO);
   close (saved);
@@ -247,7 +78,7 @@ static int
 inside_errno38 (void *arg)
 {
   char buf[256];
-  (void) arg;
+  (void)arg;
   errno = 0;
   EXPECT (getcwd (buf, sizeof buf) == NULL && errno == 38, "getcwd errno %d", errno);
   errno = 0;
@@ -265,7 +96,7 @@ test_errno_rule (void)
   struct mr_seccomp s;
   struct mr_seccomp_rule r;
   struct mr_security *sec = NULL;
-  struct child c = { 0 };
+  struct harness_child c = { 0 };
   char msg[1024] = "", v[64];
   int ret = 0, st;
 
@@ -281,21 +112,24 @@ test_errno_rule (void)
           p.user.uid = p.user.gid = 1000;
           p.has_capabilities = true; /* all sets empty */
         }
-      CHECK (prepare (&p, &s, &sec, msg, sizeof msg) == 0, "%s", msg);
-      start (&c, sec, &p, inside_errno38, NULL, true);
-      st = wait_child (&c, true, msg, sizeof msg);
-      CHECK (st == 0, "nnp=%d: status %#x: %s", nnp, st, msg);
-      CHECK (status_field (c.pid, "Seccomp", v, sizeof v) && strcmp (v, "2") == 0, "Seccomp %s", v);
-      CHECK (status_field (c.pid, "NoNewPrivs", v, sizeof v) && atoi (v) == nnp, "NoNewPrivs %s", v);
-      CHECK (nnp || (status_field (c.pid, "CapEff", v, sizeof v) && strcmp (v, "0000000000000000") == 0),
-             "CapEff %s", v);
-      CHECK (nnp || (status_field (c.pid, "Uid", v, sizeof v) && strncmp (v, "1000\t", 5) == 0), "Uid %s", v);
-      finish (&c);
+      REQUIRE (ts_prepare (&p, &s, &sec, msg, sizeof msg) == 0, "%s", msg);
+      ts_start (&c, sec, &p, inside_errno38, NULL, true);
+      st = harness_child_wait (&c, true, msg, sizeof msg);
+      REQUIRE (st == 0, "nnp=%d: status %#x: %s", nnp, st, msg);
+      REQUIRE (harness_status_field (c.pid, "Seccomp", v, sizeof v) && strcmp (v, "2") == 0, "Seccomp %s", v);
+      REQUIRE (harness_status_field (c.pid, "NoNewPrivs", v, sizeof v) && atoi (v) == nnp, "NoNewPrivs %s",
+               v);
+      REQUIRE (
+          nnp || (harness_status_field (c.pid, "CapEff", v, sizeof v) && strcmp (v, "0000000000000000") == 0),
+          "CapEff %s", v);
+      REQUIRE (nnp || (harness_status_field (c.pid, "Uid", v, sizeof v) && strncmp (v, "1000\t", 5) == 0),
+               "Uid %s", v);
+      harness_child_finish (&c);
       mr_security_free (sec);
       sec = NULL;
     }
 out:
-  finish (&c);
+  harness_child_finish (&c);
   mr_security_free (sec);
   return ret;
 }
@@ -303,7 +137,7 @@ out:
 static int
 inside_args (void *arg)
 {
-  (void) arg;
+  (void)arg;
   errno = 0;
   EXPECT (kill (getpid (), SIGUSR1) == -1 && errno == EPERM, "kill SIGUSR1: errno %d", errno);
   EXPECT (kill (getpid (), SIGUSR2) == -1 && errno == EPERM, "kill SIGUSR2: errno %d", errno);
@@ -323,9 +157,9 @@ inside_args (void *arg)
 static int
 test_arg_rules (void)
 {
-  static char *kill_names[] = { (char *) "kill", NULL };
-  static char *prio_names[] = { (char *) "setpriority", NULL };
-  static char *umask_names[] = { (char *) "umask", NULL };
+  static char *kill_names[] = { (char *)"kill", NULL };
+  static char *prio_names[] = { (char *)"setpriority", NULL };
+  static char *umask_names[] = { (char *)"umask", NULL };
   struct mr_seccomp_arg kill_args[] = { { .index = 1, .value = SIGUSR1, .op = MR_SECCOMP_OP_EQ },
                                         { .index = 1, .value = SIGUSR2, .op = MR_SECCOMP_OP_EQ } };
   struct mr_seccomp_arg prio_args[] = { { .index = 0, .value = PRIO_PROCESS, .op = MR_SECCOMP_OP_EQ },
@@ -336,7 +170,7 @@ test_arg_rules (void)
   struct mr_seccomp s;
   struct mr_seccomp_rule r[3];
   struct mr_security *sec = NULL;
-  struct child c = { 0 };
+  struct harness_child c = { 0 };
   char msg[1024] = "";
   int ret = 0, st;
 
@@ -349,12 +183,12 @@ test_arg_rules (void)
   r[2].args = umask_args, r[2].n_args = 1;
   s.syscalls = r;
   s.n_syscalls = 3;
-  CHECK (prepare (&p, &s, &sec, msg, sizeof msg) == 0, "%s", msg);
-  start (&c, sec, &p, inside_args, NULL, false);
-  st = wait_child (&c, false, msg, sizeof msg);
-  CHECK (WIFEXITED (st) && WEXITSTATUS (st) == 0, "status %#x: %s", st, msg);
+  REQUIRE (ts_prepare (&p, &s, &sec, msg, sizeof msg) == 0, "%s", msg);
+  ts_start (&c, sec, &p, inside_args, NULL, false);
+  st = harness_child_wait (&c, false, msg, sizeof msg);
+  REQUIRE (WIFEXITED (st) && WEXITSTATUS (st) == 0, "status %#x: %s", st, msg);
 out:
-  finish (&c);
+  harness_child_finish (&c);
   mr_security_free (sec);
   return ret;
 }
@@ -363,7 +197,7 @@ static int
 inside_allowlist (void *arg)
 {
   char buf[64];
-  (void) arg;
+  (void)arg;
   errno = 0;
   EXPECT (getcwd (buf, sizeof buf) == NULL && errno == EACCES, "getcwd errno %d", errno);
   EXPECT (getpid () > 0, "getpid");
@@ -374,8 +208,8 @@ inside_allowlist (void *arg)
 static int
 test_default_errno (void)
 {
-  static char *allowed[] = { (char *) "write",  (char *) "exit_group",   (char *) "exit",
-                             (char *) "getpid", (char *) "rt_sigreturn", NULL };
+  static char *allowed[] = { (char *)"write",  (char *)"exit_group",   (char *)"exit",
+                             (char *)"getpid", (char *)"rt_sigreturn", NULL };
   static const char *archs[] = { "SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32", NULL };
   static const char *flags[]
       = { "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW", "SECCOMP_FILTER_FLAG_TSYNC", NULL };
@@ -383,33 +217,33 @@ test_default_errno (void)
   struct mr_seccomp s;
   struct mr_seccomp_rule r;
   struct mr_security *sec = NULL;
-  struct child c = { 0 };
+  struct harness_child c = { 0 };
   char msg[1024] = "";
   int ret = 0, st;
 
   init (&p, &s, MR_SECCOMP_ERRNO);
   s.has_default_errno_ret = true;
   s.default_errno_ret = EACCES;
-  s.architectures = (char **) archs;
+  s.architectures = (char **)archs;
   s.n_architectures = 3;
-  s.flags = (char **) flags;
+  s.flags = (char **)flags;
   s.n_flags = 3;
   if (seccomp_api_get () < 4) /* e.g. under valgrind, which lacks seccomp(2) */
     s.n_flags = 0;
   set_rule (&r, allowed, MR_SECCOMP_ALLOW, -1);
   s.syscalls = &r;
   s.n_syscalls = 1;
-  CHECK (prepare (&p, &s, &sec, msg, sizeof msg) == 0, "%s", msg);
+  REQUIRE (ts_prepare (&p, &s, &sec, msg, sizeof msg) == 0, "%s", msg);
   if (UNDER_VALGRIND || UNDER_SANITIZER)
     {
       printf ("  (allow-list child skipped under valgrind/ASan: their own syscalls would be denied)\n");
       goto out;
     }
-  start (&c, sec, &p, inside_allowlist, NULL, false);
-  st = wait_child (&c, false, msg, sizeof msg);
-  CHECK (WIFEXITED (st) && WEXITSTATUS (st) == 0, "status %#x: %s", st, msg);
+  ts_start (&c, sec, &p, inside_allowlist, NULL, false);
+  st = harness_child_wait (&c, false, msg, sizeof msg);
+  REQUIRE (WIFEXITED (st) && WEXITSTATUS (st) == 0, "status %#x: %s", st, msg);
 out:
-  finish (&c);
+  harness_child_finish (&c);
   mr_security_free (sec);
   return ret;
 }
@@ -417,7 +251,7 @@ out:
 static int
 inside_mkdir38 (void *arg)
 {
-  (void) arg;
+  (void)arg;
   errno = 0;
   EXPECT (mkdir ("/mr-test-seccomp-nonexistent/x", 0700) == -1 && errno == 38, "mkdir errno %d", errno);
   return 0;
@@ -428,13 +262,13 @@ inside_mkdir38 (void *arg)
 static int
 test_unknown_syscall (void)
 {
-  static char *names[] = { (char *) "mr_no_such_syscall", (char *) "mkdir", NULL };
-  static char *getpid_names[] = { (char *) "getpid", NULL };
+  static char *names[] = { (char *)"mr_no_such_syscall", (char *)"mkdir", NULL };
+  static char *getpid_names[] = { (char *)"getpid", NULL };
   struct mr_process p;
   struct mr_seccomp s;
   struct mr_seccomp_rule r[2];
   struct mr_security *sec = NULL;
-  struct child c = { 0 };
+  struct harness_child c = { 0 };
   char msg[1024] = "", captured[4096];
   int ret = 0, st;
 
@@ -443,30 +277,16 @@ test_unknown_syscall (void)
   set_rule (&r[1], getpid_names, MR_SECCOMP_ALLOW, -1);
   s.syscalls = r;
   s.n_syscalls = 2;
-  CHECK (prepare_capture (&p, &s, &sec, msg, sizeof msg, captured, sizeof captured) == 0, "%s", msg);
-  CHECK (
+  REQUIRE (prepare_capture (&p, &s, &sec, msg, sizeof msg, captured, sizeof captured) == 0, "%s", msg);
+  REQUIRE (
       strstr (captured, "warning: linux.seccomp.syscalls[0].names[0]: unknown syscall `mr_no_such_syscall`")
           != NULL,
       "stderr `%s`", captured);
-  start (&c, sec, &p, inside_mkdir38, NULL, false);
-  st = wait_child (&c, false, msg, sizeof msg);
-  CHECK (WIFEXITED (st) && WEXITSTATUS (st) == 0, "status %#x: %s", st, msg);
+  ts_start (&c, sec, &p, inside_mkdir38, NULL, false);
+  st = harness_child_wait (&c, false, msg, sizeof msg);
+  REQUIRE (WIFEXITED (st) && WEXITSTATUS (st) == 0, "status %#x: %s", st, msg);
 out:
-  finish (&c);
-  mr_security_free (sec);
-  return ret;
-}
-
-static int
-expect_error (const struct mr_process *p, const struct mr_seccomp *s, const char *expect)
-{
-  struct mr_security *sec = NULL;
-  char msg[1024] = "";
-  int ret = 0;
-
-  CHECK (prepare (p, s, &sec, msg, sizeof msg) < 0, "prepare succeeded, expected `%s`", expect);
-  CHECK (strstr (msg, expect) != NULL, "error `%s` does not contain `%s`", msg, expect);
-out:
+  harness_child_finish (&c);
   mr_security_free (sec);
   return ret;
 }
@@ -474,8 +294,8 @@ out:
 static int
 test_config_errors (void)
 {
-  static char *mkdir_names[] = { (char *) "mkdir", NULL };
-  static char *write_names[] = { (char *) "write", NULL };
+  static char *mkdir_names[] = { (char *)"mkdir", NULL };
+  static char *write_names[] = { (char *)"write", NULL };
   static const char *bad_arch[] = { "SCMP_ARCH_BOGUS", NULL };
   static const char *plain_arch[] = { "x86_64", NULL };
   static const char *bad_flag[] = { "SECCOMP_FILTER_FLAG_BOGUS", NULL };
@@ -490,50 +310,62 @@ test_config_errors (void)
   set_rule (&r, mkdir_names, MR_SECCOMP_NOTIFY, -1);
   s.syscalls = &r;
   s.n_syscalls = 1;
-  CHECK (expect_error (&p, &s, "linux.seccomp.syscalls[0]: SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath")
-             == 0,
-         "notify without listener");
-  s.listener_path = (char *) "/run/agent.sock";
+  REQUIRE (ts_expect_prepare_error (
+               &p, &s, "linux.seccomp.syscalls[0]: SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath")
+               == 0,
+           "notify without listener");
+  s.listener_path = (char *)"/run/agent.sock";
   set_rule (&r, write_names, MR_SECCOMP_NOTIFY, -1);
-  CHECK (expect_error (&p, &s,
-                       seccomp_api_get () >= 5
-                           ? "linux.seccomp.syscalls[0]: SCMP_ACT_NOTIFY on `write` is not supported"
-                           : "linux.seccomp.syscalls[0]: SCMP_ACT_NOTIFY needs seccomp API level 5")
-             == 0,
-         "notify on write");
+  REQUIRE (
+      ts_expect_prepare_error (&p, &s,
+                               seccomp_api_get () >= 5
+                                   ? "linux.seccomp.syscalls[0]: SCMP_ACT_NOTIFY on `write` is not supported"
+                                   : "linux.seccomp.syscalls[0]: SCMP_ACT_NOTIFY needs seccomp API level 5")
+          == 0,
+      "notify on write");
   s.n_syscalls = 0;
   s.default_action = MR_SECCOMP_NOTIFY;
-  CHECK (expect_error (&p, &s, "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default action")
-             == 0,
-         "default notify");
+  REQUIRE (ts_expect_prepare_error (
+               &p, &s, "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default action")
+               == 0,
+           "default notify");
   s.default_action = MR_SECCOMP_ALLOW;
-  s.architectures = (char **) bad_arch, s.n_architectures = 1;
-  CHECK (expect_error (&p, &s, "linux.seccomp.architectures[0]: unknown architecture `SCMP_ARCH_BOGUS`") == 0,
-         "arch");
-  s.architectures = (char **) plain_arch;
-  CHECK (expect_error (&p, &s, "linux.seccomp.architectures[0]: `x86_64` is not an SCMP_ARCH_* name") == 0,
-         "arch");
-  s.n_architectures = 0;
-  s.flags = (char **) bad_flag, s.n_flags = 1;
-  CHECK (expect_error (&p, &s, "linux.seccomp.flags[0]: unknown flag `SECCOMP_FILTER_FLAG_BOGUS`") == 0,
-         "flag");
-#ifndef SCMP_FLTATR_CTL_WAITKILL
-  s.flags = (char **) waitkill;
-  CHECK (
-      expect_error (&p, &s, "linux.seccomp.flags[0]: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV is not supported")
+  s.architectures = (char **)bad_arch, s.n_architectures = 1;
+  REQUIRE (ts_expect_prepare_error (&p, &s,
+                                    "linux.seccomp.architectures[0]: unknown architecture `SCMP_ARCH_BOGUS`")
+               == 0,
+           "arch");
+  s.architectures = (char **)plain_arch;
+  REQUIRE (
+      ts_expect_prepare_error (&p, &s, "linux.seccomp.architectures[0]: `x86_64` is not an SCMP_ARCH_* name")
           == 0,
-      "waitkill");
+      "arch");
+  s.n_architectures = 0;
+  s.flags = (char **)bad_flag, s.n_flags = 1;
+  REQUIRE (
+      ts_expect_prepare_error (&p, &s, "linux.seccomp.flags[0]: unknown flag `SECCOMP_FILTER_FLAG_BOGUS`")
+          == 0,
+      "flag");
+#ifndef SCMP_FLTATR_CTL_WAITKILL
+  s.flags = (char **)waitkill;
+  REQUIRE (ts_expect_prepare_error (
+               &p, &s, "linux.seccomp.flags[0]: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV is not supported")
+               == 0,
+           "waitkill");
 #else
-  (void) waitkill;
+  (void)waitkill;
 #endif
   s.n_flags = 0;
   set_rule (&r, mkdir_names, MR_SECCOMP_ERRNO, -1);
   r.args = &bad_index, r.n_args = 1;
   s.n_syscalls = 1;
-  CHECK (expect_error (&p, &s, "linux.seccomp.syscalls[0].args[0].index: 6 is not in [0, 5]") == 0, "index");
+  REQUIRE (ts_expect_prepare_error (&p, &s, "linux.seccomp.syscalls[0].args[0].index: 6 is not in [0, 5]")
+               == 0,
+           "index");
   r.n_args = 0;
   r.has_errno_ret = true, r.errno_ret = 70000;
-  CHECK (expect_error (&p, &s, "linux.seccomp.syscalls[0]: errnoRet 70000 does not fit") == 0, "errnoRet");
+  REQUIRE (ts_expect_prepare_error (&p, &s, "linux.seccomp.syscalls[0]: errnoRet 70000 does not fit") == 0,
+           "errnoRet");
 out:
   return ret;
 }
@@ -541,30 +373,13 @@ out:
 int
 main (void)
 {
-  static const struct
-  {
-    const char *name;
-    int (*fn) (void);
-  } tests[] = {
+  static const struct harness_test tests[] = {
     { "errno_rule", test_errno_rule },       { "arg_rules", test_arg_rules },
     { "default_errno", test_default_errno }, { "unknown_syscall", test_unknown_syscall },
     { "config_errors", test_config_errors },
   };
 
   if (geteuid () != 0)
-    {
-      printf ("test_seccomp needs root\n");
-      return 77;
-    }
-  for (size_t i = 0; i < sizeof tests / sizeof *tests; i++)
-    {
-      int r = tests[i].fn ();
-      printf ("%s %s\n", r == 0 ? "ok  " : "FAIL", tests[i].name);
-      if (r == 0)
-        n_passed++;
-      else
-        n_failed++;
-    }
-  printf ("%d passed, %d failed\n", n_passed, n_failed);
-  return n_failed ? 1 : 0;
+    return harness_skip ("test_seccomp needs root");
+  return HARNESS_RUN (tests);
 }

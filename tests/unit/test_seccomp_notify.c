@@ -26,24 +26,9 @@
 #include <jansson.h>
 #include <seccomp.h>
 
+#include "harness.h"
 #include "security.h"
 #include "security_internal.h"
-
-static int n_passed, n_failed;
-
-#define CHECK(cond, ...)                                                                                     \
-  do                                                                                                         \
-    {                                                                                                        \
-      if (!(cond))                                                                                           \
-        {                                                                                                    \
-          fprintf (stderr, "  FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                                 \
-          fprintf (stderr, __VA_ARGS__);                                                                     \
-          fputc ('\n', stderr);                                                                              \
-          ret = -1;                                                                                          \
-          goto out;                                                                                          \
-        }                                                                                                    \
-    }                                                                                                        \
-  while (0)
 
 #define TIMEOUT_MS 10000
 
@@ -57,7 +42,7 @@ child_main (const struct mr_security *sec, const struct mr_process *p, int msg_f
   snprintf (
       state, sizeof state,
       "{\"ociVersion\":\"1.2.0\",\"id\":\"mr-test\",\"status\":\"created\",\"pid\":%d,\"bundle\":\"/b\"}",
-      (int) getpid ());
+      (int)getpid ());
   if (mr_security_apply (sec, p, state, &err) < 0)
     {
       dprintf (msg_fd, "apply: %s", err->msg);
@@ -105,9 +90,9 @@ receive (int conn, int *fd, char *buf, size_t len)
   for (cm = CMSG_FIRSTHDR (&mh); cm; cm = CMSG_NXTHDR (&mh, cm))
     if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
       memcpy (fd, CMSG_DATA (cm), sizeof (int));
-  n = (size_t) r;
+  n = (size_t)r;
   while (n < len - 1 && wait_readable (conn) && (r = read (conn, buf + n, len - 1 - n)) > 0)
-    n += (size_t) r;
+    n += (size_t)r;
   buf[n] = '\0';
   return *fd >= 0 ? 0 : -1;
 }
@@ -129,8 +114,8 @@ answer (int fd, pid_t pid, int error, int64_t val, char *why, size_t len)
     snprintf (why, len, "no notification within %d ms", TIMEOUT_MS);
   else if (seccomp_notify_receive (fd, req) < 0)
     snprintf (why, len, "seccomp_notify_receive failed");
-  else if (req->pid != (uint32_t) pid)
-    snprintf (why, len, "notification from pid %u, expected %d", req->pid, (int) pid);
+  else if (req->pid != (uint32_t)pid)
+    snprintf (why, len, "notification from pid %u, expected %d", req->pid, (int)pid);
   else if (req->data.nr != __NR_mkdir && req->data.nr != __NR_mkdirat)
     snprintf (why, len, "notification for syscall %d, expected mkdir", req->data.nr);
   else
@@ -151,12 +136,12 @@ answer (int fd, pid_t pid, int error, int64_t val, char *why, size_t len)
 static int
 run_notify (bool preconnect, bool nnp)
 {
-  static char *names[] = { (char *) "mkdir", (char *) "mkdirat", NULL };
+  static char *names[] = { (char *)"mkdir", (char *)"mkdirat", NULL };
   struct sockaddr_un addr = { .sun_family = AF_UNIX };
   struct mr_seccomp_rule rule = { .names = names, .n_names = 2, .action = MR_SECCOMP_NOTIFY };
   struct mr_seccomp s
       = { .present = true, .default_action = MR_SECCOMP_ALLOW, .syscalls = &rule, .n_syscalls = 1 };
-  struct mr_process p = { .cwd = (char *) "/", .no_new_privileges = nnp };
+  struct mr_process p = { .cwd = (char *)"/", .no_new_privileges = nnp };
   struct mr_security *sec = NULL;
   mr_error_t err = NULL;
   char buf[4096] = "", why[256] = "";
@@ -165,20 +150,20 @@ run_notify (bool preconnect, bool nnp)
   int ret = 0, lfd = -1, conn = -1, nfd = -1, msg[2] = { -1, -1 }, st;
   pid_t pid = 0;
 
-  snprintf (addr.sun_path, sizeof addr.sun_path, "/tmp/mr-test-seccomp-%d.sock", (int) getpid ());
+  snprintf (addr.sun_path, sizeof addr.sun_path, "/tmp/mr-test-seccomp-%d.sock", (int)getpid ());
   unlink (addr.sun_path);
   lfd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  CHECK (lfd >= 0 && bind (lfd, (struct sockaddr *) &addr, sizeof addr) == 0 && listen (lfd, 4) == 0,
-         "listen: %s", strerror (errno));
+  REQUIRE (lfd >= 0 && bind (lfd, (struct sockaddr *)&addr, sizeof addr) == 0 && listen (lfd, 4) == 0,
+           "listen: %s", strerror (errno));
   s.listener_path = addr.sun_path;
-  s.listener_metadata = (char *) "hello=1";
-  CHECK (mr_security_prepare (&p, &s, &sec, &err) == 0, "%s", err->msg);
+  s.listener_metadata = (char *)"hello=1";
+  REQUIRE (mr_security_prepare (&p, &s, &sec, &err) == 0, "%s", err->msg);
   if (preconnect)
-    CHECK (mr_security_listener_connect (sec, &err) == 0, "%s", err->msg);
-  CHECK (pipe2 (msg, O_CLOEXEC) == 0, "pipe");
+    REQUIRE (mr_security_listener_connect (sec, &err) == 0, "%s", err->msg);
+  REQUIRE (pipe2 (msg, O_CLOEXEC) == 0, "pipe");
   fflush (NULL);
   pid = fork ();
-  CHECK (pid >= 0, "fork");
+  REQUIRE (pid >= 0, "fork");
   if (pid == 0)
     {
       close (msg[0]);
@@ -189,33 +174,34 @@ run_notify (bool preconnect, bool nnp)
   mr_security_free (sec); /* the launcher's copy of the pre-connected socket */
   sec = NULL;
 
-  CHECK (wait_readable (lfd) && (conn = accept4 (lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0, "no connection");
-  CHECK (receive (conn, &nfd, buf, sizeof buf) == 0, "no fd received; data `%s`", buf);
+  REQUIRE (wait_readable (lfd) && (conn = accept4 (lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0, "no connection");
+  REQUIRE (receive (conn, &nfd, buf, sizeof buf) == 0, "no fd received; data `%s`", buf);
   root = json_loads (buf, 0, &jerr);
-  CHECK (root != NULL, "JSON `%s`: %s", buf, jerr.text);
-  CHECK (
+  REQUIRE (root != NULL, "JSON `%s`: %s", buf, jerr.text);
+  REQUIRE (
       json_array_size (json_object_get (root, "fds")) == 1
           && strcmp (json_string_value (json_array_get (json_object_get (root, "fds"), 0)) ?: "", "seccompFd")
                  == 0,
       "fds in `%s`", buf);
-  CHECK (strcmp (json_string_value (json_object_get (root, "metadata")) ?: "", "hello=1") == 0,
-         "metadata `%s`", buf);
-  CHECK (json_integer_value (json_object_get (root, "pid")) == pid, "pid in `%s`", buf);
-  CHECK (strcmp (json_string_value (json_object_get (root, "ociVersion")) ?: "", "1.2.0") == 0,
-         "version `%s`", buf);
-  CHECK (strcmp (json_string_value (json_object_get (json_object_get (root, "state"), "id")) ?: "", "mr-test")
-             == 0,
-         "state in `%s`", buf);
-  CHECK (answer (nfd, pid, -EROFS, 0, why, sizeof why) == 0, "first: %s", why);
-  CHECK (answer (nfd, pid, 0, 0, why, sizeof why) == 0, "second: %s", why);
-  CHECK (waitpid (pid, &st, 0) == pid, "waitpid");
+  REQUIRE (strcmp (json_string_value (json_object_get (root, "metadata")) ?: "", "hello=1") == 0,
+           "metadata `%s`", buf);
+  REQUIRE (json_integer_value (json_object_get (root, "pid")) == pid, "pid in `%s`", buf);
+  REQUIRE (strcmp (json_string_value (json_object_get (root, "ociVersion")) ?: "", "1.2.0") == 0,
+           "version `%s`", buf);
+  REQUIRE (
+      strcmp (json_string_value (json_object_get (json_object_get (root, "state"), "id")) ?: "", "mr-test")
+          == 0,
+      "state in `%s`", buf);
+  REQUIRE (answer (nfd, pid, -EROFS, 0, why, sizeof why) == 0, "first: %s", why);
+  REQUIRE (answer (nfd, pid, 0, 0, why, sizeof why) == 0, "second: %s", why);
+  REQUIRE (waitpid (pid, &st, 0) == pid, "waitpid");
   pid = 0;
   if (!WIFEXITED (st) || WEXITSTATUS (st) != 0)
     {
       ssize_t n = read (msg[0], why, sizeof why - 1);
       why[n > 0 ? n : 0] = '\0';
     }
-  CHECK (WIFEXITED (st) && WEXITSTATUS (st) == 0, "child status %#x: %s", st, why);
+  REQUIRE (WIFEXITED (st) && WEXITSTATUS (st) == 0, "child status %#x: %s", st, why);
 out:
   if (pid > 0)
     {
@@ -223,7 +209,7 @@ out:
       kill (pid, SIGKILL);
       waitpid (pid, NULL, 0);
       if (n > 0)
-        fprintf (stderr, "  child: %.*s\n", (int) n, why);
+        fprintf (stderr, "  child: %.*s\n", (int)n, why);
     }
   json_decref (root);
   mr_error_free (&err);
@@ -267,19 +253,19 @@ test_process_state (void)
   int ret = 0;
 
   s = mr_seccomp_process_state (NULL, NULL, &err);
-  CHECK (s != NULL, "%s", err->msg);
+  REQUIRE (s != NULL, "%s", err->msg);
   root = json_loads (s, 0, NULL);
-  CHECK (root && json_integer_value (json_object_get (json_object_get (root, "state"), "pid")) == getpid (),
-         "`%s`", s);
-  CHECK (json_object_get (root, "metadata") == NULL, "metadata without listenerMetadata: `%s`", s);
+  REQUIRE (root && json_integer_value (json_object_get (json_object_get (root, "state"), "pid")) == getpid (),
+           "`%s`", s);
+  REQUIRE (json_object_get (root, "metadata") == NULL, "metadata without listenerMetadata: `%s`", s);
   free (s);
   s = NULL;
-  CHECK (mr_seccomp_process_state ("{\"pid\":", NULL, &err) == NULL, "invalid JSON accepted");
-  CHECK (strstr (err->msg, "container state for the seccomp listener: invalid JSON") != NULL, "`%s`",
-         err->msg);
+  REQUIRE (mr_seccomp_process_state ("{\"pid\":", NULL, &err) == NULL, "invalid JSON accepted");
+  REQUIRE (strstr (err->msg, "container state for the seccomp listener: invalid JSON") != NULL, "`%s`",
+           err->msg);
   mr_error_free (&err);
-  CHECK (mr_seccomp_process_state ("[1]", NULL, &err) == NULL, "array accepted");
-  CHECK (strstr (err->msg, "is not a JSON object") != NULL, "`%s`", err->msg);
+  REQUIRE (mr_seccomp_process_state ("[1]", NULL, &err) == NULL, "array accepted");
+  REQUIRE (strstr (err->msg, "is not a JSON object") != NULL, "`%s`", err->msg);
 out:
   json_decref (root);
   free (s);
@@ -290,11 +276,7 @@ out:
 int
 main (void)
 {
-  static const struct
-  {
-    const char *name;
-    int (*fn) (void);
-  } tests[] = {
+  static const struct harness_test tests[] = {
     { "notify_child_connects", test_notify_child_connects },
     { "notify_preconnected", test_notify_preconnected },
     { "notify_without_nnp", test_notify_without_nnp },
@@ -302,24 +284,8 @@ main (void)
   };
 
   if (geteuid () != 0)
-    {
-      printf ("test_seccomp_notify needs root\n");
-      return 77;
-    }
+    return harness_skip ("test_seccomp_notify needs root");
   if (seccomp_api_get () < 5)
-    {
-      printf ("seccomp API level %u < 5: no notify support, skipped\n", seccomp_api_get ());
-      return 77;
-    }
-  for (size_t i = 0; i < sizeof tests / sizeof *tests; i++)
-    {
-      int r = tests[i].fn ();
-      printf ("%s %s\n", r == 0 ? "ok  " : "FAIL", tests[i].name);
-      if (r == 0)
-        n_passed++;
-      else
-        n_failed++;
-    }
-  printf ("%d passed, %d failed\n", n_passed, n_failed);
-  return n_failed ? 1 : 0;
+    return harness_skip ("seccomp API level %u < 5: no notify support, skipped", seccomp_api_get ());
+  return HARNESS_RUN (tests);
 }

@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,149 +17,38 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "harness.h"
 #include "security.h"
+#include "test_security_util.h"
 #include "utils.h"
-
-/* Valgrind refuses to change RLIMIT_NOFILE's hard limit and runs its own
- * syscalls inside a seccomp-filtered child: a few steps are skipped there. */
-#if defined __has_include
-#if __has_include(<valgrind/valgrind.h>)
-#include <valgrind/valgrind.h>
-#define UNDER_VALGRIND (RUNNING_ON_VALGRIND != 0)
-#endif
-#endif
-#ifndef UNDER_VALGRIND
-#define UNDER_VALGRIND 0
-#endif
-
-static int n_passed, n_failed;
-
-#define CHECK(cond, ...)                                                                                     \
-  do                                                                                                         \
-    {                                                                                                        \
-      if (!(cond))                                                                                           \
-        {                                                                                                    \
-          fprintf (stderr, "  FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                                 \
-          fprintf (stderr, __VA_ARGS__);                                                                     \
-          fputc ('\n', stderr);                                                                              \
-          ret = -1;                                                                                          \
-          goto out;                                                                                          \
-        }                                                                                                    \
-    }                                                                                                        \
-  while (0)
 
 #define BIT(c) (UINT64_C (1) << (c))
 
-/* ---------- harness ---------- */
+/* ---------- helpers ---------- */
 
-static int child_msg_fd = -1;
-
-static void __attribute__ ((format (printf, 1, 2))) say (const char *fmt, ...)
-{
-  va_list ap;
-  va_start (ap, fmt);
-  vdprintf (child_msg_fd, fmt, ap);
-  va_end (ap);
-}
-
-typedef int (*inside_fn) (void *arg);
-
-/* Fork a child that applies `sec`/`p` and runs `inside`.  stop: the child
- * raises SIGSTOP at the end (or `inside` execs something that stops); then
- * the stopped pid is returned for inspection (finish() it).  Otherwise the
- * child's wait status goes to *status and its messages to msg; returns 0. */
+/* Fork a child that applies sec/p and runs inside (see ts_start).  stop: the
+ * child raises SIGSTOP at the end (or `inside` execs something that stops);
+ * then the stopped pid is returned for inspection (harness_kill_reap() it).
+ * Otherwise the child's wait status goes to *status and its messages to msg;
+ * returns 0. */
 static pid_t
-spawn (const struct mr_security *sec, const struct mr_process *p, inside_fn inside, void *arg, bool stop,
+spawn (const struct mr_security *sec, const struct mr_process *p, ts_inside_fn inside, void *arg, bool stop,
        int *status, char *msg, size_t msglen)
 {
-  int fds[2], st;
-  pid_t pid;
-  size_t len = 0;
-  ssize_t n;
+  struct harness_child c;
 
-  if (pipe2 (fds, O_CLOEXEC) < 0)
-    abort ();
-  fflush (NULL);
-  pid = fork ();
-  if (pid < 0)
-    abort ();
-  if (pid == 0)
-    {
-      mr_error_t err = NULL;
-      close (fds[0]);
-      child_msg_fd = fds[1];
-      if (mr_security_apply (sec, p, NULL, &err) < 0)
-        {
-          say ("apply: %s", err->msg);
-          _exit (2);
-        }
-      if (inside && inside (arg) != 0)
-        _exit (3);
-      if (stop)
-        raise (SIGSTOP);
-      _exit (0);
-    }
-  close (fds[1]);
-  if (waitpid (pid, &st, stop ? WUNTRACED : 0) != pid)
-    abort ();
-  if (stop && WIFSTOPPED (st))
-    {
-      close (fds[0]);
-      return pid;
-    }
-  while (msglen > 0 && len < msglen - 1 && (n = read (fds[0], msg + len, msglen - 1 - len)) > 0)
-    len += (size_t) n;
-  if (msglen > 0)
-    msg[len] = '\0';
-  close (fds[0]);
-  if (stop) /* it exited instead of stopping */
-    waitpid (pid, &st, 0);
-  *status = st;
-  return 0;
-}
-
-static void
-finish (pid_t pid)
-{
-  if (pid > 0)
-    {
-      kill (pid, SIGKILL);
-      waitpid (pid, NULL, 0);
-    }
-}
-
-/* The value of "Name:\t..." in /proc/PID/status. */
-static bool
-status_field (pid_t pid, const char *name, char *out, size_t outlen)
-{
-  char path[64], line[512];
-  size_t nl = strlen (name);
-  bool found = false;
-  FILE *f;
-
-  snprintf (path, sizeof path, "/proc/%d/status", (int) pid);
-  f = fopen (path, "re");
-  if (f == NULL)
-    return false;
-  while (fgets (line, sizeof line, f))
-    if (strncmp (line, name, nl) == 0 && line[nl] == ':')
-      {
-        char *v = line + nl + 1;
-        v += strspn (v, " \t");
-        v[strcspn (v, "\n")] = '\0';
-        snprintf (out, outlen, "%s", v);
-        found = true;
-        break;
-      }
-  fclose (f);
-  return found;
+  ts_start (&c, sec, p, inside, arg, stop);
+  *status = harness_child_wait (&c, stop, msg, msglen);
+  if (c.pid > 0)
+    close (c.msg_fd);
+  return c.pid;
 }
 
 static uint64_t
 status_mask (pid_t pid, const char *name)
 {
   char v[64];
-  if (!status_field (pid, name, v, sizeof v))
+  if (!harness_status_field (pid, name, v, sizeof v))
     return ~UINT64_C (0);
   return strtoull (v, NULL, 16);
 }
@@ -169,18 +57,7 @@ static void
 init_process (struct mr_process *p)
 {
   memset (p, 0, sizeof *p);
-  p->cwd = (char *) "/";
-}
-
-static int
-prepare (const struct mr_process *p, struct mr_security **sec, char *errmsg, size_t len)
-{
-  mr_error_t err = NULL;
-  if (mr_security_prepare (p, NULL, sec, &err) == 0)
-    return 0;
-  snprintf (errmsg, len, "%s", err->msg);
-  mr_error_free (&err);
-  return -1;
+  p->cwd = (char *)"/";
 }
 
 static bool
@@ -192,6 +69,10 @@ have_sys_resource (void)
   cap_free (c);
   return v == CAP_SET;
 }
+
+/* The capability set `name` ("CapEff", ...) of pid is `want`. */
+#define REQUIRE_MASK(pid, name, want)                                                                        \
+  REQUIRE (status_mask (pid, name) == (want), name " %#llx", (unsigned long long)status_mask (pid, name))
 
 /* ---------- capabilities ---------- */
 
@@ -211,23 +92,20 @@ test_caps_exact (void)
       = BIT (CAP_CHOWN) | BIT (CAP_KILL) | BIT (CAP_NET_BIND_SERVICE);
   p.capabilities.inheritable = BIT (CAP_KILL);
   p.capabilities.ambient = BIT (CAP_KILL);
-  CHECK (prepare (&p, &sec, msg, sizeof msg) == 0, "%s", msg);
+  REQUIRE (ts_prepare (&p, NULL, &sec, msg, sizeof msg) == 0, "%s", msg);
   pid = spawn (sec, &p, NULL, NULL, true, &st, msg, sizeof msg);
-  CHECK (pid > 0, "child did not stop: status %#x: %s", st, msg);
-  CHECK (status_mask (pid, "CapBnd") == 0x421, "CapBnd %#llx",
-         (unsigned long long) status_mask (pid, "CapBnd"));
-  CHECK (status_mask (pid, "CapPrm") == 0x421, "CapPrm %#llx",
-         (unsigned long long) status_mask (pid, "CapPrm"));
-  CHECK (status_mask (pid, "CapEff") == 0x421, "CapEff %#llx",
-         (unsigned long long) status_mask (pid, "CapEff"));
-  CHECK (status_mask (pid, "CapInh") == 0x20, "CapInh %#llx",
-         (unsigned long long) status_mask (pid, "CapInh"));
-  CHECK (status_mask (pid, "CapAmb") == 0x20, "CapAmb %#llx",
-         (unsigned long long) status_mask (pid, "CapAmb"));
-  CHECK (status_field (pid, "NoNewPrivs", msg, sizeof msg) && strcmp (msg, "0") == 0, "NoNewPrivs %s", msg);
-  CHECK (status_field (pid, "Umask", msg, sizeof msg) && strcmp (msg, "0022") == 0, "default umask %s", msg);
+  REQUIRE (pid > 0, "child did not stop: status %#x: %s", st, msg);
+  REQUIRE_MASK (pid, "CapBnd", 0x421);
+  REQUIRE_MASK (pid, "CapPrm", 0x421);
+  REQUIRE_MASK (pid, "CapEff", 0x421);
+  REQUIRE_MASK (pid, "CapInh", 0x20);
+  REQUIRE_MASK (pid, "CapAmb", 0x20);
+  REQUIRE (harness_status_field (pid, "NoNewPrivs", msg, sizeof msg) && strcmp (msg, "0") == 0,
+           "NoNewPrivs %s", msg);
+  REQUIRE (harness_status_field (pid, "Umask", msg, sizeof msg) && strcmp (msg, "0022") == 0,
+           "default umask %s", msg);
 out:
-  finish (pid);
+  harness_kill_reap (pid);
   mr_security_free (sec);
   return ret;
 }
@@ -235,10 +113,10 @@ out:
 static int
 exec_stop_shell (void *arg)
 {
-  char *argv[] = { (char *) "/bin/sh", (char *) "-c", (char *) "kill -STOP $$; exit 0", NULL };
-  (void) arg;
+  char *argv[] = { (char *)"/bin/sh", (char *)"-c", (char *)"kill -STOP $$; exit 0", NULL };
+  (void)arg;
   execv (argv[0], argv);
-  say ("exec /bin/sh: %s", strerror (errno));
+  harness_say ("exec /bin/sh: %s", strerror (errno));
   return -1;
 }
 
@@ -263,26 +141,25 @@ test_user_keeps_caps (void)
   p.has_capabilities = true;
   p.capabilities.bounding = p.capabilities.effective = p.capabilities.permitted = p.capabilities.inheritable
       = p.capabilities.ambient = BIT (CAP_NET_BIND_SERVICE);
-  CHECK (prepare (&p, &sec, msg, sizeof msg) == 0, "%s", msg);
+  REQUIRE (ts_prepare (&p, NULL, &sec, msg, sizeof msg) == 0, "%s", msg);
   pid = spawn (sec, &p, exec_stop_shell, NULL, true, &st, msg, sizeof msg);
-  CHECK (pid > 0, "child did not stop: status %#x: %s", st, msg);
-  CHECK (status_field (pid, "Name", v, sizeof v) && strcmp (v, "sh") == 0, "not exec'd: Name %s", v);
-  CHECK (status_field (pid, "Uid", v, sizeof v) && strcmp (v, "1000\t1000\t1000\t1000") == 0, "Uid %s", v);
-  CHECK (status_field (pid, "Gid", v, sizeof v) && strcmp (v, "1000\t1000\t1000\t1000") == 0, "Gid %s", v);
-  CHECK (status_field (pid, "Groups", v, sizeof v) && strncmp (v, "10 20", 5) == 0
-             && strspn (v + 5, " ") == strlen (v + 5),
-         "Groups `%s`", v);
-  CHECK (status_field (pid, "Umask", v, sizeof v) && strcmp (v, "0077") == 0, "Umask %s", v);
-  CHECK (status_mask (pid, "CapEff") == 0x400, "CapEff %#llx",
-         (unsigned long long) status_mask (pid, "CapEff"));
-  CHECK (status_mask (pid, "CapPrm") == 0x400, "CapPrm %#llx",
-         (unsigned long long) status_mask (pid, "CapPrm"));
-  CHECK (status_mask (pid, "CapAmb") == 0x400, "CapAmb %#llx",
-         (unsigned long long) status_mask (pid, "CapAmb"));
-  CHECK (status_mask (pid, "CapBnd") == 0x400, "CapBnd %#llx",
-         (unsigned long long) status_mask (pid, "CapBnd"));
+  REQUIRE (pid > 0, "child did not stop: status %#x: %s", st, msg);
+  REQUIRE (harness_status_field (pid, "Name", v, sizeof v) && strcmp (v, "sh") == 0, "not exec'd: Name %s",
+           v);
+  REQUIRE (harness_status_field (pid, "Uid", v, sizeof v) && strcmp (v, "1000\t1000\t1000\t1000") == 0,
+           "Uid %s", v);
+  REQUIRE (harness_status_field (pid, "Gid", v, sizeof v) && strcmp (v, "1000\t1000\t1000\t1000") == 0,
+           "Gid %s", v);
+  REQUIRE (harness_status_field (pid, "Groups", v, sizeof v) && strncmp (v, "10 20", 5) == 0
+               && strspn (v + 5, " ") == strlen (v + 5),
+           "Groups `%s`", v);
+  REQUIRE (harness_status_field (pid, "Umask", v, sizeof v) && strcmp (v, "0077") == 0, "Umask %s", v);
+  REQUIRE_MASK (pid, "CapEff", 0x400);
+  REQUIRE_MASK (pid, "CapPrm", 0x400);
+  REQUIRE_MASK (pid, "CapAmb", 0x400);
+  REQUIRE_MASK (pid, "CapBnd", 0x400);
 out:
-  finish (pid);
+  harness_kill_reap (pid);
   mr_security_free (sec);
   return ret;
 }
@@ -298,14 +175,15 @@ test_caps_absent (void)
   pid_t pid = 0;
 
   init_process (&p);
-  CHECK (prepare (&p, &sec, msg, sizeof msg) == 0, "%s", msg);
+  REQUIRE (ts_prepare (&p, NULL, &sec, msg, sizeof msg) == 0, "%s", msg);
   pid = spawn (sec, &p, NULL, NULL, true, &st, msg, sizeof msg);
-  CHECK (pid > 0, "child did not stop: status %#x: %s", st, msg);
-  CHECK (status_mask (pid, "CapBnd") == status_mask (getpid (), "CapBnd"), "CapBnd changed");
-  CHECK (status_mask (pid, "CapEff") == status_mask (getpid (), "CapEff"), "CapEff changed");
-  CHECK (status_field (pid, "Groups", v, sizeof v) && strspn (v, " ") == strlen (v), "Groups `%s`", v);
+  REQUIRE (pid > 0, "child did not stop: status %#x: %s", st, msg);
+  REQUIRE (status_mask (pid, "CapBnd") == status_mask (getpid (), "CapBnd"), "CapBnd changed");
+  REQUIRE (status_mask (pid, "CapEff") == status_mask (getpid (), "CapEff"), "CapEff changed");
+  REQUIRE (harness_status_field (pid, "Groups", v, sizeof v) && strspn (v, " ") == strlen (v), "Groups `%s`",
+           v);
 out:
-  finish (pid);
+  harness_kill_reap (pid);
   mr_security_free (sec);
   return ret;
 }
@@ -321,26 +199,12 @@ test_nnp (void)
 
   init_process (&p);
   p.no_new_privileges = true;
-  CHECK (prepare (&p, &sec, msg, sizeof msg) == 0, "%s", msg);
+  REQUIRE (ts_prepare (&p, NULL, &sec, msg, sizeof msg) == 0, "%s", msg);
   pid = spawn (sec, &p, NULL, NULL, true, &st, msg, sizeof msg);
-  CHECK (pid > 0, "child did not stop: status %#x: %s", st, msg);
-  CHECK (status_field (pid, "NoNewPrivs", v, sizeof v) && strcmp (v, "1") == 0, "NoNewPrivs %s", v);
+  REQUIRE (pid > 0, "child did not stop: status %#x: %s", st, msg);
+  REQUIRE (harness_status_field (pid, "NoNewPrivs", v, sizeof v) && strcmp (v, "1") == 0, "NoNewPrivs %s", v);
 out:
-  finish (pid);
-  mr_security_free (sec);
-  return ret;
-}
-
-static int
-expect_prepare_error (const struct mr_process *p, const char *expect)
-{
-  struct mr_security *sec = NULL;
-  char msg[1024] = "";
-  int ret = 0;
-
-  CHECK (prepare (p, &sec, msg, sizeof msg) < 0, "prepare succeeded, expected `%s`", expect);
-  CHECK (strstr (msg, expect) != NULL, "error `%s` does not contain `%s`", msg, expect);
-out:
+  harness_kill_reap (pid);
   mr_security_free (sec);
   return ret;
 }
@@ -357,31 +221,34 @@ test_caps_validation (void)
   p.has_capabilities = true;
   p.capabilities.bounding = p.capabilities.permitted = BIT (CAP_CHOWN);
   p.capabilities.effective = BIT (CAP_CHOWN) | BIT (CAP_KILL);
-  CHECK (expect_prepare_error (&p, "process.capabilities.effective: CAP_KILL is not in "
-                                   "process.capabilities.permitted")
-             == 0,
-         "effective");
+  REQUIRE (ts_expect_prepare_error (&p, NULL,
+                                    "process.capabilities.effective: CAP_KILL is not in "
+                                    "process.capabilities.permitted")
+               == 0,
+           "effective");
   p.capabilities.effective = BIT (CAP_CHOWN);
   p.capabilities.ambient = BIT (CAP_CHOWN);
-  CHECK (expect_prepare_error (&p, "process.capabilities.ambient: CAP_CHOWN must also be in") == 0,
-         "ambient");
+  REQUIRE (ts_expect_prepare_error (&p, NULL, "process.capabilities.ambient: CAP_CHOWN must also be in") == 0,
+           "ambient");
   p.capabilities.ambient = 0;
   p.capabilities.inheritable = BIT (CAP_SYS_ADMIN);
-  CHECK (expect_prepare_error (&p, "process.capabilities.inheritable: CAP_SYS_ADMIN is not in "
-                                   "process.capabilities.bounding")
-             == 0,
-         "inheritable");
+  REQUIRE (ts_expect_prepare_error (&p, NULL,
+                                    "process.capabilities.inheritable: CAP_SYS_ADMIN is not in "
+                                    "process.capabilities.bounding")
+               == 0,
+           "inheritable");
   /* A bit beyond this kernel's last capability is skipped, not an error. */
   p.capabilities.inheritable = 0;
   p.capabilities.bounding |= BIT (63);
-  CHECK (prepare (&p, &sec, msg, sizeof msg) == 0, "%s", msg);
-  CHECK (mr_cap_from_name ("CAP_SYS_ADMIN") == 21, "CAP_SYS_ADMIN -> %d", mr_cap_from_name ("CAP_SYS_ADMIN"));
-  CHECK (mr_cap_from_name ("CAP_NET_BIND_SERVICE") == 10, "CAP_NET_BIND_SERVICE");
-  CHECK (mr_cap_from_name ("CAP_CHECKPOINT_RESTORE") == 40, "CAP_CHECKPOINT_RESTORE");
-  CHECK (mr_cap_from_name ("SYS_ADMIN") == -1, "SYS_ADMIN accepted");
-  CHECK (mr_cap_from_name ("CAP_BOGUS") == -1, "CAP_BOGUS accepted");
-  CHECK (mr_cap_from_name ("21") == -1 && mr_cap_from_name ("CAP_21") == -1, "numbers accepted");
-  CHECK (mr_cap_from_name ("") == -1 && mr_cap_from_name (NULL) == -1, "empty accepted");
+  REQUIRE (ts_prepare (&p, NULL, &sec, msg, sizeof msg) == 0, "%s", msg);
+  REQUIRE (mr_cap_from_name ("CAP_SYS_ADMIN") == 21, "CAP_SYS_ADMIN -> %d",
+           mr_cap_from_name ("CAP_SYS_ADMIN"));
+  REQUIRE (mr_cap_from_name ("CAP_NET_BIND_SERVICE") == 10, "CAP_NET_BIND_SERVICE");
+  REQUIRE (mr_cap_from_name ("CAP_CHECKPOINT_RESTORE") == 40, "CAP_CHECKPOINT_RESTORE");
+  REQUIRE (mr_cap_from_name ("SYS_ADMIN") == -1, "SYS_ADMIN accepted");
+  REQUIRE (mr_cap_from_name ("CAP_BOGUS") == -1, "CAP_BOGUS accepted");
+  REQUIRE (mr_cap_from_name ("21") == -1 && mr_cap_from_name ("CAP_21") == -1, "numbers accepted");
+  REQUIRE (mr_cap_from_name ("") == -1 && mr_cap_from_name (NULL) == -1, "empty accepted");
 out:
   mr_security_free (sec);
   return ret;
@@ -395,8 +262,8 @@ test_rlimit_lowered (void)
   struct mr_process p;
   struct mr_security *sec = NULL;
   struct mr_rlimit rl[] = {
-    { .type = (char *) "RLIMIT_CORE", .resource = RLIMIT_CORE, .soft = 4096, .hard = 8192 },
-    { .type = (char *) "RLIMIT_NOFILE", .resource = RLIMIT_NOFILE, .soft = 100, .hard = 200 },
+    { .type = (char *)"RLIMIT_CORE", .resource = RLIMIT_CORE, .soft = 4096, .hard = 8192 },
+    { .type = (char *)"RLIMIT_NOFILE", .resource = RLIMIT_NOFILE, .soft = 100, .hard = 200 },
   };
   char msg[1024] = "", path[64], *limits = NULL;
   mr_error_t err = NULL;
@@ -406,21 +273,22 @@ test_rlimit_lowered (void)
   init_process (&p);
   p.rlimits = rl;
   p.n_rlimits = UNDER_VALGRIND ? 1 : 2;
-  CHECK (prepare (&p, &sec, msg, sizeof msg) == 0, "%s", msg);
+  REQUIRE (ts_prepare (&p, NULL, &sec, msg, sizeof msg) == 0, "%s", msg);
   pid = spawn (sec, &p, NULL, NULL, true, &st, msg, sizeof msg);
-  CHECK (pid > 0, "child did not stop: status %#x: %s", st, msg);
-  snprintf (path, sizeof path, "/proc/%d/limits", (int) pid);
-  CHECK (mr_read_file_at (AT_FDCWD, path, 65536, &limits, NULL, &err) == 0, "%s", err->msg);
-  CHECK (strstr (limits, "Max core file size        4096                 8192                 bytes") != NULL,
-         "limits:\n%s", limits);
-  CHECK (UNDER_VALGRIND
-             || strstr (limits, "Max open files            100                  200                  files")
-                    != NULL,
-         "limits:\n%s", limits);
+  REQUIRE (pid > 0, "child did not stop: status %#x: %s", st, msg);
+  snprintf (path, sizeof path, "/proc/%d/limits", (int)pid);
+  REQUIRE (mr_read_file_at (AT_FDCWD, path, 65536, &limits, NULL, &err) == 0, "%s", err->msg);
+  REQUIRE (strstr (limits, "Max core file size        4096                 8192                 bytes")
+               != NULL,
+           "limits:\n%s", limits);
+  REQUIRE (UNDER_VALGRIND
+               || strstr (limits, "Max open files            100                  200                  files")
+                      != NULL,
+           "limits:\n%s", limits);
 out:
   free (limits);
   mr_error_free (&err);
-  finish (pid);
+  harness_kill_reap (pid);
   mr_security_free (sec);
   return ret;
 }
@@ -431,7 +299,7 @@ test_rlimit_errors (void)
   struct mr_process p, p2;
   struct mr_security *sec = NULL;
   struct rlimit cur;
-  struct mr_rlimit rl = { .type = (char *) "RLIMIT_NOFILE", .resource = RLIMIT_NOFILE };
+  struct mr_rlimit rl = { .type = (char *)"RLIMIT_NOFILE", .resource = RLIMIT_NOFILE };
   char msg[1024] = "", expect[512];
   int ret = 0, st = 0;
 
@@ -439,8 +307,9 @@ test_rlimit_errors (void)
   p.rlimits = &rl;
   p.n_rlimits = 1;
   rl.soft = 300, rl.hard = 200;
-  CHECK (expect_prepare_error (&p, "process.rlimits[0]: RLIMIT_NOFILE soft=300 is above hard=200") == 0,
-         "soft>hard");
+  REQUIRE (ts_expect_prepare_error (&p, NULL, "process.rlimits[0]: RLIMIT_NOFILE soft=300 is above hard=200")
+               == 0,
+           "soft>hard");
 
   if (have_sys_resource ())
     {
@@ -453,15 +322,15 @@ test_rlimit_errors (void)
       expect, sizeof expect,
       "process.rlimits[0]: RLIMIT_NOFILE soft=%llu hard=%llu exceeds the current hard limit %llu and raising "
       "it needs CAP_SYS_RESOURCE",
-      (unsigned long long) rl.soft, (unsigned long long) rl.hard, (unsigned long long) cur.rlim_max);
-  CHECK (expect_prepare_error (&p, expect) == 0, "raise in prepare");
+      (unsigned long long)rl.soft, (unsigned long long)rl.hard, (unsigned long long)cur.rlim_max);
+  REQUIRE (ts_expect_prepare_error (&p, NULL, expect) == 0, "raise in prepare");
 
   /* The same refusal at apply time (prepared without the rlimit). */
   init_process (&p2);
-  CHECK (prepare (&p2, &sec, msg, sizeof msg) == 0, "%s", msg);
+  REQUIRE (ts_prepare (&p2, NULL, &sec, msg, sizeof msg) == 0, "%s", msg);
   spawn (sec, &p, NULL, NULL, false, &st, msg, sizeof msg);
-  CHECK (WIFEXITED (st) && WEXITSTATUS (st) == 2, "status %#x", st);
-  CHECK (strstr (msg, expect) != NULL, "apply error `%s`", msg);
+  REQUIRE (WIFEXITED (st) && WEXITSTATUS (st) == 2, "status %#x", st);
+  REQUIRE (strstr (msg, expect) != NULL, "apply error `%s`", msg);
 out:
   mr_security_free (sec);
   return ret;
@@ -480,30 +349,30 @@ test_oom_score_adj (void)
   init_process (&p);
   p.has_oom_score_adj = true;
   p.oom_score_adj = 1001;
-  CHECK (expect_prepare_error (&p, "process.oomScoreAdj: 1001 is out of range") == 0, "range");
+  REQUIRE (ts_expect_prepare_error (&p, NULL, "process.oomScoreAdj: 1001 is out of range") == 0, "range");
   p.oom_score_adj = 500;
-  CHECK (prepare (&p, &sec, msg, sizeof msg) == 0, "%s", msg);
+  REQUIRE (ts_prepare (&p, NULL, &sec, msg, sizeof msg) == 0, "%s", msg);
   pid = spawn (sec, &p, NULL, NULL, true, &st, msg, sizeof msg);
-  CHECK (pid > 0, "child did not stop: status %#x: %s", st, msg);
-  snprintf (path, sizeof path, "/proc/%d/oom_score_adj", (int) pid);
-  CHECK (mr_read_file_at (AT_FDCWD, path, 64, &v, NULL, &err) == 0, "%s", err->msg);
-  CHECK (strcmp (v, "500\n") == 0, "oom_score_adj %s", v);
-  finish (pid);
+  REQUIRE (pid > 0, "child did not stop: status %#x: %s", st, msg);
+  snprintf (path, sizeof path, "/proc/%d/oom_score_adj", (int)pid);
+  REQUIRE (mr_read_file_at (AT_FDCWD, path, 64, &v, NULL, &err) == 0, "%s", err->msg);
+  REQUIRE (strcmp (v, "500\n") == 0, "oom_score_adj %s", v);
+  harness_kill_reap (pid);
   pid = 0;
   if (!have_sys_resource ())
     {
       p.oom_score_adj = -500;
       spawn (sec, &p, NULL, NULL, false, &st, msg, sizeof msg);
-      CHECK (WIFEXITED (st) && WEXITSTATUS (st) == 2, "status %#x", st);
-      CHECK (strstr (msg, "process.oomScoreAdj: lowering `/proc/self/oom_score_adj` from 0 to -500 needs "
-                          "CAP_SYS_RESOURCE")
-                 != NULL,
-             "error `%s`", msg);
+      REQUIRE (WIFEXITED (st) && WEXITSTATUS (st) == 2, "status %#x", st);
+      REQUIRE (strstr (msg, "process.oomScoreAdj: lowering `/proc/self/oom_score_adj` from 0 to -500 needs "
+                            "CAP_SYS_RESOURCE")
+                   != NULL,
+               "error `%s`", msg);
     }
 out:
   free (v);
   mr_error_free (&err);
-  finish (pid);
+  harness_kill_reap (pid);
   mr_security_free (sec);
   return ret;
 }
@@ -517,22 +386,24 @@ test_lsm (void)
   init_process (&p);
   if (access ("/sys/kernel/security/apparmor", F_OK) < 0)
     {
-      p.apparmor_profile = (char *) "docker-default";
-      CHECK (expect_prepare_error (&p,
+      p.apparmor_profile = (char *)"docker-default";
+      REQUIRE (
+          ts_expect_prepare_error (&p, NULL,
                                    "process.apparmorProfile: profile `docker-default` is set but AppArmor is "
                                    "not enabled")
-                 == 0,
-             "apparmor");
-      p.apparmor_profile = (char *) "";
+              == 0,
+          "apparmor");
+      p.apparmor_profile = (char *)"";
     }
   if (access ("/sys/fs/selinux/enforce", F_OK) < 0)
     {
-      p.selinux_label = (char *) "system_u:system_r:container_t:s0";
-      CHECK (expect_prepare_error (
-                 &p, "process.selinuxLabel: label `system_u:system_r:container_t:s0` is set but "
-                     "SELinux is disabled")
-                 == 0,
-             "selinux");
+      p.selinux_label = (char *)"system_u:system_r:container_t:s0";
+      REQUIRE (ts_expect_prepare_error (
+                   &p, NULL,
+                   "process.selinuxLabel: label `system_u:system_r:container_t:s0` is set but "
+                   "SELinux is disabled")
+                   == 0,
+               "selinux");
     }
 out:
   return ret;
@@ -541,11 +412,7 @@ out:
 int
 main (void)
 {
-  static const struct
-  {
-    const char *name;
-    int (*fn) (void);
-  } tests[] = {
+  static const struct harness_test tests[] = {
     { "caps_exact", test_caps_exact },
     { "user_keeps_caps", test_user_keeps_caps },
     { "caps_absent", test_caps_absent },
@@ -558,19 +425,6 @@ main (void)
   };
 
   if (geteuid () != 0)
-    {
-      printf ("test_security needs root\n");
-      return 77;
-    }
-  for (size_t i = 0; i < sizeof tests / sizeof *tests; i++)
-    {
-      int r = tests[i].fn ();
-      printf ("%s %s\n", r == 0 ? "ok  " : "FAIL", tests[i].name);
-      if (r == 0)
-        n_passed++;
-      else
-        n_failed++;
-    }
-  printf ("%d passed, %d failed\n", n_passed, n_failed);
-  return n_failed ? 1 : 0;
+    return harness_skip ("test_security needs root");
+  return HARNESS_RUN (tests);
 }

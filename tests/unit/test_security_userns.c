@@ -15,100 +15,84 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "harness.h"
 #include "security.h"
 #include "utils.h"
 
-static int n_passed, n_failed;
-
-#define CHECK(cond, ...)                                                                                     \
-  do                                                                                                         \
-    {                                                                                                        \
-      if (!(cond))                                                                                           \
-        {                                                                                                    \
-          fprintf (stderr, "  FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                                 \
-          fprintf (stderr, __VA_ARGS__);                                                                     \
-          fputc ('\n', stderr);                                                                              \
-          ret = -1;                                                                                          \
-          goto out;                                                                                          \
-        }                                                                                                    \
-    }                                                                                                        \
-  while (0)
-
 struct userns_child
 {
-  pid_t pid;
-  int go_fd;  /* write a byte: the child continues */
-  int msg_fd; /* the child's messages, EOF when it exits */
+  struct harness_child h; /* h.msg_fd: what the child says, EOF when it exits */
+  int go_fd;              /* write a byte: the child continues */
 };
 
-typedef int (*after_maps_fn) (int msg_fd, void *arg);
+/* Runs in the child after its maps are written; harness_say() reports. */
+typedef int (*after_maps_fn) (void *arg);
+
+struct userns_job
+{
+  int ready[2], go[2];
+  after_maps_fn fn;
+  void *arg;
+};
+
+static int
+userns_child (void *arg)
+{
+  struct userns_job *j = arg;
+  char b;
+
+  close (j->ready[0]);
+  close (j->go[1]);
+  if (unshare (CLONE_NEWUSER) < 0)
+    {
+      harness_say ("unshare: %s", strerror (errno));
+      return 2;
+    }
+  if (write (j->ready[1], "r", 1) != 1 || read (j->go[0], &b, 1) != 1)
+    return 3;
+  if (j->fn == NULL)
+    pause ();
+  return j->fn (j->arg) == 0 ? 0 : 4;
+}
 
 /* Fork a child that unshares its user namespace, tells us, waits for a byte
  * on the go pipe and then runs `fn` (NULL: waits to be killed). */
 static int
 start_child (struct userns_child *c, after_maps_fn fn, void *arg)
 {
-  int ready[2], go[2], msg[2];
+  struct userns_job j = { .fn = fn, .arg = arg };
   char b;
 
-  if (pipe2 (ready, O_CLOEXEC) < 0 || pipe2 (go, O_CLOEXEC) < 0 || pipe2 (msg, O_CLOEXEC) < 0)
+  if (pipe2 (j.ready, O_CLOEXEC) < 0 || pipe2 (j.go, O_CLOEXEC) < 0)
     abort ();
-  fflush (NULL);
-  c->pid = fork ();
-  if (c->pid < 0)
-    abort ();
-  if (c->pid == 0)
+  harness_child_start (&c->h, userns_child, &j);
+  close (j.ready[1]);
+  close (j.go[0]);
+  c->go_fd = j.go[1];
+  if (read (j.ready[0], &b, 1) != 1)
     {
-      close (ready[0]);
-      close (go[1]);
-      close (msg[0]);
-      if (unshare (CLONE_NEWUSER) < 0)
-        {
-          dprintf (msg[1], "unshare: %s", strerror (errno));
-          _exit (2);
-        }
-      if (write (ready[1], "r", 1) != 1 || read (go[0], &b, 1) != 1)
-        _exit (3);
-      if (fn == NULL)
-        pause ();
-      _exit (fn (msg[1], arg) == 0 ? 0 : 4);
-    }
-  close (ready[1]);
-  close (go[0]);
-  close (msg[1]);
-  c->go_fd = go[1];
-  c->msg_fd = msg[0];
-  if (read (ready[0], &b, 1) != 1)
-    {
-      close (ready[0]);
+      close (j.ready[0]);
       return -1;
     }
-  close (ready[0]);
+  close (j.ready[0]);
   return 0;
 }
 
-/* Let the child go, wait for it; its messages into msg. Returns the wait status. */
+/* Let the child go (or kill it), wait for it; its messages into msg (if
+ * not NULL). Returns the wait status. */
 static int
 finish_child (struct userns_child *c, bool kill_it, char *msg, size_t len)
 {
-  size_t n = 0;
-  ssize_t r;
-  int st = 0;
+  int st;
 
-  if (c->pid <= 0)
+  if (c->h.pid <= 0)
     return -1;
   if (kill_it)
-    kill (c->pid, SIGKILL);
+    kill (c->h.pid, SIGKILL);
   else if (write (c->go_fd, "g", 1) != 1)
-    kill (c->pid, SIGKILL);
-  while (msg && n < len - 1 && (r = read (c->msg_fd, msg + n, len - 1 - n)) > 0)
-    n += (size_t) r;
-  if (msg)
-    msg[n] = '\0';
-  waitpid (c->pid, &st, 0);
+    kill (c->h.pid, SIGKILL);
+  st = harness_child_wait (&c->h, false, msg, msg ? len : 0);
   close (c->go_fd);
-  close (c->msg_fd);
-  c->pid = 0;
   return st;
 }
 
@@ -118,7 +102,7 @@ read_proc (pid_t pid, const char *file)
   char path[64], *s = NULL;
   mr_error_t err = NULL;
 
-  snprintf (path, sizeof path, "/proc/%d/%s", (int) pid, file);
+  snprintf (path, sizeof path, "/proc/%d/%s", (int)pid, file);
   if (mr_read_file_at (AT_FDCWD, path, 65536, &s, NULL, &err) < 0)
     {
       mr_error_free (&err);
@@ -138,7 +122,7 @@ normalize_map (const char *in, char *out, size_t len)
   out[0] = '\0';
   while (sscanf (in, "%u %u %u%n", &a, &b, &c, &used) == 3 && n < len)
     {
-      n += (size_t) snprintf (out + n, len - n, "%s%u %u %u", n ? ";" : "", a, b, c);
+      n += (size_t)snprintf (out + n, len - n, "%s%u %u %u", n ? ";" : "", a, b, c);
       in += used;
     }
 }
@@ -158,25 +142,25 @@ test_userns_maps (void)
   config.n_uid_mappings = 2;
   config.gid_mappings = gids;
   config.n_gid_mappings = 2;
-  CHECK (start_child (&c, NULL, NULL) == 0, "child did not start");
-  CHECK (mr_userns_write_maps (c.pid, &config, false, &err) == 0, "%s", err->msg);
-  s = read_proc (c.pid, "uid_map");
+  REQUIRE (start_child (&c, NULL, NULL) == 0, "child did not start");
+  REQUIRE (mr_userns_write_maps (c.h.pid, &config, false, &err) == 0, "%s", err->msg);
+  s = read_proc (c.h.pid, "uid_map");
   normalize_map (s, norm, sizeof norm);
-  CHECK (strcmp (norm, "0 100000 1000;1000 200000 10") == 0, "uid_map `%s`", s);
+  REQUIRE (strcmp (norm, "0 100000 1000;1000 200000 10") == 0, "uid_map `%s`", s);
   free (s);
-  s = read_proc (c.pid, "gid_map");
+  s = read_proc (c.h.pid, "gid_map");
   normalize_map (s, norm, sizeof norm);
-  CHECK (strcmp (norm, "0 300000 5;5 400000 100") == 0, "gid_map `%s`", s);
+  REQUIRE (strcmp (norm, "0 300000 5;5 400000 100") == 0, "gid_map `%s`", s);
   free (s);
-  s = read_proc (c.pid, "setgroups");
-  CHECK (strcmp (s, "allow\n") == 0, "setgroups `%s` (privileged: must stay allow)", s);
+  s = read_proc (c.h.pid, "setgroups");
+  REQUIRE (strcmp (s, "allow\n") == 0, "setgroups `%s` (privileged: must stay allow)", s);
 
   /* Maps can be written only once: the second write names file and ranges. */
-  CHECK (mr_userns_write_maps (c.pid, &config, false, &err) < 0, "second write succeeded");
+  REQUIRE (mr_userns_write_maps (c.h.pid, &config, false, &err) < 0, "second write succeeded");
   snprintf (norm, sizeof norm,
-            "write linux.uidMappings `0 100000 1000, 1000 200000 10` to `/proc/%d/uid_map`", (int) c.pid);
-  CHECK (strstr (err->msg, norm) != NULL && strstr (err->msg, "already written") != NULL, "error `%s`",
-         err->msg);
+            "write linux.uidMappings `0 100000 1000, 1000 200000 10` to `/proc/%d/uid_map`", (int)c.h.pid);
+  REQUIRE (strstr (err->msg, norm) != NULL && strstr (err->msg, "already written") != NULL, "error `%s`",
+           err->msg);
 out:
   free (s);
   mr_error_free (&err);
@@ -194,23 +178,24 @@ test_userns_maps_errors (void)
   char expect[128];
   int ret = 0;
 
-  CHECK (mr_userns_write_maps (getpid (), &config, false, &err) < 0, "empty maps accepted");
-  CHECK (strstr (err->msg, "linux.uidMappings and linux.gidMappings are empty") != NULL, "error `%s`",
-         err->msg);
+  REQUIRE (mr_userns_write_maps (getpid (), &config, false, &err) < 0, "empty maps accepted");
+  REQUIRE (strstr (err->msg, "linux.uidMappings and linux.gidMappings are empty") != NULL, "error `%s`",
+           err->msg);
   mr_error_free (&err);
 
   config.uid_mappings = overlap;
   config.n_uid_mappings = 2;
-  CHECK (start_child (&c, NULL, NULL) == 0, "child did not start");
-  CHECK (mr_userns_write_maps (c.pid, &config, false, &err) < 0, "overlapping ranges accepted");
+  REQUIRE (start_child (&c, NULL, NULL) == 0, "child did not start");
+  REQUIRE (mr_userns_write_maps (c.h.pid, &config, false, &err) < 0, "overlapping ranges accepted");
   snprintf (expect, sizeof expect,
-            "write linux.uidMappings `0 100000 1000, 500 200000 10` to `/proc/%d/uid_map`", (int) c.pid);
-  CHECK (strstr (err->msg, expect) != NULL, "error `%s`", err->msg);
+            "write linux.uidMappings `0 100000 1000, 500 200000 10` to `/proc/%d/uid_map`", (int)c.h.pid);
+  REQUIRE (strstr (err->msg, expect) != NULL, "error `%s`", err->msg);
   mr_error_free (&err);
 
   overlap[1].size = 0;
-  CHECK (mr_userns_write_maps (c.pid, &config, false, &err) < 0, "size 0 accepted");
-  CHECK (strstr (err->msg, "linux.uidMappings[1].size: must be at least 1") != NULL, "error `%s`", err->msg);
+  REQUIRE (mr_userns_write_maps (c.h.pid, &config, false, &err) < 0, "size 0 accepted");
+  REQUIRE (strstr (err->msg, "linux.uidMappings[1].size: must be at least 1") != NULL, "error `%s`",
+           err->msg);
 out:
   mr_error_free (&err);
   finish_child (&c, true, NULL, 0);
@@ -224,26 +209,26 @@ struct two_processes
 };
 
 static int
-apply_twice (int msg_fd, void *arg)
+apply_twice (void *arg)
 {
   struct two_processes *t = arg;
   mr_error_t err = NULL;
 
   if (mr_security_apply (t->sec, t->with_groups, NULL, &err) == 0)
     {
-      dprintf (msg_fd, "additionalGids applied although setgroups is denied");
+      harness_say ("additionalGids applied although setgroups is denied");
       return -1;
     }
-  dprintf (msg_fd, "%s\n", err->msg);
+  harness_say ("%s\n", err->msg);
   mr_error_free (&err);
   if (mr_security_apply (t->sec, t->without, NULL, &err) < 0)
     {
-      dprintf (msg_fd, "empty additionalGids: %s", err->msg);
+      harness_say ("empty additionalGids: %s", err->msg);
       return -1;
     }
   if (getuid () != 0 || getgid () != 0)
     {
-      dprintf (msg_fd, "uid %d gid %d", (int) getuid (), (int) getgid ());
+      harness_say ("uid %d gid %d", (int)getuid (), (int)getgid ());
       return -1;
     }
   return 0;
@@ -267,19 +252,20 @@ test_setgroups_denied (void)
 
   with_groups.user.additional_gids = groups;
   with_groups.user.n_additional_gids = 1;
-  CHECK (mr_security_prepare (&without, NULL, &t.sec, &err) == 0, "%s", err->msg);
+  REQUIRE (mr_security_prepare (&without, NULL, &t.sec, &err) == 0, "%s", err->msg);
   config.uid_mappings = uids;
   config.n_uid_mappings = 1;
   config.gid_mappings = gids;
   config.n_gid_mappings = 1;
-  CHECK (start_child (&c, apply_twice, &t) == 0, "child did not start");
-  CHECK (mr_userns_write_maps (c.pid, &config, true, &err) == 0, "%s", err->msg);
-  s = read_proc (c.pid, "setgroups");
-  CHECK (strcmp (s, "deny\n") == 0, "setgroups `%s`", s);
+  REQUIRE (start_child (&c, apply_twice, &t) == 0, "child did not start");
+  REQUIRE (mr_userns_write_maps (c.h.pid, &config, true, &err) == 0, "%s", err->msg);
+  s = read_proc (c.h.pid, "setgroups");
+  REQUIRE (strcmp (s, "deny\n") == 0, "setgroups `%s`", s);
   st = finish_child (&c, false, msg, sizeof msg);
-  CHECK (WIFEXITED (st) && WEXITSTATUS (st) == 0, "status %#x: %s", st, msg);
-  CHECK (strstr (msg, "process.user.additionalGids [1]: setgroups is denied in this user namespace") != NULL,
-         "error `%s`", msg);
+  REQUIRE (WIFEXITED (st) && WEXITSTATUS (st) == 0, "status %#x: %s", st, msg);
+  REQUIRE (strstr (msg, "process.user.additionalGids [1]: setgroups is denied in this user namespace")
+               != NULL,
+           "error `%s`", msg);
 out:
   free (s);
   mr_error_free (&err);
@@ -291,30 +277,13 @@ out:
 int
 main (void)
 {
-  static const struct
-  {
-    const char *name;
-    int (*fn) (void);
-  } tests[] = {
+  static const struct harness_test tests[] = {
     { "userns_maps", test_userns_maps },
     { "userns_maps_errors", test_userns_maps_errors },
     { "setgroups_denied", test_setgroups_denied },
   };
 
   if (geteuid () != 0)
-    {
-      printf ("test_security_userns needs root\n");
-      return 77;
-    }
-  for (size_t i = 0; i < sizeof tests / sizeof *tests; i++)
-    {
-      int r = tests[i].fn ();
-      printf ("%s %s\n", r == 0 ? "ok  " : "FAIL", tests[i].name);
-      if (r == 0)
-        n_passed++;
-      else
-        n_failed++;
-    }
-  printf ("%d passed, %d failed\n", n_passed, n_failed);
-  return n_failed ? 1 : 0;
+    return harness_skip ("test_security_userns needs root");
+  return HARNESS_RUN (tests);
 }
