@@ -224,6 +224,35 @@ wait_gone (int pidfd, int timeout_ms)
   return r > 0;
 }
 
+/* delete --force without a readable state: the container's processes are
+ * found through its cgroup, whose path comes from the config kept beside the
+ * state (or is the default /minirun/<id>). */
+static int
+kill_by_cgroup (int dirfd, const char *id, mr_error_t *err)
+{
+  cleanup_free char *data = NULL, *path = NULL;
+  struct mr_config *c = NULL;
+  struct mr_cgroup *cg = NULL;
+  mr_error_t ignored = NULL;
+  size_t len;
+  int ret = 0;
+
+  if (mr_read_file_at (dirfd, "config.json", 4 << 20, &data, &len, &ignored) == 0)
+    mr_config_parse_data (data, len, &c, &ignored);
+  mr_error_free (&ignored);
+  path = mr_cgroup_path_for (c ? c->cgroups_path : NULL, id);
+  mr_config_free (c);
+  if (mr_cgroup_open (path, &cg, &ignored) < 0)
+    {
+      mr_error_free (&ignored); /* no cgroup: nothing of the container runs there */
+      return 0;
+    }
+  if (mr_cgroup_kill (cg, SIGKILL, err) < 0 || mr_cgroup_destroy (cg, err) < 0)
+    ret = mr_error_wrap (err, "delete --force `%s` (its state is unreadable): cgroup `%s` is left behind", id, path);
+  mr_cgroup_free (cg);
+  return ret;
+}
+
 int
 mr_container_delete (const char *root, const char *id, bool force, mr_error_t *err)
 {
@@ -246,8 +275,13 @@ mr_container_delete (const char *root, const char *id, bool force, mr_error_t *e
           return -1;
         }
       mr_error_free (err);
+      if (kill_by_cgroup (o.dirfd, id, err) < 0)
+        {
+          close (o.dirfd);
+          return -1;
+        }
       {
-        int r = mr_state_dir_remove (root, id, err);
+        int r = mr_state_dir_remove (root, id, o.dirfd, err);
         close (o.dirfd);
         return r;
       }
@@ -313,7 +347,7 @@ mr_container_delete (const char *root, const char *id, bool force, mr_error_t *e
   /* Removed while still locked: a command waiting for the lock then finds the
    * directory gone, never a half-removed one. */
   {
-    int r = mr_state_dir_remove (root, id, err);
+    int r = mr_state_dir_remove (root, id, o.dirfd, err);
     close_container (&o);
     return r;
   }

@@ -286,7 +286,7 @@ undo (struct mr_launch *l)
     mr_log_warning ("cleanup: %s", err->msg), mr_error_free (&err);
   if (l->cgroup && mr_cgroup_destroy (l->cgroup, &err) < 0)
     mr_log_warning ("cleanup: %s", err->msg), mr_error_free (&err);
-  if (l->state_dirfd >= 0 && mr_state_dir_remove (l->opts->state_root, l->opts->id, &err) < 0)
+  if (l->state_dirfd >= 0 && mr_state_dir_remove (l->opts->state_root, l->opts->id, l->state_dirfd, &err) < 0)
     mr_log_warning ("cleanup: %s", err->msg), mr_error_free (&err);
 }
 
@@ -661,7 +661,7 @@ finish_stopped (struct mr_launch *l)
     }
   if (l->cgroup && mr_cgroup_destroy (l->cgroup, &err) < 0)
     mr_log_warning ("%s", err->msg), mr_error_free (&err);
-  if (mr_state_dir_remove (l->opts->state_root, l->opts->id, &err) < 0)
+  if (mr_state_dir_remove (l->opts->state_root, l->opts->id, l->state_dirfd, &err) < 0)
     mr_log_warning ("%s", err->msg), mr_error_free (&err);
 }
 

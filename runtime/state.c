@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -103,35 +104,44 @@ lock_dir (int fd, bool exclusive, const char *id, mr_error_t *err)
 int
 mr_state_dir_create (const char *root, const char *id, mr_error_t *err)
 {
-  cleanup_free char *path = NULL;
+  cleanup_close int rootfd = -1;
+  char tmp[64];
+  uint32_t rnd = 0;
   int fd;
 
   if (mr_id_validate (id, err) < 0)
     return -1;
-  if (mkdir (root, 0700) < 0 && errno != EEXIST)
-    {
-      if (errno != ENOENT || mr_mkdir_p (root, 0700, err) < 0)
-        return mr_error_set (err, errno, "create the state root `%s` (choose another with --root)", root);
-    }
-  path = xasprintf ("%s/%s", root, id);
-  if (mkdir (path, 0700) < 0)
-    {
-      if (errno == EEXIST)
-        return mr_error_set (err, EEXIST, "container `%s` already exists (state in %s)", id, path);
-      return mr_error_set (err, errno, "create the state directory `%s`", path);
-    }
-  fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0)
+  if (mkdir (root, 0700) < 0 && errno != EEXIST && mr_mkdir_p (root, 0700, err) < 0)
+    return mr_error_wrap (err, "create the state root `%s` (choose another with --root)", root);
+  rootfd = open (root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0)
+    return mr_error_set (err, errno, "open the state root `%s`", root);
+
+  /* The directory appears under its id only once it is locked: made under a
+   * hidden name, locked, then renamed into place (RENAME_NOREPLACE), so no
+   * other command ever sees an unlocked, empty one. */
+  if (getrandom (&rnd, sizeof rnd, 0) != (ssize_t) sizeof rnd)
+    rnd = (uint32_t) (uintptr_t) &rnd;
+  snprintf (tmp, sizeof tmp, ".new.%d.%08x", (int) getpid (), rnd);
+  if (mkdirat (rootfd, tmp, 0700) < 0)
+    return mr_error_set (err, errno, "create the state directory `%s/%s`", root, id);
+  fd = openat (rootfd, tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 || lock_dir (fd, true, id, err) < 0)
     {
       int e = errno;
-      rmdir (path);
-      return mr_error_set (err, e, "open the state directory `%s`", path);
+      if (fd >= 0)
+        close (fd);
+      unlinkat (rootfd, tmp, AT_REMOVEDIR);
+      return err && *err ? -1 : mr_error_set (err, e, "open the state directory `%s/%s`", root, tmp);
     }
-  if (lock_dir (fd, true, id, err) < 0)
+  if (renameat2 (rootfd, tmp, rootfd, id, RENAME_NOREPLACE) < 0)
     {
+      int e = errno;
       close (fd);
-      rmdir (path);
-      return -1;
+      unlinkat (rootfd, tmp, AT_REMOVEDIR);
+      if (e == EEXIST || e == ENOTEMPTY)
+        return mr_error_set (err, EEXIST, "container `%s` already exists (state in %s/%s)", id, root, id);
+      return mr_error_set (err, e, "create the state directory `%s/%s`", root, id);
     }
   return fd;
 }
@@ -170,28 +180,35 @@ mr_state_dir_open (const char *root, const char *id, bool exclusive, mr_error_t 
 }
 
 int
-mr_state_dir_remove (const char *root, const char *id, mr_error_t *err)
+mr_state_dir_remove (const char *root, const char *id, int dirfd, mr_error_t *err)
 {
   cleanup_free char *path = xasprintf ("%s/%s", root, id);
-  cleanup_close int fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  struct stat mine, there;
   DIR *d;
   struct dirent *de;
+  int fd;
 
+  /* Only the directory we hold: after a race its id may name another one. */
+  if (fstat (dirfd, &mine) < 0)
+    return mr_error_set (err, errno, "stat the state directory of `%s`", id);
+  if (stat (path, &there) < 0)
+    return errno == ENOENT ? 0 : mr_error_set (err, errno, "stat `%s`", path);
+  if (there.st_ino != mine.st_ino || there.st_dev != mine.st_dev)
+    return 0;
+  fd = openat (dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0)
-    {
-      if (errno == ENOENT)
-        return 0;
-      return mr_error_set (err, errno, "open the state directory `%s`", path);
-    }
+    return mr_error_set (err, errno, "read the state directory `%s`", path);
   d = fdopendir (fd);
   if (d == NULL)
-    return mr_error_set (err, errno, "read the state directory `%s`", path);
-  fd = -1; /* owned by d */
+    {
+      close (fd);
+      return mr_error_set (err, errno, "read the state directory `%s`", path);
+    }
   while ((de = readdir (d)) != NULL)
     {
       if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
         continue;
-      if (unlinkat (dirfd (d), de->d_name, 0) < 0 && errno != ENOENT)
+      if (unlinkat (dirfd, de->d_name, 0) < 0 && errno != ENOENT)
         {
           int e = errno;
           closedir (d);
@@ -250,7 +267,14 @@ mr_state_write (int dirfd, const struct mr_state *st, mr_error_t *err)
   if (dump == NULL)
     return mr_error_set (err, ENOMEM, "encode the state of `%s`", st->id);
   if (mr_write_file_atomic (dirfd, "state.json", dump, strlen (dump), 0600, err) < 0)
-    return mr_error_wrap (err, "save the state of container `%s`", st->id);
+    {
+      char link[64], dir[PATH_MAX];
+      ssize_t n;
+      snprintf (link, sizeof link, "/proc/self/fd/%d", dirfd);
+      n = readlink (link, dir, sizeof dir - 1);
+      dir[n > 0 ? n : 0] = '\0';
+      return mr_error_wrap (err, "save the state of container `%s` in `%s`", st->id, n > 0 ? dir : "?");
+    }
   return 0;
 }
 
