@@ -188,6 +188,12 @@ mr_config_parse_data (const char *data, size_t len, struct mr_config **out, mr_e
 }
 
 int
+mr_config_parse_named (const char *data, size_t len, const char *name, struct mr_config **out, mr_error_t *err)
+{
+  return parse_named (data, len, name, out, err);
+}
+
+int
 mr_config_parse_file (const char *path, struct mr_config **out, mr_error_t *err)
 {
   cleanup_free char *data = NULL;

@@ -82,6 +82,7 @@ launch_release (struct mr_launch *l)
   mr_config_free (l->config);
   free (l->bundle);
   free (l->config_path);
+  free (l->config_data);
   free (l->rootfs);
   free (l->state.created);
   free (l->state.owner);
@@ -106,7 +107,8 @@ prepare (struct mr_launch *l, mr_error_t *err)
     return mr_error_set (err, errno, "bundle `%s`", o->bundle ? o->bundle : ".");
   l->config_path = o->config_path ? xstrdup (o->config_path) : xasprintf ("%s/config.json", l->bundle);
   config_path = l->config_path;
-  if (mr_config_parse_file (config_path, &l->config, err) < 0)
+  if (mr_read_file_at (AT_FDCWD, config_path, 4 << 20, &l->config_data, &l->config_len, err) < 0
+      || mr_config_parse_named (l->config_data, l->config_len, config_path, &l->config, err) < 0)
     return -1;
   c = l->config;
   if (!c->has_process)
@@ -389,12 +391,8 @@ verify_init (struct mr_launch *l, mr_error_t *err)
 static int
 keep_config (struct mr_launch *l, mr_error_t *err)
 {
-  cleanup_free char *data = NULL;
-  size_t len;
-
   l->state.has_poststop_hooks = l->config->n_hooks[MR_HOOK_POSTSTOP] > 0;
-  if (mr_read_file_at (AT_FDCWD, l->config_path, 4 << 20, &data, &len, err) < 0
-      || mr_write_file_atomic (l->state_dirfd, "config.json", data, len, 0600, err) < 0)
+  if (mr_write_file_atomic (l->state_dirfd, "config.json", l->config_data, l->config_len, 0600, err) < 0)
     return mr_error_wrap (err, "keep a copy of the config in the state directory");
   return 0;
 }

@@ -26,6 +26,8 @@ struct mr_launch
   struct mr_config *config;
   char *bundle;                   /* absolute */
   char *config_path;              /* the config.json that was parsed */
+  char *config_data;              /* its bytes, kept in the state directory */
+  size_t config_len;
   char *rootfs;                   /* absolute, symlinks resolved */
   struct mr_pid_plan *plan;
   struct mr_security *sec;

@@ -395,6 +395,9 @@ struct mr_config
 int mr_config_parse_file (const char *path, struct mr_config **out, mr_error_t *err);
 /* Parse from memory (used by the fuzzer and unit tests); errors name the source "config.json". */
 int mr_config_parse_data (const char *data, size_t len, struct mr_config **out, mr_error_t *err);
+/* Parse from memory, naming the source `name` in errors (the launcher reads
+ * the file once and keeps the bytes for the state directory). */
+int mr_config_parse_named (const char *data, size_t len, const char *name, struct mr_config **out, mr_error_t *err);
 void mr_config_free (struct mr_config *config);
 
 /* Parse an OCI process JSON (exec --process FILE), same field rules as `process`. */
