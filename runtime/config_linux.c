@@ -61,6 +61,7 @@ parse_namespaces (const json_t *lx, struct mr_config *c, mr_error_t *err)
                              type, where[t]);
       }
     c->namespaces[t].present = true;
+    c->namespaces[t].index = i;
     where[t] = i;
     if (mr_cfg_abs_path (e, ep, "path", &c->namespaces[t].path, err) < 0)
       return -1;

@@ -252,8 +252,9 @@ mr_cfg_parse_process (const json_t *v, const char *path, struct mr_process *p, m
     }
   if (p->args[0][0] == '\0')
     {
-      cleanup_free char *ap = mr_cfg_key (path, "args[0]");
-      return mr_cfg_error (err, ap, "the program name is empty");
+      cleanup_free char *ap = mr_cfg_key (path, "args");
+      cleanup_free char *a0 = mr_cfg_idx (ap, 0);
+      return mr_cfg_error (err, a0, "the program name is empty");
     }
   if (mr_cfg_env (v, path, "env", &p->env, &p->n_env, err) < 0)
     return -1;

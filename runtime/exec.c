@@ -346,7 +346,8 @@ int
 mr_container_exec (const struct mr_exec_opts *opts, int *exit_status, mr_error_t *err)
 {
   struct exec_ctx x = { .opts = opts, .init_pidfd = -1, .sync = { -1, -1 }, .console_fd = -1 };
-  struct mr_pid_plan unpinned = { .n_procs = 1 };
+  struct mr_plan_ns unpinned_ns = { .name = MR_PIDNS_CONTAINER, .parent = -1, .creator = -1 };
+  struct mr_pid_plan unpinned = { .n_procs = 1, .n_ns = 1, .ns = &unpinned_ns };
   struct mr_plan_proc unpinned_proc = { .name = "exec", .parent = -1 };
   cleanup_close int own_pidns = -1, pidfd = -1, sigfd = -1, master = -1;
   struct mr_sync_msg msg;

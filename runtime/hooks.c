@@ -30,7 +30,7 @@ static int
 run_one (const struct mr_hook *h, size_t index, const char *kind, const char *state_json, mr_error_t *err)
 {
   static char *const empty_env[] = { NULL };
-  int in[2];
+  int in[2], ex[2];
   pid_t pid;
   cleanup_close int pidfd = -1;
   siginfo_t info;
@@ -38,13 +38,22 @@ run_one (const struct mr_hook *h, size_t index, const char *kind, const char *st
   long long deadline;
 
   if (pipe2 (in, O_CLOEXEC) < 0)
-    return mr_error_set (err, errno, "%s hook %zu (%s): pipe", kind, index, h->path);
+    return mr_error_set (err, errno, "hooks.%s[%zu] (%s): pipe", kind, index, h->path);
+  /* ex: the child's execve errno, or EOF when the exec succeeded (CLOEXEC) */
+  if (pipe2 (ex, O_CLOEXEC) < 0)
+    {
+      close (in[0]);
+      close (in[1]);
+      return mr_error_set (err, errno, "hooks.%s[%zu] (%s): pipe", kind, index, h->path);
+    }
   pid = fork ();
   if (pid < 0)
     {
       close (in[0]);
       close (in[1]);
-      return mr_error_set (err, errno, "%s hook %zu (%s): fork", kind, index, h->path);
+      close (ex[0]);
+      close (ex[1]);
+      return mr_error_set (err, errno, "hooks.%s[%zu] (%s): fork", kind, index, h->path);
     }
   if (pid == 0)
     {
@@ -56,10 +65,28 @@ run_one (const struct mr_hook *h, size_t index, const char *kind, const char *st
       if (dup2 (in[0], 0) < 0)
         _exit (126);
       execve (h->path, h->args ? h->args : default_args, h->env ? h->env : empty_env);
-      dprintf (2, "minirun: %s hook %zu: exec `%s`: %s\n", kind, index, h->path, strerror (errno));
+      {
+        int e = errno;
+        (void) !write (ex[1], &e, sizeof e);
+      }
       _exit (127);
     }
   close (in[0]);
+  close (ex[1]);
+  {
+    int e = 0;
+    ssize_t n;
+    do
+      n = read (ex[0], &e, sizeof e);
+    while (n < 0 && errno == EINTR);
+    close (ex[0]);
+    if (n == (ssize_t) sizeof e)
+      {
+        close (in[1]);
+        waitpid (pid, NULL, 0);
+        return mr_error_set (err, e, "hooks.%s[%zu] (%s): exec", kind, index, h->path);
+      }
+  }
   pidfd = mr_pidfd_open (pid, 0);
   if (pidfd < 0)
     {
@@ -67,7 +94,7 @@ run_one (const struct mr_hook *h, size_t index, const char *kind, const char *st
       close (in[1]);
       kill (pid, SIGKILL);
       waitpid (pid, NULL, 0);
-      return mr_error_set (err, e, "%s hook %zu (%s): pidfd_open", kind, index, h->path);
+      return mr_error_set (err, e, "hooks.%s[%zu] (%s): pidfd_open", kind, index, h->path);
     }
   deadline = h->has_timeout ? now_ms () + (long long) h->timeout * 1000 : -1;
   /* Feed the whole state to its stdin while it runs; a hook that exits
@@ -116,20 +143,20 @@ run_one (const struct mr_hook *h, size_t index, const char *kind, const char *st
         {
           mr_pidfd_send_signal (pidfd, SIGKILL, NULL, 0);
           waitpid (pid, NULL, 0);
-          return mr_error_set_explained (err, ETIMEDOUT, "%s hook %zu (%s) timed out after %d s", kind, index,
+          return mr_error_set_explained (err, ETIMEDOUT, "hooks.%s[%zu] (%s) timed out after %d s", kind, index,
                                          h->path, h->timeout);
         }
     }
   memset (&info, 0, sizeof info);
   while (waitid (P_PID, (id_t) pid, &info, WEXITED) < 0)
     if (errno != EINTR)
-      return mr_error_set (err, errno, "%s hook %zu (%s): wait", kind, index, h->path);
+      return mr_error_set (err, errno, "hooks.%s[%zu] (%s): wait", kind, index, h->path);
   if (info.si_code == CLD_EXITED && info.si_status == 0)
     return 0;
   if (info.si_code == CLD_EXITED)
-    return mr_error_set (err, 0, "%s hook %zu (%s) failed with exit status %d", kind, index, h->path,
+    return mr_error_set (err, 0, "hooks.%s[%zu] (%s) failed with exit status %d", kind, index, h->path,
                          info.si_status);
-  return mr_error_set (err, 0, "%s hook %zu (%s) was killed by signal %d", kind, index, h->path, info.si_status);
+  return mr_error_set (err, 0, "hooks.%s[%zu] (%s) was killed by signal %d", kind, index, h->path, info.si_status);
 }
 
 int

@@ -132,16 +132,16 @@ prepare (struct mr_launch *l, mr_error_t *err)
         }
       l->ns_fds[t] = open (c->namespaces[t].path, O_RDONLY | O_CLOEXEC);
       if (l->ns_fds[t] < 0)
-        return mr_error_set (err, errno, "linux.namespaces: open the %s namespace `%s`", mr_ns_type_name (t),
-                             c->namespaces[t].path);
+        return mr_error_set (err, errno, "linux.namespaces[%zu].path: open the %s namespace `%s`",
+                             c->namespaces[t].index, mr_ns_type_name (t), c->namespaces[t].path);
       {
         /* make sure the path really is a namespace of that type */
         int type = ioctl (l->ns_fds[t], NS_GET_NSTYPE);
         static const int kinds[MR_NS_COUNT] = { CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWIPC,
                                                 CLONE_NEWUTS, CLONE_NEWUSER, CLONE_NEWCGROUP, CLONE_NEWTIME };
         if (type < 0 || type != kinds[t])
-          return mr_error_set (err, type < 0 ? errno : 0, "linux.namespaces: `%s` is not a %s namespace",
-                               c->namespaces[t].path, mr_ns_type_name (t));
+          return mr_error_set (err, type < 0 ? errno : 0, "linux.namespaces[%zu].path: `%s` is not a %s namespace",
+                               c->namespaces[t].index, c->namespaces[t].path, mr_ns_type_name (t));
       }
     }
   if (!c->namespaces[MR_NS_MOUNT].present)
@@ -163,7 +163,7 @@ prepare (struct mr_launch *l, mr_error_t *err)
       env.container = MR_PIDNS_JOINED;
       if (mr_pidpin_depth_below_self (l->ns_fds[MR_NS_PID], c->namespaces[MR_NS_PID].path, &env.joined_depth, err)
           < 0)
-        return mr_error_wrap (err, "linux.namespaces");
+        return mr_error_wrap (err, "linux.namespaces[%zu].path", c->namespaces[MR_NS_PID].index);
       env.joined_pid_max = MR_PID_MAX_LIMIT;
       if (env.joined_depth == 0)
         env.container = MR_PIDNS_SHARED;

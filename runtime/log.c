@@ -97,6 +97,8 @@ log_to_file (const char *level, const char *msg)
     write_all (log_fd, line, (size_t) n < sizeof line ? (size_t) n : sizeof line - 1);
 }
 
+static void vlog (const char *level, bool to_stderr, const char *fmt, va_list ap) __attribute__ ((format (printf, 3, 0)));
+
 static void
 vlog (const char *level, bool to_stderr, const char *fmt, va_list ap)
 {

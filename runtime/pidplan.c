@@ -60,9 +60,6 @@ build_namespaces (struct mr_pid_plan *plan, const struct mr_config *config, cons
                                          .is_new = is_new, .creator = is_new ? 0 : -1 };
       plan->n_ns = 2;
     }
-  if (pc->n_pid_namespaces > MR_MAX_PID_LEVELS)
-    return mr_error_set (err, 0, "minirun.pidNamespaces: %zu namespaces declared, at most %d levels exist",
-                         pc->n_pid_namespaces, MR_MAX_PID_LEVELS);
 
   for (size_t i = 0; i < pc->n_pid_namespaces; i++)
     {
@@ -97,13 +94,13 @@ build_namespaces (struct mr_pid_plan *plan, const struct mr_config *config, cons
                                    "namespace lives under \"container\" or another declared one",
                                    d->name);
             }
-          if (plan->ns[parent].depth + 1 > MR_MAX_PID_LEVELS - 1)
+          if (plan->ns[parent].depth + 1 > MR_MAX_PID_LEVELS)
             {
               free (done);
               return mr_error_set (err, 0,
                                    "minirun.pidNamespaces.%s: nesting depth %d exceeds the kernel's limit of "
-                                   "%d pid namespace levels",
-                                   d->name, plan->ns[parent].depth + 2, MR_MAX_PID_LEVELS);
+                                   "%d pid namespace levels below \"host\"",
+                                   d->name, plan->ns[parent].depth + 1, MR_MAX_PID_LEVELS);
             }
           plan->ns[plan->n_ns++] = (struct mr_plan_ns){ .name = d->name, .parent = parent,
                                                         .depth = plan->ns[parent].depth + 1,
@@ -115,6 +112,7 @@ build_namespaces (struct mr_pid_plan *plan, const struct mr_config *config, cons
         }
       if (!progress)
         {
+          /* Stuck: an unknown parent somewhere in the rest, else a cycle. */
           for (size_t i = 0; i < pc->n_pid_namespaces; i++)
             if (!done[i])
               {
@@ -123,14 +121,20 @@ build_namespaces (struct mr_pid_plan *plan, const struct mr_config *config, cons
                 for (size_t j = 0; j < pc->n_pid_namespaces; j++)
                   if (d->parent && strcmp (pc->pid_namespaces[j].name, d->parent) == 0)
                     known = true;
-                free (done);
                 if (known)
-                  return mr_error_set (err, 0, "minirun.pidNamespaces.%s.parent: the parents form a cycle",
-                                       d->name);
+                  continue;
+                free (done);
                 return mr_error_set (err, 0,
                                      "minirun.pidNamespaces.%s.parent: unknown pid namespace \"%s\" "
                                      "(expected \"container\" or a declared name)",
                                      d->name, d->parent);
+              }
+          for (size_t i = 0; i < pc->n_pid_namespaces; i++)
+            if (!done[i])
+              {
+                const char *name = pc->pid_namespaces[i].name;
+                free (done);
+                return mr_error_set (err, 0, "minirun.pidNamespaces.%s.parent: the parents form a cycle", name);
               }
         }
     }
@@ -214,6 +218,7 @@ build_processes (struct mr_pid_plan *plan, const struct mr_config *config, const
         }
       if (!progress)
         {
+          /* Stuck: an unknown parent somewhere in the rest, else a cycle. */
           for (size_t i = 0; i < pc->n_processes; i++)
             if (!done[i])
               {
@@ -222,12 +227,15 @@ build_processes (struct mr_pid_plan *plan, const struct mr_config *config, const
                 for (size_t j = 0; j < pc->n_processes; j++)
                   if (s->parent && strcmp (pc->processes[j].name, s->parent) == 0)
                     known = true;
-                if (known)
-                  return mr_error_set (err, 0, "process \"%s\": minirun.processes[%zu].parent: the parents form "
-                                       "a cycle", s->name, i);
-                return mr_error_set (err, 0, "process \"%s\": minirun.processes[%zu].parent: unknown process \"%s\"",
-                                     s->name, i, s->parent);
+                if (!known)
+                  return mr_error_set (err, 0,
+                                       "process \"%s\": minirun.processes[%zu].parent: unknown process \"%s\"",
+                                       s->name, i, s->parent);
               }
+          for (size_t i = 0; i < pc->n_processes; i++)
+            if (!done[i])
+              return mr_error_set (err, 0, "process \"%s\": minirun.processes[%zu].parent: the parents form a cycle",
+                                   pc->processes[i].name, i);
         }
     }
   for (size_t i = 2; i < plan->n_ns; i++)
@@ -309,6 +317,18 @@ apply_pins (struct mr_pid_plan *plan, const struct mr_config *config, const stru
           if (pins[k].pid < 1 || pins[k].pid > plan->ns[ns].pid_max - 1)
             return mr_error_set (err, 0, "process \"%s\": pid %d in pid namespace \"%s\" is outside 1..%lld",
                                  p->name, pins[k].pid, pins[k].ns, (long long) plan->ns[ns].pid_max - 1);
+          if (pins[k].pid == 1 && !(plan->ns[ns].is_new && plan->ns[ns].creator == (int) i))
+            {
+              if (plan->ns[ns].is_new)
+                return mr_error_set (err, 0,
+                                     "process \"%s\": pid 1 in pid namespace \"%s\" belongs to its first process "
+                                     "(\"%s\")",
+                                     p->name, plan->ns[ns].name, plan->procs[plan->ns[ns].creator].name);
+              return mr_error_set (err, 0,
+                                   "process \"%s\": pid 1 in pid namespace \"%s\" is that namespace's own init; "
+                                   "it cannot be pinned",
+                                   p->name, plan->ns[ns].name);
+            }
           if (plan->ns[ns].is_new && plan->ns[ns].creator == (int) i && pins[k].pid != 1)
             return mr_error_set (err, 0,
                                  "process \"%s\": it is the first process in pid namespace \"%s\", so its pid "
@@ -397,6 +417,8 @@ mr_pidplan_build (const struct mr_config *config, const struct mr_pidplan_env *e
 {
   struct mr_pid_plan *plan = xcalloc (1, sizeof *plan);
 
+  plan->ns = xcalloc (config->pins.n_pid_namespaces + 2, sizeof *plan->ns);
+
   if (build_namespaces (plan, config, env, err) < 0 || build_processes (plan, config, env, err) < 0
       || apply_pins (plan, config, env, err) < 0)
     {
@@ -413,6 +435,7 @@ mr_pidplan_free (struct mr_pid_plan *plan)
   if (plan == NULL)
     return;
   free (plan->procs);
+  free (plan->ns);
   free (plan);
 }
 

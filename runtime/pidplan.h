@@ -65,7 +65,7 @@ struct mr_plan_proc
 
 struct mr_pid_plan
 {
-  struct mr_plan_ns ns[MR_MAX_PID_LEVELS + 8];
+  struct mr_plan_ns *ns;       /* host, container, then the declared ones */
   size_t n_ns;
   struct mr_plan_proc *procs;  /* creation order: procs[0] is the init */
   size_t n_procs;

@@ -106,6 +106,7 @@ struct mr_namespace
 {
   bool present;                /* listed in linux.namespaces */
   char *path;                  /* join this one instead of creating (NULL: new) */
+  size_t index;                /* its position in linux.namespaces, for messages */
 };
 
 struct mr_idmap

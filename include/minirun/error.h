@@ -22,7 +22,7 @@ typedef struct mr_error *mr_error_t;
  * If errno_ != 0 the message gets ": <strerror>" appended. */
 int mr_error_set (mr_error_t *err, int errno_, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
-int mr_error_setv (mr_error_t *err, int errno_, const char *fmt, va_list ap);
+int mr_error_setv (mr_error_t *err, int errno_, const char *fmt, va_list ap) __attribute__ ((format (printf, 3, 0)));
 
 /* Like mr_error_set, but the message already explains the errno: it is
  * recorded in errno_ without ": <strerror>" appended. */

@@ -52,7 +52,8 @@ def assert_all_gone(mr, cid, pins):
         time.sleep(0.02)
     assert live_pids_of(pins) == [], "a container process was left behind"
     with open("/proc/self/mountinfo") as f:
-        assert cid not in f.read()
+        mounts = f.read()
+    assert f"/minirun/{cid}" not in mounts and os.path.join(mr.root, cid) not in mounts
 
 
 def pinned_bundle(mr, args=("sleep", "1000")):

@@ -187,7 +187,7 @@ def test_hook_timeout_kills_the_hook_and_fails_the_create(lc, hooks):
     cid, r, _, _ = lc.create(b, check=False)
     elapsed = time.monotonic() - t0
     assert r.returncode == 1
-    assert f"createRuntime hook 0 ({slow}) timed out after 1 s" in r.stderr_text, r.stderr_text
+    assert f"hooks.createRuntime[0] ({slow}) timed out after 1 s" in r.stderr_text, r.stderr_text
     assert elapsed < 8, elapsed
     hook_pid = int((hooks.dir / "slow.pid").read_text())
     wait_until(lambda: not alive(hook_pid), 5, "the timed-out hook to be killed")
@@ -199,7 +199,7 @@ def test_failing_creation_hook_fails_the_create_and_leaves_nothing(lc, hooks, ki
     b = lc.bundle(["true"], mutate=hooks.mutate({kind: [hooks.entry(kind, path=hooks.fail)]}))
     cid, r, _, _ = lc.create(b, check=False)
     assert r.returncode == 1
-    assert f"{kind} hook 0 ({hooks.fail}) failed with exit status 3" in r.stderr_text, r.stderr_text
+    assert f"hooks.{kind}[0] ({hooks.fail}) failed with exit status 3" in r.stderr_text, r.stderr_text
     init = json.loads((hooks.dir / "failed.json").read_text())["pid"]
     assert init > 0
     wait_until(lambda: not alive(init), 5, "the init to be gone")
@@ -215,7 +215,7 @@ def test_failing_start_container_hook_fails_the_start_and_leaves_nothing(lc, hoo
     pid = lc.state(cid)["pid"]
     r = lc.start(cid, check=False)
     assert r.returncode == 1
-    assert f"startContainer hook 0 ({hooks.fail}) failed with exit status 3" in r.stderr, r.stderr
+    assert f"hooks.startContainer[0] ({hooks.fail}) failed with exit status 3" in r.stderr, r.stderr
     wait_until(lambda: not alive(pid), 5, "the init to be gone")
     reap(pid)
     assert cgroup_dirs(f"/minirun/{cid}") == [], "a container whose start failed keeps its cgroups"
@@ -229,9 +229,9 @@ def test_failing_poststart_hook_warns_and_the_container_runs(lc, hooks, tmp_path
     cid, _, _, _ = lc.create(b)
     r = lc.cmd("--log", log, "--log-format", "json", "start", cid)
     assert r.returncode == 0, r.stderr
-    assert "warning" in r.stderr and f"poststart hook 0 ({hooks.fail}) failed with exit status 3" in r.stderr
+    assert "warning" in r.stderr and f"hooks.poststart[0] ({hooks.fail}) failed with exit status 3" in r.stderr
     entries = [json.loads(x) for x in log.read_text().splitlines()]
-    assert any(e["level"] == "warning" and "poststart hook 0" in e["msg"] for e in entries), entries
+    assert any(e["level"] == "warning" and "hooks.poststart[0]" in e["msg"] for e in entries), entries
     st = lc.state(cid)
     assert st["status"] == "running" and alive(st["pid"])
 
@@ -242,7 +242,7 @@ def test_failing_poststop_hook_warns_and_delete_succeeds(lc, hooks):
     pid = lc.state(cid)["pid"]
     r = lc.cmd("delete", "--force", cid)
     assert r.returncode == 0, r.stderr
-    assert "warning" in r.stderr and f"poststop hook 0 ({hooks.fail}) failed with exit status 3" in r.stderr
+    assert "warning" in r.stderr and f"hooks.poststop[0] ({hooks.fail}) failed with exit status 3" in r.stderr
     assert json.loads((hooks.dir / "failed.json").read_text())["status"] == "stopped"
     assert_gone(lc, cid, pid)
 
@@ -252,7 +252,7 @@ def test_a_hook_that_does_not_exist_names_itself(lc, hooks):
     b = lc.bundle(["true"], mutate=hooks.mutate({"createRuntime": [{"path": str(missing)}]}))
     cid, r, _, _ = lc.create(b, check=False)
     assert r.returncode == 1
-    assert "createRuntime hook 0" in r.stderr_text and str(missing) in r.stderr_text, r.stderr_text
+    assert "hooks.createRuntime[0]" in r.stderr_text and str(missing) in r.stderr_text, r.stderr_text
     assert_gone(lc, cid)
 
 
