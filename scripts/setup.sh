@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 want="gcc make cmake pkg-config libseccomp-dev libcap-dev libjansson-dev libmnl-dev busybox-static"
 for arg in "$@"; do
   case "$arg" in
-    --test) want="$want python3-pytest python3-jsonschema iproute2 util-linux procps valgrind clang libclang-rt-14-dev podman conmon crun runc" ;;
+    --test) want="$want python3-pytest python3-jsonschema iproute2 util-linux procps valgrind clang libclang-rt-14-dev libfuzzer-14-dev podman conmon crun runc time strace" ;;
     --bench) want="$want crun runc hyperfine python3 procps util-linux" ;;
     *) echo "setup.sh: unknown option $arg" >&2; exit 2 ;;
   esac
@@ -24,7 +24,7 @@ if [ -n "$missing" ]; then
   echo "setup: installing$missing"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  apt-get install -y -qq $missing >/dev/null
 fi
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

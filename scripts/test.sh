@@ -1,8 +1,18 @@
 #!/bin/sh
-# Set everything up and run every test: unit tests (ctest), then the
-# integration suite (pytest, as root, against the real kernel).
+# Set everything up and run every test:
+#   1. unit tests (ctest)
+#   2. the fuzzers for a bounded time (60 s) plus every saved regression input
+#   3. valgrind over the main commands
+#   4. the whole integration suite under ASan + UBSan (+ LeakSanitizer)
+#   5. the integration suite (pytest, as root, against the real kernel)
+# Quick mode, the integration suite only: scripts/test.sh --quick [PYTEST ARGS]
 set -eu
 cd "$(dirname "$0")/.."
+quick=no
+if [ "${1:-}" = --quick ]; then
+  quick=yes
+  shift
+fi
 scripts/setup.sh --test
 if [ "$(id -u)" != 0 ]; then
   echo "test.sh: the integration tests need root (real namespaces, cgroups, mounts)" >&2
@@ -13,7 +23,15 @@ cmake -S . -B build-crash -DMINIRUN_CRASH_HOOKS=ON >/dev/null
 cmake --build build-crash -j"$(nproc)" --target minirun >/dev/null
 export MINIRUN_CRASH_BIN="$PWD/build-crash/minirun"
 
-echo "== unit tests"
-(cd build && ctest --output-on-failure -j2)
+if [ $quick = no ]; then
+  echo "== unit tests"
+  (cd build && ctest --output-on-failure -j2)
+  echo "== fuzzing (60 s) and the saved regressions"
+  scripts/fuzz.sh 60
+  echo "== valgrind over the main commands"
+  VALGRIND_CORPUS=0 scripts/valgrind.sh
+  echo "== integration suite under ASan + UBSan"
+  scripts/sanitize.sh -q -p no:cacheprovider
+fi
 echo "== integration tests"
 exec /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration "$@"
