@@ -260,8 +260,10 @@ make_dirs (const struct mr_cgroup *cg, const char *dir, bool cpuset, const char 
       while (ret == 0 && slash);
       if (ret == 0)
         return 0;
-      /* A concurrent delete may remove a shared parent between two mkdirs. */
-      if ((*err)->errno_ != ENOENT || attempt >= 4)
+      /* A concurrent delete may remove a shared parent between two mkdirs
+       * (ENOENT), or while we read its files (ENODEV: kernfs is tearing the
+       * directory down). */
+      if (((*err)->errno_ != ENOENT && (*err)->errno_ != ENODEV) || attempt >= 4)
         return -1;
       mr_error_free (err);
     }
