@@ -35,6 +35,22 @@ mr_cg_v1_cpuset_init (const char *parent, const char *dir, mr_error_t *err)
       if (mr_cg_read (parent, files[i], &from, err) < 0)
         return -1;
       from[strcspn (from, "\n")] = '\0';
+      if (i == 0)
+        {
+          /* Under a parent that balances load across its cpus, a child's own
+           * sched_load_balance changes nothing, but giving a balancing child
+           * cpus makes the kernel rebuild the scheduling domains, walking every
+           * cpuset: with many containers that walk dominates create.  So the
+           * fresh cgroup stops asking for it before it gets its cpus. */
+          cleanup_free char *balance = NULL;
+          mr_error_t ignored = NULL;
+          if (mr_cg_read (parent, "cpuset.sched_load_balance", &balance, &ignored) == 0 && balance[0] == '1')
+            {
+              if (mr_cg_write (dir, "cpuset.sched_load_balance", "0", NULL, &ignored) < 0)
+                mr_error_free (&ignored);
+            }
+          mr_error_free (&ignored);
+        }
       if (mr_cg_write (dir, files[i], from, NULL, err) < 0)
         return mr_error_wrap (err, "initialise cpuset of `%s` from its parent", dir);
     }
