@@ -102,51 +102,20 @@ mr_pidpin_want_legacy (bool config_opt_in)
   return !mr_pidpin_kernel_supported () || (force && strcmp (force, "1") == 0);
 }
 
-static bool
-read_stat (pid_t pid, char *comm, size_t comm_len, char *state, pid_t *pgrp, pid_t *sid)
-{
-  char path[64], buf[1024];
-  cleanup_close int fd = -1;
-  ssize_t n;
-  char *open_p, *close_p;
-  int p, g, s;
-  char st;
-
-  snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
-  fd = open (path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return false;
-  n = read (fd, buf, sizeof buf - 1);
-  if (n <= 0)
-    return false;
-  buf[n] = '\0';
-  open_p = strchr (buf, '(');
-  close_p = strrchr (buf, ')');
-  if (open_p == NULL || close_p == NULL || close_p < open_p)
-    return false;
-  snprintf (comm, comm_len, "%.*s", (int) (close_p - open_p - 1), open_p + 1);
-  if (sscanf (close_p + 2, "%c %d %d %d", &st, &p, &g, &s) != 4)
-    return false;
-  *state = st;
-  *pgrp = g;
-  *sid = s;
-  return true;
-}
 
 char *
 mr_pidpin_holder (pid_t pid)
 {
-  char comm[64], state;
-  pid_t pgrp, sid;
+  struct mr_proc_stat ps;
   DIR *d;
   struct dirent *de;
   char *found = NULL;
 
-  if (read_stat (pid, comm, sizeof comm, &state, &pgrp, &sid))
+  if (mr_proc_stat_read (pid, &ps))
     {
-      if (state == 'Z')
-        return xasprintf ("an unreaped zombie (%s) of its parent", comm);
-      return xasprintf ("process %d (%s)", (int) pid, comm);
+      if (ps.state == 'Z')
+        return xasprintf ("an unreaped zombie (%s) of its parent", ps.comm);
+      return xasprintf ("process %d (%s)", (int) pid, ps.comm);
     }
   d = opendir ("/proc");
   if (d == NULL)
@@ -154,14 +123,12 @@ mr_pidpin_holder (pid_t pid)
   while (found == NULL && (de = readdir (d)) != NULL)
     {
       int64_t other;
-      if (!mr_parse_i64 (de->d_name, 1, INT32_MAX, &other))
+      if (!mr_parse_i64 (de->d_name, 1, INT32_MAX, &other) || !mr_proc_stat_read ((pid_t) other, &ps))
         continue;
-      if (!read_stat ((pid_t) other, comm, sizeof comm, &state, &pgrp, &sid))
-        continue;
-      if (pgrp == pid)
-        found = xasprintf ("the process group of process %d (%s)", (int) other, comm);
-      else if (sid == pid)
-        found = xasprintf ("the session of process %d (%s)", (int) other, comm);
+      if (ps.pgrp == pid)
+        found = xasprintf ("the process group of process %d (%s)", (int) other, ps.comm);
+      else if (ps.session == pid)
+        found = xasprintf ("the session of process %d (%s)", (int) other, ps.comm);
     }
   closedir (d);
   return found;

@@ -410,44 +410,12 @@ mr_state_owner (void)
   return xasprintf ("%u", (unsigned) uid);
 }
 
-/* Fields 3 (state) and 22 (starttime) of /proc/<pid>/stat, in one read. */
-static bool
-read_proc_stat (pid_t pid, char *state, unsigned long long *start_time)
-{
-  char path[64], buf[1024];
-  cleanup_close int fd = -1;
-  ssize_t n;
-  char *p;
-
-  snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
-  fd = open (path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return false;
-  n = read (fd, buf, sizeof buf - 1);
-  if (n <= 0)
-    return false;
-  buf[n] = '\0';
-  p = strrchr (buf, ')'); /* comm may contain spaces and parens */
-  if (p == NULL || p[1] == '\0')
-    return false;
-  *state = p[2];
-  /* after ") " come fields 3..: state(3) ... starttime(22) */
-  p += 2;
-  for (int field = 3; field < 22 && p; field++)
-    {
-      p = strchr (p, ' ');
-      if (p)
-        p++;
-    }
-  return p != NULL && sscanf (p, "%llu", start_time) == 1;
-}
 
 unsigned long long
 mr_proc_start_time (pid_t pid)
 {
-  char state;
-  unsigned long long v = 0;
-  return read_proc_stat (pid, &state, &v) ? v : 0;
+  struct mr_proc_stat ps;
+  return mr_proc_stat_read (pid, &ps) ? ps.start_time : 0;
 }
 
 
@@ -489,10 +457,9 @@ mr_state_status (const struct mr_state *st)
   if (st->pid <= 0)
     return st->status == MR_STATUS_CREATING ? MR_STATUS_CREATING : MR_STATUS_STOPPED;
   {
-    char state;
-    unsigned long long start = 0;
-    if (st->start_time == 0 || !read_proc_stat (st->pid, &state, &start) || start != st->start_time
-        || state == 'Z' || state == 'X')
+    struct mr_proc_stat ps;
+    if (st->start_time == 0 || !mr_proc_stat_read (st->pid, &ps) || ps.start_time != st->start_time
+        || ps.state == 'Z' || ps.state == 'X')
       return MR_STATUS_STOPPED;
   }
   if (st->status == MR_STATUS_CREATED && !still_minirun (st))

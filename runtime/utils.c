@@ -195,6 +195,45 @@ mr_mkdir_p (const char *path, mode_t mode, mr_error_t *err)
 }
 
 bool
+mr_proc_stat_read (pid_t pid, struct mr_proc_stat *out)
+{
+  char path[64], buf[1024];
+  cleanup_close int fd = -1;
+  char *open_p, *close_p, *p;
+  int ppid, pgrp, sid;
+  ssize_t n;
+
+  snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return false;
+  n = read (fd, buf, sizeof buf - 1);
+  if (n <= 0)
+    return false;
+  buf[n] = '\0';
+  /* comm may contain spaces and parens: it ends at the last ')' */
+  open_p = strchr (buf, '(');
+  close_p = strrchr (buf, ')');
+  if (open_p == NULL || close_p == NULL || close_p < open_p || close_p[1] == '\0')
+    return false;
+  snprintf (out->comm, sizeof out->comm, "%.*s", (int) (close_p - open_p - 1), open_p + 1);
+  if (sscanf (close_p + 2, "%c %d %d %d", &out->state, &ppid, &pgrp, &sid) != 4)
+    return false;
+  out->ppid = ppid;
+  out->pgrp = pgrp;
+  out->session = sid;
+  /* after ") " come fields 3..: state(3) ... starttime(22) */
+  p = close_p + 2;
+  for (int field = 3; field < 22 && p; field++)
+    {
+      p = strchr (p, ' ');
+      if (p)
+        p++;
+    }
+  return p != NULL && sscanf (p, "%llu", &out->start_time) == 1;
+}
+
+bool
 mr_read_int_file (const char *path, int64_t min, int64_t max, int64_t *out)
 {
   cleanup_free char *data = NULL;

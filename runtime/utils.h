@@ -37,6 +37,16 @@ bool mr_read_int_file (const char *path, int64_t min, int64_t max, int64_t *out)
 /* Parse a decimal integer in [min,max]; returns false on junk or overflow. */
 bool mr_parse_i64 (const char *s, int64_t min, int64_t max, int64_t *out);
 
+/* The fields of /proc/<pid>/stat minirun needs, read in one go. */
+struct mr_proc_stat
+{
+  char comm[64];
+  char state;                  /* 'R', 'S', 'Z', ... */
+  pid_t ppid, pgrp, session;
+  unsigned long long start_time; /* field 22, clock ticks since boot */
+};
+bool mr_proc_stat_read (pid_t pid, struct mr_proc_stat *out);
+
 /* Signal names: "KILL", "SIGKILL", "9" -> 9. Returns -1 if unknown. */
 int mr_signal_parse (const char *name);
 const char *mr_signal_name (int sig);
