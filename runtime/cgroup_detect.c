@@ -300,7 +300,7 @@ mr_cg_host_get (const struct mr_cg_host **out, mr_error_t *err)
 int
 mr_cgroup_layout (enum mr_cgroup_layout *out, mr_error_t *err)
 {
-  const struct mr_cg_host *h;
+  const struct mr_cg_host *h = NULL;
   if (mr_cg_host_get (&h, err) < 0)
     return -1;
   *out = h->layout;

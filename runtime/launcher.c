@@ -400,7 +400,7 @@ keep_config (struct mr_launch *l, mr_error_t *err)
 /* A planned child reported in: its host pid comes from SCM_CREDENTIALS;
  * read its NSpid through a pidfd and check every pinned level. */
 static int
-record_process (struct mr_launch *l, const struct mr_sync_msg *msg, mr_error_t *err)
+record_process (struct mr_launch *l, const struct mr_sync_msg *msg, const char **vanished, mr_error_t *err)
 {
   struct mr_state_proc *sp;
   pid_t nspid[MR_SYNC_MAX_LEVELS];
@@ -411,6 +411,13 @@ record_process (struct mr_launch *l, const struct mr_sync_msg *msg, mr_error_t *
     return mr_error_set (err, EPROTO, "setup channel: malformed PIDS message (index %d, pid %d)", msg->index,
                          msg->sender_pid);
   fd = mr_pidfd_open (msg->sender_pid, 0);
+  if (fd < 0 && errno == ESRCH)
+    {
+      /* gone already: the container is being torn down because another of
+       * its processes failed, and that one's ERROR follows in the queue */
+      *vanished = l->plan->procs[msg->index].name;
+      return 0;
+    }
   if (fd < 0)
     return mr_error_set (err, errno, "process \"%s\": pidfd_open(%d)", l->plan->procs[msg->index].name,
                          msg->sender_pid);
@@ -465,6 +472,7 @@ spawn (struct mr_launch *l, enum mr_start_mode mode, int *terminal_master, mr_er
   int fds[2];
   struct mr_sync_msg msg;
   cleanup_free char *cg_path = NULL;
+  const char *vanished = NULL;
 
   l->start_mode = mode;
   l->state_dirfd = mr_state_dir_create (l->opts->state_root, l->opts->id, err);
@@ -572,7 +580,14 @@ spawn (struct mr_launch *l, enum mr_start_mode mode, int *terminal_master, mr_er
       if (mr_sync_recv (l->sync_parent, l->pidfd, -1, "container setup", &msg, err) < 0)
         goto fail;
       if (msg.type == MR_SYNC_READY)
-        break;
+        {
+          if (vanished)
+            {
+              mr_error_set (err, ECHILD, "process \"%s\" exited during setup", vanished);
+              goto fail;
+            }
+          break;
+        }
       switch (msg.type)
         {
         case MR_SYNC_HOOKS_RUNTIME:
@@ -580,7 +595,7 @@ spawn (struct mr_launch *l, enum mr_start_mode mode, int *terminal_master, mr_er
             goto fail;
           break;
         case MR_SYNC_PIDS:
-          if (record_process (l, &msg, err) < 0)
+          if (record_process (l, &msg, &vanished, err) < 0)
             goto fail;
           break;
         case MR_SYNC_TERMINAL:
@@ -601,7 +616,8 @@ spawn (struct mr_launch *l, enum mr_start_mode mode, int *terminal_master, mr_er
         }
     }
   mr_crash_point ("create:ready");
-  if (keep_config (l, err) < 0 || save_state (l, MR_STATUS_CREATED, err) < 0)
+  /* `run` records the container once it runs; only `create` stops at created */
+  if (keep_config (l, err) < 0 || (mode == MR_START_BY_SOCKET && save_state (l, MR_STATUS_CREATED, err) < 0))
     goto fail;
   mr_crash_point ("create:created");
   if (l->opts->pid_file && mr_write_pid_file (l->opts->pid_file, l->pid, err) < 0)

@@ -26,7 +26,7 @@ mr_container_list (const char *root, struct mr_container_info **out, size_t *n_o
       struct mr_container_info *ci;
       mr_error_t e = NULL;
       struct mr_state *st = NULL;
-      int fd = mr_state_dir_open (root, ids[i], false, &e);
+      int fd = mr_state_dir_peek (root, ids[i], &e);
 
       if (fd < 0 && e && e->errno_ == ENOENT)
         {

@@ -180,6 +180,17 @@ mr_state_dir_open (const char *root, const char *id, bool exclusive, mr_error_t 
 }
 
 int
+mr_state_dir_peek (const char *root, const char *id, mr_error_t *err)
+{
+  cleanup_free char *path = xasprintf ("%s/%s", root, id);
+  int fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0)
+    return mr_error_set (err, errno, errno == ENOENT ? "container `%s` does not exist" : "open `%s`",
+                         errno == ENOENT ? id : path);
+  return fd;
+}
+
+int
 mr_state_dir_remove (const char *root, const char *id, int dirfd, mr_error_t *err)
 {
   cleanup_free char *path = xasprintf ("%s/%s", root, id);

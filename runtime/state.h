@@ -69,6 +69,9 @@ char *mr_id_from_bundle (const char *bundle);
 int mr_state_dir_create (const char *root, const char *id, mr_error_t *err);
 /* Open and lock an existing container's directory (exclusive or shared). */
 int mr_state_dir_open (const char *root, const char *id, bool exclusive, mr_error_t *err);
+/* Open a container's directory without locking it, for readers that only
+ * read state.json (always replaced atomically): `list`. */
+int mr_state_dir_peek (const char *root, const char *id, mr_error_t *err);
 /* Remove the directory (held open as dirfd, locked) and everything in it;
  * nothing when root/id is no longer that directory. */
 int mr_state_dir_remove (const char *root, const char *id, int dirfd, mr_error_t *err);
