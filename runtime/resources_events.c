@@ -129,6 +129,20 @@ report_stats (struct stream *s, mr_error_t *err)
   return s->fn (line, s->data);
 }
 
+/* The container stopped and its cgroup went with it (a foreground `run`
+ * removes it the moment the init exits): the end of the stream, not an
+ * error.  Consumes *err when so. */
+static bool
+cgroup_gone (int pidfd, mr_error_t *err)
+{
+  struct pollfd p = { .fd = pidfd, .events = POLLIN };
+  int e = *err ? (*err)->errno_ : 0;
+  if ((e != ENOENT && e != ENODEV) || poll (&p, 1, 0) <= 0)
+    return false;
+  mr_error_free (err);
+  return true;
+}
+
 static int
 stream (struct stream *s, int pidfd, int watch, int interval_ms, mr_error_t *err)
 {
@@ -158,11 +172,15 @@ stream (struct stream *s, int pidfd, int watch, int interval_ms, mr_error_t *err
           fast_until = now_ms () + FAST_WINDOW_MS;
         }
       r = report_ooms (s, err);
+      if (r < 0 && cgroup_gone (pidfd, err))
+        return 0;
       if (r < 0 || exited)
         return r;
       if (now_ms () >= next_stats)
         {
           r = report_stats (s, err);
+          if (r < 0 && cgroup_gone (pidfd, err))
+            return 0;
           if (r < 0)
             return r;
           next_stats += interval_ms;
