@@ -31,7 +31,7 @@ if [ $quick = no ]; then
   echo "== valgrind over the main commands"
   VALGRIND_CORPUS=0 scripts/valgrind.sh
   echo "== integration suite under ASan + UBSan"
-  scripts/sanitize.sh -q -p no:cacheprovider
+  scripts/sanitize.sh -q -rs -p no:cacheprovider
 fi
 echo "== integration tests"
-exec /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration "$@"
+exec /usr/bin/python3 -m pytest -q -rs -p no:cacheprovider tests/integration "$@"
