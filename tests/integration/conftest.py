@@ -99,11 +99,10 @@ def base_config():
     return copy.deepcopy(_DEFAULT)
 
 
-def pid_in_use(pid):
-    """A pid is in use if a process (or zombie) has it, or it is a live
-    process group or session id."""
-    if os.path.exists(f"/proc/{pid}"):
-        return True
+def proc_stats():
+    """(pid, fields) for every process: the fields of /proc/PID/stat after
+    the command name (fields[0] is the state, [1] the ppid, [2] the process
+    group, [3] the session)."""
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -112,10 +111,15 @@ def pid_in_use(pid):
                 data = f.read()
         except OSError:
             continue
-        fields = data[data.rindex(")") + 2:].split()
-        if int(fields[2]) == pid or int(fields[3]) == pid:
-            return True
-    return False
+        yield int(entry), data[data.rindex(")") + 2:].split()
+
+
+def pid_in_use(pid):
+    """A pid is in use if a process (or zombie) has it, or it is a live
+    process group or session id."""
+    if os.path.exists(f"/proc/{pid}"):
+        return True
+    return any(int(f[2]) == pid or int(f[3]) == pid for _, f in proc_stats())
 
 
 def free_host_pids(count=1, low=20000):

@@ -28,7 +28,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
 
 # conftest makes this process a child subreaper and gives the shared helpers
-from conftest import MINIRUN, REPO, ROOTFS, base_config, free_host_pids  # noqa: E402
+from conftest import MINIRUN, REPO, ROOTFS, base_config, free_host_pids, proc_stats  # noqa: E402
 
 CMD_TIMEOUT = 20.0
 
@@ -215,18 +215,7 @@ def measure(runner, root, prefix, probe_id=None):
 def our_children():
     """Live (or zombie) children of this process: container processes that were re-parented to us."""
     me = os.getpid()
-    kids = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                data = f.read()
-        except OSError:
-            continue
-        if int(data[data.rindex(")") + 2:].split()[1]) == me:
-            kids.append(int(entry))
-    return kids
+    return [pid for pid, fields in proc_stats() if int(fields[1]) == me]
 
 
 # ------------------------------------------------------------------ the soak
