@@ -1,4 +1,5 @@
-/* launcher.c: create and run on the host side.
+/* launcher.c: setting a container up on the host side (run.c builds
+ * `create` and `run` from these steps).
  *
  *   prepare   config -> rootfs path, namespaces to create or join, pid plan,
  *             compiled security (every config error surfaces here, before
@@ -6,8 +7,6 @@
  *   spawn     state directory (locked), cgroup, setup channel, clone3 of the
  *             init with its namespaces, CLONE_INTO_CGROUP and set_tid; NSpid
  *             verified against the pins; id maps; runtime hooks; READY
- *   finish    create: record state and leave the init waiting for start
- *             run:    START, wait for exec, then forward signals and wait
  *
  * A failure at any step undoes everything before it: the init is killed
  * through its pidfd, the cgroup and the state directory are removed. */
@@ -44,8 +43,8 @@
 #include "terminal.h"
 #include "utils.h"
 
-static void
-launch_init (struct mr_launch *l, const struct mr_run_opts *opts)
+void
+mr_launch_init (struct mr_launch *l, const struct mr_run_opts *opts)
 {
   memset (l, 0, sizeof *l);
   l->opts = opts;
@@ -58,8 +57,8 @@ launch_init (struct mr_launch *l, const struct mr_run_opts *opts)
     l->ns_fds[i] = -1;
 }
 
-static void
-launch_release (struct mr_launch *l)
+void
+mr_launch_release (struct mr_launch *l)
 {
   for (int i = 0; i < MR_NS_COUNT; i++)
     if (l->ns_fds[i] >= 0)
@@ -92,8 +91,8 @@ launch_release (struct mr_launch *l)
   free (l->state.cgroup_path);
 }
 
-static int
-prepare (struct mr_launch *l, mr_error_t *err)
+int
+mr_launch_prepare (struct mr_launch *l, mr_error_t *err)
 {
   const struct mr_run_opts *o = l->opts;
   cleanup_free char *root = NULL;
@@ -214,8 +213,8 @@ mr_launch_state_json (const struct mr_launch *l, enum mr_status status)
   return mr_state_to_oci_json (&st, status, false);
 }
 
-static int
-save_state (struct mr_launch *l, enum mr_status status, mr_error_t *err)
+int
+mr_launch_save_state (struct mr_launch *l, enum mr_status status, mr_error_t *err)
 {
   struct mr_state st = l->state;
   st.id = (char *) l->opts->id;
@@ -276,8 +275,8 @@ kill_and_reap (struct mr_launch *l)
 
 /* Undo a half-made container. Errors here are reported but do not hide the
  * original one. */
-static void
-undo (struct mr_launch *l)
+void
+mr_launch_undo (struct mr_launch *l)
 {
   mr_error_t err = NULL;
 
@@ -466,8 +465,8 @@ explain_child_error (struct mr_launch *l, const struct mr_sync_msg *msg, mr_erro
 }
 
 /* Everything up to READY. */
-static int
-spawn (struct mr_launch *l, enum mr_start_mode mode, int *terminal_master, mr_error_t *err)
+int
+mr_launch_spawn (struct mr_launch *l, enum mr_start_mode mode, int *terminal_master, mr_error_t *err)
 {
   int fds[2];
   struct mr_sync_msg msg;
@@ -494,7 +493,7 @@ spawn (struct mr_launch *l, enum mr_start_mode mode, int *terminal_master, mr_er
    * --force` can undo a launcher that died at any step. */
   cg_path = mr_cgroup_path_for (l->config->cgroups_path, l->opts->id);
   l->state.cgroup_path = xstrdup (cg_path);
-  if (save_state (l, MR_STATUS_CREATING, err) < 0)
+  if (mr_launch_save_state (l, MR_STATUS_CREATING, err) < 0)
     goto fail;
   mr_crash_point ("create:state-creating");
   {
@@ -554,7 +553,7 @@ spawn (struct mr_launch *l, enum mr_start_mode mode, int *terminal_master, mr_er
       close (l->start_listen_fd); /* the init holds it now */
       l->start_listen_fd = -1;
     }
-  if (verify_init (l, err) < 0 || save_state (l, MR_STATUS_CREATING, err) < 0)
+  if (verify_init (l, err) < 0 || mr_launch_save_state (l, MR_STATUS_CREATING, err) < 0)
     goto fail;
   mr_crash_point ("create:clone");
   if (l->new_ns[MR_NS_USER])
@@ -617,7 +616,7 @@ spawn (struct mr_launch *l, enum mr_start_mode mode, int *terminal_master, mr_er
     }
   mr_crash_point ("create:ready");
   /* `run` records the container once it runs; only `create` stops at created */
-  if (keep_config (l, err) < 0 || (mode == MR_START_BY_SOCKET && save_state (l, MR_STATUS_CREATED, err) < 0))
+  if (keep_config (l, err) < 0 || (mode == MR_START_BY_SOCKET && mr_launch_save_state (l, MR_STATUS_CREATED, err) < 0))
     goto fail;
   mr_crash_point ("create:created");
   if (l->opts->pid_file && mr_write_pid_file (l->opts->pid_file, l->pid, err) < 0)
@@ -630,130 +629,6 @@ fail:
       close (*terminal_master);
       *terminal_master = -1;
     }
-  undo (l);
+  mr_launch_undo (l);
   return -1;
-}
-
-int
-mr_container_create (const struct mr_run_opts *opts, mr_error_t *err)
-{
-  struct mr_launch l;
-  int ret;
-
-  launch_init (&l, opts);
-  ret = prepare (&l, err);
-  if (ret == 0 && l.config->process.terminal && opts->console_socket == NULL)
-    ret = mr_error_set (err, 0, "process.terminal is true: `create` needs --console-socket to hand the pty to");
-  if (ret == 0)
-    ret = spawn (&l, MR_START_BY_SOCKET, NULL, err);
-  launch_release (&l);
-  return ret;
-}
-
-
-/* Forward signals to the init until it exits. */
-
-static void
-finish_stopped (struct mr_launch *l)
-{
-  const struct mr_config *c = l->config;
-  mr_error_t err = NULL;
-
-  while (flock (l->state_dirfd, LOCK_EX) < 0 && errno == EINTR)
-    ;
-  if (c->n_hooks[MR_HOOK_POSTSTOP] > 0)
-    {
-      cleanup_free char *state = mr_launch_state_json (l, MR_STATUS_STOPPED);
-      if (mr_hooks_run (c->hooks[MR_HOOK_POSTSTOP], c->n_hooks[MR_HOOK_POSTSTOP], "poststop", state, &err) < 0)
-        mr_log_warning ("%s", err->msg), mr_error_free (&err);
-    }
-  if (l->opts->keep)
-    {
-      if (save_state (l, MR_STATUS_STOPPED, &err) < 0)
-        mr_log_warning ("%s", err->msg), mr_error_free (&err);
-      return;
-    }
-  if (l->cgroup && mr_cgroup_destroy (l->cgroup, &err) < 0)
-    mr_log_warning ("%s", err->msg), mr_error_free (&err);
-  if (mr_state_dir_remove (l->opts->state_root, l->opts->id, l->state_dirfd, &err) < 0)
-    mr_log_warning ("%s", err->msg), mr_error_free (&err);
-}
-
-int
-mr_container_run (const struct mr_run_opts *opts, int *exit_status, mr_error_t *err)
-{
-  struct mr_launch l;
-  struct mr_sync_msg msg;
-  sigset_t old;
-  cleanup_close int sigfd = -1, master = -1;
-  int ret = -1;
-  bool foreground = !opts->detach;
-
-  launch_init (&l, opts);
-  if (prepare (&l, err) < 0)
-    goto out;
-  if (l.config->process.terminal && opts->detach && opts->console_socket == NULL)
-    {
-      mr_error_set (err, 0, "process.terminal is true: `run --detach` needs --console-socket");
-      goto out;
-    }
-
-  /* Signals to forward are queued from before the clone on. */
-  if (foreground)
-    {
-      sigfd = mr_forward_signals_begin (&old, err);
-      if (sigfd < 0)
-        goto out;
-      l.keep_pdeathsig = true;
-    }
-
-  if (spawn (&l, MR_START_BY_SYNC, &master, err) < 0)
-    goto out_mask;
-  if (mr_sync_send (l.sync_parent, MR_SYNC_START, err) < 0)
-    goto fail;
-  if (mr_sync_recv (l.sync_parent, l.pidfd, -1, "start", &msg, err) < 0)
-    goto fail;
-  if (msg.type == MR_SYNC_ERROR)
-    {
-      mr_error_set (err, 0, "%s", msg.text);
-      (*err)->errno_ = msg.errno_;
-      goto fail;
-    }
-  if (save_state (&l, MR_STATUS_RUNNING, err) < 0)
-    goto fail;
-  /* Other commands (state, kill, delete, list) may act on it from now on. */
-  flock (l.state_dirfd, LOCK_UN);
-  if (l.config->n_hooks[MR_HOOK_POSTSTART] > 0)
-    {
-      cleanup_free char *state = mr_launch_state_json (&l, MR_STATUS_RUNNING);
-      mr_error_t herr = NULL;
-      if (mr_hooks_run (l.config->hooks[MR_HOOK_POSTSTART], l.config->n_hooks[MR_HOOK_POSTSTART], "poststart", state,
-                        &herr) < 0)
-        {
-          /* runtime spec: a failing poststart hook is logged, the container keeps running */
-          mr_log_warning ("%s", herr->msg);
-          mr_error_free (&herr);
-        }
-    }
-  if (!foreground)
-    {
-      *exit_status = 0;
-      ret = 0;
-      goto out;
-    }
-  if (mr_supervise (l.pidfd, sigfd, master, exit_status, err) < 0)
-    goto fail;
-  l.pidfd = (close (l.pidfd), -1);
-  finish_stopped (&l);
-  ret = 0;
-  goto out_mask;
-
-fail:
-  undo (&l);
-out_mask:
-  if (foreground)
-    mr_forward_signals_end (&old);
-out:
-  launch_release (&l);
-  return ret;
 }

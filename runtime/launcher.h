@@ -45,6 +45,17 @@ struct mr_launch
   struct mr_state state;
 };
 
+/* Host side, in order (launcher.c): init the struct, prepare (every config
+ * error, nothing created), spawn (state, cgroup, clone, setup up to READY;
+ * undoes itself on failure), release.  undo tears a spawned container down.
+ * run.c builds create and run from these. */
+void mr_launch_init (struct mr_launch *l, const struct mr_run_opts *opts);
+int mr_launch_prepare (struct mr_launch *l, mr_error_t *err);
+int mr_launch_spawn (struct mr_launch *l, enum mr_start_mode mode, int *terminal_master, mr_error_t *err);
+int mr_launch_save_state (struct mr_launch *l, enum mr_status status, mr_error_t *err);
+void mr_launch_undo (struct mr_launch *l);
+void mr_launch_release (struct mr_launch *l);
+
 /* Container side: never returns. */
 void mr_child_main (struct mr_launch *l) __attribute__ ((noreturn));
 
