@@ -85,8 +85,7 @@ run_state_hooks (struct opened *o, enum mr_hook_kind kind, const char *name, enu
   json = mr_state_to_oci_json (o->st, status, false);
   if (c->n_hooks[kind] > 0 && mr_hooks_run (c->hooks[kind], c->n_hooks[kind], name, json, &err) < 0)
     {
-      mr_log_warning ("%s", err->msg);
-      mr_error_free (&err);
+      mr_error_warn (&err, NULL);
     }
   mr_config_free (c);
 }
@@ -147,8 +146,7 @@ mr_container_start (const char *root, const char *id, mr_error_t *err)
       close_container (&o);
       if (mr_container_delete (root, id, true, &derr) < 0)
         {
-          mr_log_warning ("%s", derr->msg);
-          mr_error_free (&derr);
+          mr_error_warn (&derr, NULL);
         }
       return -1;
     }
@@ -309,7 +307,7 @@ mr_container_delete (const char *root, const char *id, bool force, mr_error_t *e
       if (o.status == MR_STATUS_PAUSED && cg)
         {
           if (mr_cgroup_freeze (cg, false, &cgerr) < 0)
-            mr_log_warning ("%s", cgerr->msg), mr_error_free (&cgerr);
+            mr_error_warn (&cgerr, NULL);
         }
       if (pidfd >= 0)
         {
@@ -327,7 +325,7 @@ mr_container_delete (const char *root, const char *id, bool force, mr_error_t *e
       if (mr_cgroup_pids (cg, &pids, &n, &cgerr) == 0 && n > 0)
         {
           if (mr_cgroup_kill (cg, SIGKILL, &cgerr) < 0)
-            mr_log_warning ("%s", cgerr->msg), mr_error_free (&cgerr);
+            mr_error_warn (&cgerr, NULL);
         }
       else
         mr_error_free (&cgerr);

@@ -120,3 +120,15 @@ mr_error_report (mr_error_t *err)
   mr_log_error ("%s", (*err)->msg);
   mr_error_free (err);
 }
+
+void
+mr_error_warn (mr_error_t *err, const char *prefix)
+{
+  if (err == NULL || *err == NULL)
+    return;
+  if (prefix)
+    mr_log_warning ("%s: %s", prefix, (*err)->msg);
+  else
+    mr_log_warning ("%s", (*err)->msg);
+  mr_error_free (err);
+}

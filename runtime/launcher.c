@@ -284,11 +284,11 @@ mr_launch_undo (struct mr_launch *l)
   /* Without a pid namespace of its own, the container's other processes do
    * not die with its init: the cgroup knows them all. */
   if (l->cgroup && !l->new_ns[MR_NS_PID] && l->plan && l->plan->n_procs > 1 && mr_cgroup_kill (l->cgroup, SIGKILL, &err) < 0)
-    mr_log_warning ("cleanup: %s", err->msg), mr_error_free (&err);
+    mr_error_warn (&err, "cleanup");
   if (l->cgroup && mr_cgroup_destroy (l->cgroup, &err) < 0)
-    mr_log_warning ("cleanup: %s", err->msg), mr_error_free (&err);
+    mr_error_warn (&err, "cleanup");
   if (l->state_dirfd >= 0 && mr_state_dir_remove (l->opts->state_root, l->opts->id, l->state_dirfd, &err) < 0)
-    mr_log_warning ("cleanup: %s", err->msg), mr_error_free (&err);
+    mr_error_warn (&err, "cleanup");
 }
 
 static int

@@ -31,9 +31,7 @@ mr_container_create (const struct mr_run_opts *opts, mr_error_t *err)
   return ret;
 }
 
-
-/* Forward signals to the init until it exits. */
-
+/* The init exited: poststop hooks, then its cgroup and state go (unless --keep). */
 static void
 finish_stopped (struct mr_launch *l)
 {
@@ -46,18 +44,18 @@ finish_stopped (struct mr_launch *l)
     {
       cleanup_free char *state = mr_launch_state_json (l, MR_STATUS_STOPPED);
       if (mr_hooks_run (c->hooks[MR_HOOK_POSTSTOP], c->n_hooks[MR_HOOK_POSTSTOP], "poststop", state, &err) < 0)
-        mr_log_warning ("%s", err->msg), mr_error_free (&err);
+        mr_error_warn (&err, NULL);
     }
   if (l->opts->keep)
     {
       if (mr_launch_save_state (l, MR_STATUS_STOPPED, &err) < 0)
-        mr_log_warning ("%s", err->msg), mr_error_free (&err);
+        mr_error_warn (&err, NULL);
       return;
     }
   if (l->cgroup && mr_cgroup_destroy (l->cgroup, &err) < 0)
-    mr_log_warning ("%s", err->msg), mr_error_free (&err);
+    mr_error_warn (&err, NULL);
   if (mr_state_dir_remove (l->opts->state_root, l->opts->id, l->state_dirfd, &err) < 0)
-    mr_log_warning ("%s", err->msg), mr_error_free (&err);
+    mr_error_warn (&err, NULL);
 }
 
 int
@@ -96,8 +94,7 @@ mr_container_run (const struct mr_run_opts *opts, int *exit_status, mr_error_t *
     goto fail;
   if (msg.type == MR_SYNC_ERROR)
     {
-      mr_error_set (err, 0, "%s", msg.text);
-      (*err)->errno_ = msg.errno_;
+      mr_error_set_explained (err, msg.errno_, "%s", msg.text);
       goto fail;
     }
   if (mr_launch_save_state (&l, MR_STATUS_RUNNING, err) < 0)
@@ -112,8 +109,7 @@ mr_container_run (const struct mr_run_opts *opts, int *exit_status, mr_error_t *
                         &herr) < 0)
         {
           /* runtime spec: a failing poststart hook is logged, the container keeps running */
-          mr_log_warning ("%s", herr->msg);
-          mr_error_free (&herr);
+          mr_error_warn (&herr, NULL);
         }
     }
   if (!foreground)
@@ -124,7 +120,8 @@ mr_container_run (const struct mr_run_opts *opts, int *exit_status, mr_error_t *
     }
   if (mr_supervise (l.pidfd, sigfd, master, exit_status, err) < 0)
     goto fail;
-  l.pidfd = (close (l.pidfd), -1);
+  close (l.pidfd);
+  l.pidfd = -1;
   finish_stopped (&l);
   ret = 0;
   goto out_mask;

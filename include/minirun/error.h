@@ -33,6 +33,10 @@ int mr_error_wrap (mr_error_t *err, const char *fmt, ...) __attribute__ ((format
 
 void mr_error_free (mr_error_t *err);
 
+/* Report a non-fatal error as a warning ("<prefix>: <msg>", prefix may be
+ * NULL) and free it. */
+void mr_error_warn (mr_error_t *err, const char *prefix);
+
 /* Print "minirun: <msg>" to stderr (and to the --log file, if any); frees it. */
 void mr_error_report (mr_error_t *err);
 
