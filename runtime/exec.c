@@ -237,6 +237,7 @@ prepare (struct exec_ctx *x, mr_error_t *err)
     return mr_error_set (err, 0, "exec --tty --detach needs --console-socket");
   if (o->pins && plan_pins (x, err) < 0)
     return -1;
+  mr_seccomp_cache_set_dir (o->state_root);
   if (mr_security_prepare (x->process, &x->config->seccomp, &x->sec, err) < 0)
     return -1;
   if (x->st->cgroup_path && mr_cgroup_open (x->st->cgroup_path, &x->cgroup, err) < 0)

@@ -175,6 +175,7 @@ mr_launch_prepare (struct mr_launch *l, mr_error_t *err)
     return mr_error_set (err, ENOTSUP,
                          "linux.seccomp.listenerPath with minirun.processes: one seccomp agent connection per "
                          "process is not supported; drop one of them");
+  mr_seccomp_cache_set_dir (l->opts->state_root);
   if (mr_security_prepare (&c->process, &c->seccomp, &l->sec, err) < 0)
     return -1;
   return 0;

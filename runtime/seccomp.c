@@ -10,7 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/seccomp.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -216,9 +220,35 @@ add_rule (scmp_filter_ctx ctx, size_t i, const struct mr_seccomp_rule *rule, uin
   return 0;
 }
 
+/* libseccomp's BPF for ctx, into sec->bpf (through a memfd: libseccomp 2.5
+ * exports to an fd only). */
+static int
+export_bpf (scmp_filter_ctx ctx, struct mr_security *sec, mr_error_t *err)
+{
+  cleanup_close int fd = memfd_create ("minirun-seccomp", MFD_CLOEXEC);
+  struct stat st;
+  int r;
+
+  if (fd < 0)
+    return mr_error_set (err, errno, "linux.seccomp: memfd_create");
+  r = seccomp_export_bpf (ctx, fd);
+  if (r < 0)
+    return mr_error_set (err, -r, "linux.seccomp: generate the filter program");
+  if (fstat (fd, &st) < 0 || st.st_size <= 0 || st.st_size % (off_t) sizeof (struct sock_filter) != 0
+      || st.st_size / (off_t) sizeof (struct sock_filter) > BPF_MAXINSNS)
+    return mr_error_set (err, EINVAL, "linux.seccomp: the generated filter program has a bad size");
+  sec->bpf_len = (unsigned short) (st.st_size / (off_t) sizeof (struct sock_filter));
+  sec->bpf = xmalloc ((size_t) st.st_size);
+  if (pread (fd, sec->bpf, (size_t) st.st_size, 0) != st.st_size)
+    return mr_error_set (err, errno ? errno : EIO, "linux.seccomp: read the generated filter program");
+  return 0;
+}
+
 int
 mr_seccomp_compile (const struct mr_seccomp *s, struct mr_security *sec, mr_error_t *err)
 {
+  cleanup_free char *key = NULL;
+  size_t key_len = 0;
   unsigned int api;
   uint32_t def;
   scmp_filter_ctx ctx;
@@ -235,6 +265,26 @@ mr_seccomp_compile (const struct mr_seccomp *s, struct mr_security *sec, mr_erro
                          "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default action "
                          "(the container process would wait on the listener for every syscall)");
   api = seccomp_api_get ();
+  for (size_t i = 0; i < s->n_flags; i++)
+    if (strcmp (s->flags[i], "SECCOMP_FILTER_FLAG_LOG") == 0)
+      sec->bpf_flags |= SECCOMP_FILTER_FLAG_LOG;
+    else if (strcmp (s->flags[i], "SECCOMP_FILTER_FLAG_SPEC_ALLOW") == 0)
+      sec->bpf_flags |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+  if (s->listener_path != NULL)
+    sec->listener_path = xstrdup (s->listener_path);
+  if (s->listener_metadata != NULL)
+    sec->listener_metadata = xstrdup (s->listener_metadata);
+
+  /* The same profile compiled before (validated then): load its program. */
+  key = mr_seccomp_cache_key (s, &key_len);
+  if (key && mr_seccomp_cache_get (key, key_len, &sec->bpf, &sec->bpf_len))
+    {
+      for (size_t i = 0; i < s->n_syscalls; i++)
+        if (s->syscalls[i].action == MR_SECCOMP_NOTIFY)
+          sec->seccomp_notify = true;
+      return 0;
+    }
+
   ctx = seccomp_init (def);
   if (ctx == NULL)
     return mr_error_set (err, EINVAL, "linux.seccomp.defaultAction: seccomp_init with %s",
@@ -283,10 +333,13 @@ mr_seccomp_compile (const struct mr_seccomp *s, struct mr_security *sec, mr_erro
         return -1;
     }
 
-  if (s->listener_path != NULL)
-    sec->listener_path = xstrdup (s->listener_path);
-  if (s->listener_metadata != NULL)
-    sec->listener_metadata = xstrdup (s->listener_metadata);
+  /* Generate the program now, keep it for the next run, and load it raw. */
+  if (export_bpf (ctx, sec, err) < 0)
+    return -1;
+  if (key)
+    mr_seccomp_cache_put (key, key_len, sec->bpf, sec->bpf_len);
+  seccomp_release (ctx);
+  sec->seccomp = NULL;
   return 0;
 }
 
@@ -296,6 +349,8 @@ mr_seccomp_release (struct mr_security *sec)
   if (sec->seccomp != NULL)
     seccomp_release (sec->seccomp);
   sec->seccomp = NULL;
+  free (sec->bpf);
+  sec->bpf = NULL;
   free (sec->listener_path);
   free (sec->listener_metadata);
   sec->listener_path = sec->listener_metadata = NULL;
@@ -441,17 +496,20 @@ mr_seccomp_load (const struct mr_security *sec, const char *state_json, mr_error
 {
   int r, fd, ret;
 
-  if (sec->seccomp == NULL)
+  struct sock_fprog prog;
+
+  if (sec->bpf == NULL)
     return 0;
-  r = seccomp_load (sec->seccomp);
+  prog.len = sec->bpf_len;
+  prog.filter = sec->bpf;
+  r = (int) syscall (SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+                     sec->bpf_flags | (sec->seccomp_notify ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0), &prog);
   if (r < 0)
-    return mr_error_set (err, -r, "load the seccomp filter (linux.seccomp)%s",
-                         r == -EACCES ? ": without process.noNewPrivileges this needs CAP_SYS_ADMIN" : "");
+    return mr_error_set (err, errno, "load the seccomp filter (linux.seccomp)%s",
+                         errno == EACCES ? ": without process.noNewPrivileges this needs CAP_SYS_ADMIN" : "");
   if (!sec->seccomp_notify)
     return 0;
-  fd = seccomp_notify_fd (sec->seccomp);
-  if (fd < 0)
-    return mr_error_set (err, fd < -1 ? -fd : EBADF, "get the seccomp listener fd");
+  fd = r; /* SECCOMP_FILTER_FLAG_NEW_LISTENER: the listener fd */
   ret = send_listener_fd (sec, fd, state_json, err);
   close (fd);
   return ret;

@@ -88,6 +88,10 @@ int mr_security_apply_procfs (const struct mr_process *process, int proc_dirfd, 
 int mr_security_apply_final (const struct mr_security *sec, const struct mr_process *process,
                              const char *state_json, mr_error_t *err);
 
+/* Keep compiled seccomp programs in <state_root>/.seccomp-cache (NULL: no
+ * cache).  Set before mr_security_prepare. */
+void mr_seccomp_cache_set_dir (const char *state_root);
+
 /* User namespaces (parent side): write /proc/PID/uid_map and gid_map from the
  * config mappings (several ranges), writing "deny" to setgroups first when the
  * caller is unprivileged. */

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <linux/filter.h>
 #include <seccomp.h>
 
 #include "minirun/config.h"
@@ -22,6 +23,9 @@ struct mr_security
   /* Seccomp: the compiled filter (NULL: none).  Plain heap memory, so a
    * clone()d child owns a copy and only has to seccomp_load() it. */
   scmp_filter_ctx seccomp;
+  struct sock_filter *bpf; /* the generated program (from the cache or libseccomp), or NULL */
+  unsigned short bpf_len;
+  unsigned int bpf_flags;  /* SECCOMP_FILTER_FLAG_LOG / _SPEC_ALLOW from linux.seccomp.flags */
   bool seccomp_notify;     /* some rule uses SCMP_ACT_NOTIFY */
   char *listener_path;     /* linux.seccomp.listenerPath (copy) */
   char *listener_metadata; /* linux.seccomp.listenerMetadata (copy), may be NULL */
@@ -41,6 +45,12 @@ int mr_caps_apply_bounding (const struct mr_capabilities *caps, mr_error_t *err)
 int mr_caps_apply_sets (const struct mr_capabilities *caps, mr_error_t *err);
 /* "CAP_NET_ADMIN" for 12, or "capability 12" (static buffer) for unnamed. */
 const char *mr_cap_name (int cap, char buf[32]);
+
+/* ---- seccomp_cache.c ---- */
+void mr_seccomp_cache_set_dir (const char *state_root);
+char *mr_seccomp_cache_key (const struct mr_seccomp *s, size_t *len);
+bool mr_seccomp_cache_get (const char *key, size_t len, struct sock_filter **prog, unsigned short *n);
+void mr_seccomp_cache_put (const char *key, size_t len, const struct sock_filter *prog, unsigned short n);
 
 /* ---- seccomp.c ---- */
 

@@ -173,7 +173,7 @@ class Lifecycle(Minirun):
                     os.rmdir(d)
                 except OSError:
                     pass
-        left = os.listdir(self.root) if os.path.isdir(self.root) else []
+        left = [e for e in os.listdir(self.root) if not e.startswith(".")] if os.path.isdir(self.root) else []
         for name in left:
             d = os.path.join(self.root, name)
             for f in os.listdir(d):

@@ -727,7 +727,7 @@ class Rootless:
         try:
             for cid in self.created:
                 self.cmd("delete", "--force", cid)
-            left = os.listdir(self.state_root) if os.path.isdir(self.state_root) else []
+            left = [e for e in os.listdir(self.state_root) if not e.startswith(".")] if os.path.isdir(self.state_root) else []
             assert left == [], f"rootless state entries left behind: {left}"
         finally:
             shutil.rmtree(self.base, ignore_errors=True)
