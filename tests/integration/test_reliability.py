@@ -96,6 +96,8 @@ DOCUMENTED_ERRORS = [re.compile(p) for p in (
     r"cannot start container `ID`: it is (creating|running|paused|stopped), not created",
     r"container `ID` is still being created \(no state yet\)",
     r"cannot delete container `ID`: it is (running|paused) \(stop it first, or use --force\)",
+    # a racer killed the waiting init between start's status check and its connect
+    r"start `ID`: the container's init is not waiting for start: Connection refused",
 )]
 
 
