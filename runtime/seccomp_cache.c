@@ -40,8 +40,11 @@ mr_seccomp_cache_key (const struct mr_seccomp *s, size_t *len)
   struct utsname u;
   char *out = NULL;
   size_t n = 0;
-  FILE *f = open_memstream (&out, &n);
+  FILE *f;
 
+  if (cache_dir == NULL)
+    return NULL; /* no cache: nothing to key */
+  f = open_memstream (&out, &n);
   if (f == NULL)
     return NULL;
   if (uname (&u) < 0)

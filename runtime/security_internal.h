@@ -48,6 +48,7 @@ const char *mr_cap_name (int cap, char buf[32]);
 
 /* ---- seccomp_cache.c ---- */
 void mr_seccomp_cache_set_dir (const char *state_root);
+/* The exact text a cached program must match; NULL when no cache dir is set. */
 char *mr_seccomp_cache_key (const struct mr_seccomp *s, size_t *len);
 bool mr_seccomp_cache_get (const char *key, size_t len, struct sock_filter **prog, unsigned short *n);
 void mr_seccomp_cache_put (const char *key, size_t len, const struct sock_filter *prog, unsigned short n);
