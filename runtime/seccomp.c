@@ -294,6 +294,12 @@ mr_seccomp_compile (const struct mr_seccomp *s, struct mr_security *sec, mr_erro
   r = seccomp_attr_set (ctx, SCMP_FLTATR_CTL_NNP, 0);
   if (r == 0)
     r = seccomp_attr_set (ctx, SCMP_FLTATR_API_SYSRAWRC, 1);
+  /* A binary tree of syscall numbers, not a linear list: the kernel builds
+     its per-syscall allow cache at load time by emulating the filter for
+     every syscall of every arch, so a 140-rule, 3-arch profile loads in
+     ~0.15 ms instead of ~0.6 ms (bench/PROFILE.md). */
+  if (r == 0)
+    r = seccomp_attr_set (ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
   if (r < 0)
     return mr_error_set (err, -r, "linux.seccomp: set filter attributes");
 

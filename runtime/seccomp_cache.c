@@ -49,7 +49,7 @@ mr_seccomp_cache_key (const struct mr_seccomp *s, size_t *len)
     return NULL;
   if (uname (&u) < 0)
     strcpy (u.machine, "?");
-  fprintf (f, "minirun-seccomp 1\nlibseccomp %u.%u.%u api %u\nmachine %s\n", v->major, v->minor, v->micro,
+  fprintf (f, "minirun-seccomp 2\nlibseccomp %u.%u.%u api %u\nmachine %s\n", v->major, v->minor, v->micro,
            seccomp_api_get (), u.machine);
   fprintf (f, "default %d %d %u\n", (int) s->default_action, (int) s->has_default_errno_ret, s->default_errno_ret);
   for (size_t i = 0; i < s->n_architectures; i++)
@@ -129,8 +129,15 @@ mr_seccomp_cache_put (const char *key, size_t len, const struct sock_filter *pro
 
   if (cache_dir == NULL)
     return;
-  if (mkdir (cache_dir, 0700) < 0 && errno != EEXIST)
-    return; /* no cache (e.g. a read-only state root): the filter still loads */
+  /* The first container of a new state root gets here before the root
+   * exists: make both, 0700 as the state code does. */
+  if (mkdir (cache_dir, 0700) < 0 && errno != EEXIST && mr_mkdir_p (cache_dir, 0700, &err) < 0)
+    {
+      /* no cache (e.g. a read-only state root): the filter still loads */
+      mr_log_debug ("seccomp cache: %s", err->msg);
+      mr_error_free (&err);
+      return;
+    }
   dirfd = open (cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dirfd < 0)
     return;

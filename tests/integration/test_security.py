@@ -24,7 +24,7 @@ import uuid
 
 import pytest
 
-from conftest import MINIRUN, ROOTFS, cgroup_dirs, free_host_pids
+from conftest import MINIRUN, REPO, ROOTFS, cgroup_dirs, free_host_pids
 from helpers import helper, helpers_dir, helpers_mount  # noqa: F401 (fixture)
 
 
@@ -406,6 +406,43 @@ def test_seccomp_unknown_syscall_is_skipped_with_a_warning(mr):
     assert "warning" in r.stderr
     # the other names of the same rule still apply
     assert "Function not implemented" in r.stderr, r.stderr
+
+
+def test_seccomp_allowlist_profile_compiled_then_cached(mr):
+    """A default-deny allowlist of ~140 syscalls for three architectures (the
+    benchmark's profile, compiled by libseccomp into a binary tree of syscall
+    numbers): every listed syscall the shell needs works, an unlisted one
+    gets the default errno, and the second run, which loads the program kept
+    in <root>/.seccomp-cache, behaves the same.  A changed profile is a
+    different program: the cache is matched on the whole profile."""
+    with open(os.path.join(REPO, "bench", "seccomp.json")) as f:
+        profile = json.load(f)
+    allowed = [n for n in profile["syscalls"][0]["names"] if n not in ("mkdir", "mkdirat")]
+    assert len(allowed) > 100, "the benchmark profile shrank; this test wants a big allowlist"
+    cache = os.path.join(mr.root, ".seccomp-cache")
+    script = sh("echo hi | cat; ls /bin/busybox; mkdir /tmp/x; echo rc=$?; grep '^Seccomp:' /proc/self/status")
+
+    def deny_mkdir(cfg):
+        cfg["linux"]["seccomp"] = dict(profile, syscalls=[{"names": allowed, "action": "SCMP_ACT_ALLOW"}],
+                                       defaultErrnoRet=errno.EACCES)
+
+    outs = []
+    for attempt in range(2):
+        r = mr.run(mr.bundle(script, mutate=deny_mkdir))
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "Permission denied" in r.stderr, r.stderr
+        outs.append(r.stdout)
+        assert len(os.listdir(cache)) == 1, os.listdir(cache)
+    assert outs[0] == outs[1] == "hi\n/bin/busybox\nrc=1\nSeccomp:\t2\n", outs
+
+    def allow_mkdir(cfg):
+        deny_mkdir(cfg)
+        cfg["linux"]["seccomp"]["syscalls"][0]["names"] += ["mkdir", "mkdirat"]
+
+    r = mr.run(mr.bundle(script, mutate=allow_mkdir))
+    # mkdir is allowed now: it reaches the kernel, which refuses the read-only root
+    assert "Read-only file system" in r.stderr, r.stdout + r.stderr
+    assert len(os.listdir(cache)) == 2, os.listdir(cache)
 
 
 def test_seccomp_invalid_action_names_the_rule_and_leaves_nothing(mr):
