@@ -153,21 +153,23 @@ mr_caps_apply_bounding (const struct mr_capabilities *caps, mr_error_t *err)
   int n = kernel_cap_count ();
   char name[32];
 
+  /* Drop first, read only when the drop fails: dropping a capability that
+   * is already gone succeeds with CAP_SETPCAP, and without it a drop of an
+   * absent capability is no error. One prctl per capability, not two. */
   for (int i = 0; i < n; i++)
     {
-      int r;
+      int drop_errno;
       if (caps->bounding & CAP_BIT (i))
         continue;
-      r = cap_get_bound ((cap_value_t) i);
-      if (r == 0)
+      if (cap_drop_bound ((cap_value_t) i) == 0)
+        continue;
+      drop_errno = errno;
+      if (cap_get_bound ((cap_value_t) i) == 0)
         continue; /* already dropped */
-      if (r < 0)
-        return mr_error_set (err, errno, "read the bounding set bit of %s", mr_cap_name (i, name));
-      if (cap_drop_bound ((cap_value_t) i) < 0)
-        return mr_error_set (err, errno,
-                             "drop %s from the bounding set (process.capabilities.bounding); "
-                             "this needs CAP_SETPCAP",
-                             mr_cap_name (i, name));
+      return mr_error_set (err, drop_errno,
+                           "drop %s from the bounding set (process.capabilities.bounding); "
+                           "this needs CAP_SETPCAP",
+                           mr_cap_name (i, name));
     }
   return 0;
 }
@@ -209,7 +211,9 @@ mr_caps_apply_sets (const struct mr_capabilities *caps, mr_error_t *err)
   if (ret < 0)
     return ret;
 
-  if (cap_reset_ambient () < 0)
+  /* One PR_CAP_AMBIENT_CLEAR_ALL: libcap's cap_reset_ambient() first asks
+   * PR_CAP_AMBIENT_IS_SET for every capability (41 prctls). */
+  if (prctl (PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
     {
       /* EINVAL: a kernel without ambient capabilities (< 4.3). */
       if (errno == EINVAL && caps->ambient == 0)
