@@ -6,6 +6,7 @@
  * Which hierarchy gets which group is decided in
  * cgroup.c; every function here gets the directory to write. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,9 +19,43 @@
 
 #define SET(o) MR_CG_SET (o)
 
+/* Whether `dir` or one of its ancestors (up to the hierarchy's root, where
+ * the file ends) balances load: then the scheduler builds one domain over
+ * that ancestor's cpus and every descendant's sched_load_balance is moot. */
+static bool
+ancestor_balances (const char *dir)
+{
+  cleanup_free char *p = xstrdup (dir);
+
+  for (;;)
+    {
+      cleanup_free char *flag = NULL;
+      mr_error_t ignored = NULL;
+      char *slash;
+      if (mr_cg_read (p, "cpuset.sched_load_balance", &flag, &ignored) < 0)
+        {
+          mr_error_free (&ignored);
+          return false; /* above the hierarchy's root */
+        }
+      if (flag[0] == '1')
+        return true;
+      slash = strrchr (p, '/');
+      if (slash == NULL || slash == p)
+        return false;
+      *slash = '\0';
+    }
+}
+
 /* A new v1 cpuset cgroup starts with empty cpus/mems and refuses processes
  * until they are set: copy them from the parent (levels already set are
- * left alone). */
+ * left alone).
+ *
+ * A cgroup that has cpus and sched_load_balance=1 makes the kernel rebuild
+ * the scheduling domains, walking every cpuset, when it is removed (and when
+ * the flag changes): with 1000 containers that walk, run by a kworker that
+ * holds cpuset_mutex, stalls the next create's cpuset writes.  Under a
+ * balancing ancestor the flag changes nothing, so the fresh cgroup clears it
+ * while it has no cpus yet, which costs no rebuild. */
 int
 mr_cg_v1_cpuset_init (const char *parent, const char *dir, mr_error_t *err)
 {
@@ -35,21 +70,11 @@ mr_cg_v1_cpuset_init (const char *parent, const char *dir, mr_error_t *err)
       if (mr_cg_read (parent, files[i], &from, err) < 0)
         return -1;
       from[strcspn (from, "\n")] = '\0';
-      if (i == 0)
+      if (i == 0 && ancestor_balances (parent))
         {
-          /* Under a parent that balances load across its cpus, a child's own
-           * sched_load_balance changes nothing, but giving a balancing child
-           * cpus makes the kernel rebuild the scheduling domains, walking every
-           * cpuset: with many containers that walk dominates create.  So the
-           * fresh cgroup stops asking for it before it gets its cpus. */
-          cleanup_free char *balance = NULL;
           mr_error_t ignored = NULL;
-          if (mr_cg_read (parent, "cpuset.sched_load_balance", &balance, &ignored) == 0 && balance[0] == '1')
-            {
-              if (mr_cg_write (dir, "cpuset.sched_load_balance", "0", NULL, &ignored) < 0)
-                mr_error_free (&ignored);
-            }
-          mr_error_free (&ignored);
+          if (mr_cg_write (dir, "cpuset.sched_load_balance", "0", NULL, &ignored) < 0)
+            mr_error_free (&ignored);
         }
       if (mr_cg_write (dir, files[i], from, NULL, err) < 0)
         return mr_error_wrap (err, "initialise cpuset of `%s` from its parent", dir);

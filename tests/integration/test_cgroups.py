@@ -161,6 +161,42 @@ def test_cpu_quota_is_in_the_cgroup(mr):
         assert cg_file(cid, "cpu.cfs_period_us") == "100000"
 
 
+def v1_cpuset_dir(path):
+    return next((d for d in cgroup_dirs(path) if os.path.exists(os.path.join(d, "cpuset.cpus"))
+                 and os.path.exists(os.path.join(d, "tasks"))), None)
+
+
+def test_v1_cpuset_gets_the_parents_cpus_and_no_load_balancing_of_its_own(mr):
+    """A new v1 cpuset cgroup gets its parent's cpus and mems, and, under a
+    load-balancing ancestor (the root cpuset balances unless someone
+    partitioned the machine), sched_load_balance 0 before its cpus: a
+    balancing cpuset with cpus makes the kernel rebuild the scheduling
+    domains over every cpuset when it goes away (the flag itself changes no
+    scheduling there).  This covers the container's own level, below the
+    shared /minirun level."""
+    root = next((d for d in cgroup_dirs("/") if os.path.exists(os.path.join(d, "cpuset.sched_load_balance"))),
+                None)
+    if root is None:
+        pytest.skip("no cgroup v1 cpuset hierarchy on this host: the v2 path has no sched_load_balance")
+    cid = detached(mr, mr.bundle(sh("sleep 10")))
+    d = v1_cpuset_dir(f"/minirun/{cid}")
+    assert d is not None, cgroup_dirs(f"/minirun/{cid}")
+
+    def read(path, name):
+        with open(os.path.join(path, name)) as f:
+            return f.read().strip()
+
+    parent = os.path.dirname(d)
+    assert read(d, "cpuset.cpus") == read(parent, "cpuset.cpus") != ""
+    assert read(d, "cpuset.mems") == read(parent, "cpuset.mems") != ""
+    ancestors, p = [], parent
+    while os.path.exists(os.path.join(p, "cpuset.sched_load_balance")):
+        ancestors.append(read(p, "cpuset.sched_load_balance"))
+        p = os.path.dirname(p)
+    want = "0" if "1" in ancestors else "1"
+    assert read(d, "cpuset.sched_load_balance") == want, (d, ancestors)
+
+
 def device_bundle(mr, allow_kmsg):
     # /dev/kmsg (c 1 11) is not among the devices every container gets, and
     # opening it write-only needs no capability: with mknod allowed (CAP_MKNOD,
