@@ -82,12 +82,11 @@ int mr_cgroup_enter_pid (const struct mr_cgroup *cg, pid_t pid, mr_error_t *err)
  * at the directory `dest_fd` (already resolved inside the rootfs) for an OCI
  * mount of type "cgroup".  v2: cgroup2; v1/hybrid: a tmpfs with one mount per
  * hierarchy (+ co-mount symlinks such as cpu -> cpu,cpuacct).  `flags` are the
- * mount's MS_* flags (ro/nosuid/nodev/noexec).  in_cgroupns: the caller has
- * unshared a cgroup namespace after joining, so fresh cgroup mounts show the
- * container's cgroup as root; otherwise the container's directories are bind
- * mounted. */
-int mr_cgroup_mount (const struct mr_cgroup *cg, int dest_fd, unsigned long flags, bool in_cgroupns,
-                     mr_error_t *err);
+ * mount's MS_* flags (ro/nosuid/nodev/noexec).  Every hierarchy is a bind
+ * mount of the container's own directory (in a new cgroup namespace, unshared
+ * after joining, that is what a fresh mount would show, at a fraction of the
+ * kernel's cost). */
+int mr_cgroup_mount (const struct mr_cgroup *cg, int dest_fd, unsigned long flags, mr_error_t *err);
 
 /* Apply new resources to a live cgroup (`minirun update`), with the same
  * rules as create (v1 memory: memsw/limit written in the order the kernel

@@ -161,7 +161,6 @@ mr_child_main (struct mr_launch *l)
     .rootfs = l->rootfs,
     .bundle = l->bundle,
     .in_userns = l->new_ns[MR_NS_USER] || l->ns_fds[MR_NS_USER] >= 0,
-    .in_cgroupns = l->new_ns[MR_NS_CGROUP],
     .no_pivot = l->opts->no_pivot,
     .cgroup = l->cgroup,
   };

@@ -280,7 +280,7 @@ do_cgroup (int dstfd, const struct mr_mount *m, const struct mr_rootfs_opts *opt
 
   if (opts->cgroup != NULL)
     {
-      if (mr_cgroup_mount (opts->cgroup, dstfd, flags, opts->in_cgroupns, err) < 0)
+      if (mr_cgroup_mount (opts->cgroup, dstfd, flags, err) < 0)
         return mr_error_wrap (err, "%s", what);
       return 0;
     }

@@ -50,7 +50,6 @@ struct mr_rootfs_opts
 {
   const char *rootfs;             /* absolute host path of the rootfs directory */
   bool in_userns;                 /* devices must be bind mounted, not mknod'ed */
-  bool in_cgroupns;               /* see mr_cgroup_mount() */
   bool no_pivot;                  /* --no-pivot: MS_MOVE + chroot instead of pivot_root */
   const struct mr_cgroup *cgroup; /* for mounts of type "cgroup" (may be NULL) */
   const char *bundle;             /* relative bind sources are relative to it (NULL: to the cwd) */

@@ -1,7 +1,8 @@
 /* test_cgroup_mount.c: mr_cgroup_mount for real, each case in a child with
  * its own mount namespace (nothing leaks to the host): the hybrid layout (a
  * read-only tmpfs with one mount per v1 hierarchy plus "unified"), bind
- * mounted without a cgroup namespace and freshly mounted inside one, and the
+ * mounted without and inside a cgroup namespace (where the binds must look
+ * like fresh mounts: rooted at the container, "/" in mountinfo), and the
  * pure v2 layout (via MINIRUN_CGROUP_ROOT=/sys/fs/cgroup/unified), both ways.
  * The cgroups live below /minirun-test-<pid>* and are removed at exit. */
 #include <errno.h>
@@ -51,6 +52,29 @@ lists_pid (const char *procs_file, pid_t pid)
   return false;
 }
 
+/* The root field (4th) of the mountinfo line whose mount point is `where`,
+ * or "" when there is none. */
+static const char *
+mountinfo_root (const char *where)
+{
+  static char root[256];
+  char line[1024], mnt[256];
+  FILE *f = fopen ("/proc/self/mountinfo", "re");
+
+  root[0] = '\0';
+  if (f == NULL)
+    return root;
+  while (fgets (line, sizeof line, f))
+    if (sscanf (line, "%*d %*d %*s %255s %255s", root, mnt) == 2 && strcmp (mnt, where) == 0)
+      {
+        fclose (f);
+        return root;
+      }
+  fclose (f);
+  root[0] = '\0';
+  return root;
+}
+
 /* Run fn in a child with its own counters and add them here. */
 static void
 in_child (void (*fn) (const struct mr_cgroup *), const struct mr_cgroup *cg)
@@ -92,11 +116,11 @@ private_ns (int extra)
 }
 
 static int
-do_mount (const struct mr_cgroup *cg, bool ns)
+do_mount (const struct mr_cgroup *cg)
 {
   mr_error_t err = NULL;
   int fd = open (dest, O_PATH | O_DIRECTORY | O_CLOEXEC), r;
-  r = mr_cgroup_mount (cg, fd, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, ns, &err);
+  r = mr_cgroup_mount (cg, fd, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, &err);
   if (r < 0 && err->errno_ == ENOSYS)
     printf ("SKIP: the mount API (fsopen/open_tree/move_mount) is ENOSYS here (valgrind 3.19?): %s\n",
             err->msg);
@@ -114,7 +138,7 @@ join_and_mount_ns (const struct mr_cgroup *cg)
   mr_error_t err = NULL;
   CHECK (mr_cgroup_enter_pid (cg, getpid (), &err) == 0, "join: %s", ERRMSG (err));
   mr_error_free (&err);
-  if (private_ns (CLONE_NEWCGROUP) < 0 || do_mount (cg, true) < 0)
+  if (private_ns (CLONE_NEWCGROUP) < 0 || do_mount (cg) < 0)
     return -1;
   return 0;
 }
@@ -122,7 +146,7 @@ join_and_mount_ns (const struct mr_cgroup *cg)
 static void
 hybrid_bind (const struct mr_cgroup *cg)
 {
-  if (private_ns (0) < 0 || do_mount (cg, false) < 0)
+  if (private_ns (0) < 0 || do_mount (cg) < 0)
     return;
   CHECK (fs_type (dest) == TMPFS_MAGIC, "tmpfs at the top");
   for (size_t i = 0; i < cg->n_v1; i++)
@@ -154,12 +178,16 @@ hybrid_ns (const struct mr_cgroup *cg)
   CHECK (lists_pid (at ("unified/cgroup.procs"), getpid ()), "unified rooted at the container");
   CHECK (lists_pid (at ("systemd/cgroup.procs"), getpid ()), "named hierarchy mounted");
   CHECK (mkdir (at ("memory/x"), 0755) < 0 && errno == EROFS, "read-only: %s", strerror (errno));
+  CHECK (strcmp (mountinfo_root (at ("memory")), "/") == 0, "memory shows root \"/\" in mountinfo: %s",
+         mountinfo_root (at ("memory")));
+  CHECK (strcmp (mountinfo_root (at ("unified")), "/") == 0, "unified shows root \"/\" in mountinfo: %s",
+         mountinfo_root (at ("unified")));
 }
 
 static void
 v2_bind (const struct mr_cgroup *cg)
 {
-  if (private_ns (0) < 0 || do_mount (cg, false) < 0)
+  if (private_ns (0) < 0 || do_mount (cg) < 0)
     return;
   CHECK (fs_type (dest) == CGROUP2_SUPER_MAGIC, "cgroup2 at the top");
   CHECK (strcmp (harness_slurp (at ("hugetlb.2MB.max")) ?: "", "2097152") == 0,
