@@ -418,12 +418,15 @@ remove_tree (const char *dir, long deadline, mr_error_t *err)
     }
 }
 
-/* Remove now-empty ancestors below the base (hierarchy root or our own cgroup). */
-static void
+/* Remove now-empty ancestors below the base (hierarchy root or our own
+ * cgroup).  False when the first of them is still in use (by other
+ * containers). */
+static bool
 remove_parents (const struct mr_cgroup *cg, const char *dir, const char *own_dir)
 {
   cleanup_free char *p = xstrdup (dir);
   size_t base = base_len (cg, dir);
+  bool first = true;
   char *slash;
   while ((slash = strrchr (p, '/')) && (size_t)(slash - p) > base)
     {
@@ -431,14 +434,17 @@ remove_parents (const struct mr_cgroup *cg, const char *dir, const char *own_dir
       if (own_dir && strcmp (p, own_dir) == 0)
         break;
       if (rmdir (p) < 0 && errno != ENOENT)
-        break; /* ENOTEMPTY/EBUSY: shared with other containers */
+        return !first; /* ENOTEMPTY/EBUSY: shared with other containers */
+      first = false;
     }
+  return true;
 }
 
 int
 mr_cgroup_destroy (struct mr_cgroup *cg, mr_error_t *err)
 {
   long deadline = mr_cg_now_ms () + 1000;
+  bool parents_free = true;
   int ret = 0;
   mr_error_t first = NULL;
 
@@ -466,11 +472,17 @@ mr_cgroup_destroy (struct mr_cgroup *cg, mr_error_t *err)
             mr_error_free (&e);
           continue;
         }
+      /* Every container has a directory in every hierarchy: when the shared
+       * parent is busy in one, it is in all, and each failing rmdir takes
+       * the kernel's global cgroup_mutex (50 parallel deletes contend on
+       * it), so the other hierarchies are not asked. */
+      if (!parents_free)
+        continue;
       cleanup_free char *own = NULL;
       if (cg->path[0] == '/')
         own = i < cg->n_v1 ? xasprintf ("%s%s", cg->v1[i].h->mount, cg->v1[i].h->own)
                            : xasprintf ("%s%s", cg->host->v2_mount, cg->host->v2_own);
-      remove_parents (cg, dir, own);
+      parents_free = remove_parents (cg, dir, own);
     }
   if (ret < 0)
     {
