@@ -122,7 +122,13 @@ main (int argc, char **argv)
         print_usage (stdout);
         return 0;
       case 'v':
-        printf ("minirun version %s\nspec: 1.1.0\n", MINIRUN_VERSION);
+        printf ("minirun version %s\nspec: 1.1.0\nbuild: %s\n", MINIRUN_VERSION,
+#ifdef MINIRUN_STATIC
+                "static (loopback up through SIOCSIFFLAGS)"
+#else
+                "dynamic (loopback up through rtnetlink, libmnl)"
+#endif
+        );
         return 0;
       default:
         print_usage (stderr);

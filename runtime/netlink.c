@@ -1,15 +1,49 @@
-/* netlink.c: rtnetlink requests through libmnl.  A new network namespace has
- * only `lo`, always ifindex 1 and down; the container expects it up. */
+/* netlink.c: the network setup minirun does itself.  A new network
+ * namespace has only `lo`, always ifindex 1 and down; the container expects
+ * it up.  The default build asks with an RTM_NEWLINK request through libmnl;
+ * the static build (MINIRUN_STATIC: Debian ships no libmnl.a) sets the flag
+ * with the SIOCSIFFLAGS ioctl, the interface ifconfig uses. */
 #include <errno.h>
 #include <linux/if.h>
+#include <string.h>
+
+#include "netlink.h"
+
+#ifdef MINIRUN_STATIC
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+int
+mr_netlink_loopback_up (mr_error_t *err)
+{
+  struct ifreq ifr;
+  int fd = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), saved;
+
+  if (fd < 0)
+    return mr_error_set (err, errno, "open a socket to bring the loopback interface up");
+  memset (&ifr, 0, sizeof ifr);
+  strcpy (ifr.ifr_name, "lo");
+  if (ioctl (fd, SIOCGIFFLAGS, &ifr) == 0)
+    {
+      ifr.ifr_flags |= IFF_UP;
+      if (ioctl (fd, SIOCSIFFLAGS, &ifr) == 0)
+        {
+          close (fd);
+          return 0;
+        }
+    }
+  saved = errno;
+  close (fd);
+  return mr_error_set (err, saved, "bring the loopback interface up (SIOCSIFFLAGS on `lo`)");
+}
+
+#else
 #include <linux/rtnetlink.h>
 #include <stdlib.h>
-#include <string.h>
 #include <time.h>
 
 #include <libmnl/libmnl.h>
-
-#include "netlink.h"
 
 int
 mr_netlink_loopback_up (mr_error_t *err)
@@ -63,3 +97,4 @@ out:
   mnl_socket_close (nl);
   return ret;
 }
+#endif

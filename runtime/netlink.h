@@ -1,4 +1,5 @@
-/* netlink.h: the network setup minirun does itself, over rtnetlink (libmnl). */
+/* netlink.h: the network setup minirun does itself (rtnetlink through libmnl;
+ * SIOCSIFFLAGS in the static build). */
 #ifndef MINIRUN_NETLINK_H
 #define MINIRUN_NETLINK_H
 

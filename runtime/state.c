@@ -416,8 +416,27 @@ mr_state_owner (void)
 
   if (uid == 0)
     return xstrdup ("root");
+#ifdef MINIRUN_STATIC
+  /* A static glibc resolves NSS sources other than "files" (systemd, ldap)
+   * by loading their modules, and with them a second, shared libc: a crash
+   * waiting to happen.  The static build reads /etc/passwd only. */
+  {
+    FILE *f = fopen ("/etc/passwd", "re");
+    char *name = NULL;
+    if (f != NULL)
+      {
+        while (name == NULL && fgetpwent_r (f, &pw, buf, sizeof buf, &res) == 0)
+          if (res->pw_uid == uid)
+            name = xstrdup (res->pw_name);
+        fclose (f);
+      }
+    if (name != NULL)
+      return name;
+  }
+#else
   if (getpwuid_r (uid, &pw, buf, sizeof buf, &res) == 0 && res != NULL)
     return xstrdup (res->pw_name);
+#endif
   return xasprintf ("%u", (unsigned) uid);
 }
 

@@ -5,6 +5,7 @@
 #   3. valgrind over the main commands
 #   4. the whole integration suite under ASan + UBSan (+ LeakSanitizer)
 #   5. the integration suite (pytest, as root, against the real kernel)
+#   6. the integration suite again with the static build (-DMINIRUN_STATIC=ON)
 # Quick mode, the integration suite only: scripts/test.sh --quick [PYTEST ARGS]
 set -eu
 cd "$(dirname "$0")/.."
@@ -34,4 +35,11 @@ if [ $quick = no ]; then
   scripts/sanitize.sh -q -rs -p no:cacheprovider
 fi
 echo "== integration tests"
-exec /usr/bin/python3 -m pytest -q -rs -p no:cacheprovider tests/integration "$@"
+/usr/bin/python3 -m pytest -q -rs -p no:cacheprovider tests/integration "$@"
+if [ $quick = no ]; then
+  echo "== integration tests, static build (build-static: -DMINIRUN_STATIC=ON)"
+  cmake -S . -B build-static -DCMAKE_BUILD_TYPE=Release -DMINIRUN_STATIC=ON >/dev/null
+  cmake --build build-static -j"$(nproc)" --target minirun >/dev/null
+  MINIRUN_BIN="$PWD/build-static/minirun" \
+    /usr/bin/python3 -m pytest -q -rs -p no:cacheprovider tests/integration "$@"
+fi
