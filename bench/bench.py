@@ -1,12 +1,13 @@
 #!/usr/bin/python3
-"""bench.py: times minirun beside crun and runc on one bundle.
+"""bench.py: times minirun (its default build and, when built, its static
+build) beside crun and runc on one bundle.
 
 Started by bench/bench.sh inside a private mount namespace (where the hybrid
 host's /sys/fs/cgroup/unified/cgroup.controllers is hidden so that crun 1.8.1
 runs).  Every invocation is started with os.posix_spawn and timed with
 time.perf_counter around spawn + os.wait4; the runtimes run interleaved
-(minirun, crun, runc, minirun, ...) so that a noisy neighbour hits all three
-alike.  Peak RSS goes through the small static bench-maxrss helper (see
+(minirun, minirun-static, crun, runc, minirun, ...) so that a noisy
+neighbour hits all of them alike.  Peak RSS goes through the small static bench-maxrss helper (see
 maxrss.c for why).  Everything created (containers, state dirs, cgroups) is
 removed at the end, also on failure or ^C; report.py prints the table and
 writes RESULTS.md.
@@ -66,15 +67,17 @@ class Bench:
         self.n = 0
         self.null_r = os.open("/dev/null", os.O_RDONLY | os.O_CLOEXEC)
         self.null_w = os.open("/dev/null", os.O_WRONLY | os.O_CLOEXEC)
-        bins = {"m": args.minirun, "c": shutil.which("crun"), "r": shutil.which("runc")}
-        names = {"m": "minirun", "c": "crun", "r": "runc"}
+        static = args.minirun_static if args.minirun_static and os.path.exists(args.minirun_static) else None
+        bins = {"m": args.minirun, "s": static, "c": shutil.which("crun"), "r": shutil.which("runc")}
+        names = {"m": "minirun", "s": "minirun-static", "c": "crun", "r": "runc"}
         self.rts = [Runtime(k, names[k], bins[k], os.path.join(self.tmpfs or self.work, "state-" + names[k]),
                             os.path.join(self.work, names[k] + ".err"))
-                    for k in "mcr" if bins[k]]
-        if len(self.rts) != 3:
+                    for k in "mscr" if bins[k]]
+        if not (bins["c"] and bins["r"]):
             raise BenchError("crun and runc must be installed (bench.sh installs them)")
         self.m = self.rts[0]
-        self.res = {"figures": {}, "scale": {}, "notes": list(args.note), "checks": []}
+        self.res = {"figures": {}, "scale": {}, "notes": list(args.note), "checks": [],
+                    "runtimes": [rt.key for rt in self.rts]}
         self.t0 = time.time()
         self.cg_before = cleanup.cgroup_parents_present()
 
@@ -234,13 +237,13 @@ class Bench:
                         "memory limit %s" % (rt.name, seccomp[0] if seccomp else "?", out.strip() == "ok", limit))
                 self.res["checks"].append(line)
                 self.progress(line, phase=False)
-                if rt.key == "m":
+                if rt.key in "ms":
                     want = "/minirun/" + cid
                     v1 = [x for x in cg if x and not x.startswith("0::")]
                     v2 = [x for x in cg if x.startswith("0::")]
                     good = all(x.endswith(want) for x in v1) and all(x.endswith(want) for x in v2)
-                    msg = ("minirun in the namespace with /sys/fs/cgroup/unified/cgroup.controllers hidden: "
-                           "cgroups %s (%s)" % ("placed as expected" if good else "MISPLACED",
+                    msg = ("%s in the namespace with /sys/fs/cgroup/unified/cgroup.controllers hidden: "
+                           "cgroups %s (%s)" % (rt.name, "placed as expected" if good else "MISPLACED",
                                                 "; ".join(x for x in cg if x)))
                     self.res["checks"].append(msg)
                     if not good:
@@ -271,7 +274,7 @@ class Bench:
     # ---------- measurements ----------
     def bench_run(self, n, spaced):
         fig = "run_spaced" if spaced else "run"
-        self.progress("%s: %d x 3 runtimes" % (fig, n))
+        self.progress("%s: %d x %d runtimes" % (fig, n, len(self.rts)))
         for _ in range(n):
             for rt in self.rts:
                 if spaced:
@@ -369,7 +372,7 @@ class Bench:
                         rts = [self.m]
                 for rt in rts:
                     add = [self.new_id(rt) for _ in range(level - len(live[rt.key]))]
-                    self.progress("scale: %s %d -> %d live" % (rt.name, len(live[rt.key]), level), phase=rt.key == "m")
+                    self.progress("scale: %s %d -> %d live" % (rt.name, len(live[rt.key]), level), phase=rt.key == self.rts[0].key)
                     t0 = time.perf_counter()
                     self.pool(rt, [("run", "-d", "-b", self.bundles["sleep"], i) for i in add])
                     if add:
@@ -470,6 +473,8 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--minirun", default=os.path.join(os.path.dirname(here), "build-bench", "minirun"))
+    p.add_argument("--minirun-static", default=os.path.join(os.path.dirname(here), "build-bench-static", "minirun"),
+                   help="the static build (-DMINIRUN_STATIC=ON), measured as a fourth runtime if it exists")
     p.add_argument("--rootfs", default=os.path.join(os.path.dirname(here), "examples", "rootfs"))
     p.add_argument("--maxrss", default=os.path.join(os.path.dirname(here), "build-bench", "bench-maxrss"),
                    help="the bench-maxrss helper (maxrss.c)")

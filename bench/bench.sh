@@ -5,7 +5,8 @@
 #   bench/bench.sh --hyperfine  also cross-check `run` with hyperfine -N (installs it)
 # Other options are passed to bench.py (e.g. --scale-minirun-only, --raw FILE,
 # --results FILE).  Installs what is missing from Debian (crun, runc, hyperfine
-# when asked, the build dependencies), builds minirun (Release, in build-bench)
+# when asked, the build dependencies), builds minirun (Release: the default
+# build in build-bench, the static one, -DMINIRUN_STATIC=ON, in build-bench-static)
 # and the busybox rootfs, then runs bench.py as root inside one private mount
 # namespace in which, on a hybrid cgroup host, the cgroup2 mount's
 # cgroup.controllers is hidden so that crun 1.8.1 accepts the host.
@@ -52,6 +53,14 @@ if ! { cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=Release -DMINIRUN_WERROR=O
   cmake --build "$build" -j"$(nproc)" --target minirun >"$build/build.log" 2>&1 \
     || { tail -20 "$build/build.log" >&2; exit 1; }
 fi
+# The static build (-DMINIRUN_STATIC=ON), measured beside the default one.
+sbuild="$top/build-bench-static"
+echo "bench: building minirun (Release, -DMINIRUN_STATIC=ON) in $sbuild" >&2
+if ! { cmake -S "$top" -B "$sbuild" -DCMAKE_BUILD_TYPE=Release -DMINIRUN_STATIC=ON >/dev/null \
+       && cmake --build "$sbuild" -j"$(nproc)" --target minirun >"$sbuild/build.log" 2>&1; }; then
+  tail -20 "$sbuild/build.log" >&2
+  exit 1
+fi
 cc -O2 -static -Wall -Wextra -Werror -o "$build/bench-maxrss" "$here/maxrss.c"
 "$top/examples/mkrootfs.sh" >/dev/null
 
@@ -90,14 +99,15 @@ c['linux']['seccomp'] = json.load(open(sys.argv[3]))
 c['linux'].setdefault('resources', {}).update(pids={'limit': 1024}, memory={'limit': 268435456})
 json.dump(c, open(sys.argv[1], 'w'))
 PY
-    for rt in '$build/minirun' crun runc; do
-      n=\$(basename \$rt); mkdir -p \"\$b/state-\$n\"
+    for rt in '$build/minirun' '$sbuild/minirun' crun runc; do
+      n=\$(basename \$rt); [ \$rt = '$sbuild/minirun' ] && n=minirun-static; mkdir -p \"\$b/state-\$n\"
       hyperfine -N --style basic --warmup 5 --runs 100 --export-json '$hfdir'/\$n.json \
         \"\$rt --root \$b/state-\$n run -b \$b mrbhf-\$n\" >/dev/null
     done
     rm -rf \"\$b\"
   fi
-  exec /usr/bin/python3 '$here/bench.py' --minirun '$build/minirun' --rootfs '$top/examples/rootfs' \
+  exec /usr/bin/python3 '$here/bench.py' --minirun '$build/minirun' --minirun-static '$sbuild/minirun' \
+    --rootfs '$top/examples/rootfs' \
     --maxrss '$build/bench-maxrss' --host-cgroup '$layout' --command '$command' --tmpfs-state \
     ${hfdir:+--hyperfine '$hfdir'} $werror_note $pass
 "

@@ -1,8 +1,9 @@
 """report.py: turns bench.py's samples into the printed table and RESULTS.md.
 
 Every figure is the median with min-max and the number of samples; ratios
-are minirun's median over crun's and over runc's.  The issue's targets are
-judged here, each with the figures it was judged on.
+are minirun's median (default build, and static build when it was measured)
+over crun's and over runc's.  The issue's targets are judged here, for each
+minirun build, each with the figures it was judged on.
 """
 import glob
 import json
@@ -26,7 +27,26 @@ FIGURES = [  # key, label, unit, factor from the stored value
     ("run_unpinned", "minirun run, unpinned (interleaved with pinned)", "ms", 1e3),
     ("run_pinned", "minirun run, pinned host=FREE,container=1", "ms", 1e3),
 ]
-RTS = [("m", "minirun"), ("c", "crun"), ("r", "runc")]
+ALL_RTS = [("m", "minirun"), ("s", "minirun static"), ("c", "crun"), ("r", "runc")]
+RTS = ALL_RTS[:1] + ALL_RTS[2:]   # set by use_runtimes() from what was measured
+MINIRUNS = ["m"]
+
+
+def use_runtimes(res):
+    """The runtimes of this run: a raw file from before the static build has m, c, r."""
+    global RTS, MINIRUNS
+    keys = res.get("runtimes", ["m", "c", "r"])
+    RTS = [(k, n) for k, n in ALL_RTS if k in keys]
+    MINIRUNS = [k for k in ("m", "s") if k in keys]
+
+
+def ratio_cols(s):
+    return [ratio(s[m], s[p]) for m in MINIRUNS for p in ("c", "r")]
+
+
+def header(first):
+    names = dict(ALL_RTS)
+    return [first] + [n for _, n in RTS] + ["%s/%s" % (names[m], p) for m in MINIRUNS for p in ("crun", "runc")]
 
 
 def stats(v):
@@ -52,8 +72,7 @@ def figure_rows(res):
         if not f:
             continue
         s = {k: stats(f.get(k, [])) for k, _ in RTS}
-        rows.append(["%s [%s]" % (label, unit)] + [fmt(s[k], factor, unit) for k, _ in RTS]
-                    + [ratio(s["m"], s["c"]), ratio(s["m"], s["r"])])
+        rows.append(["%s [%s]" % (label, unit)] + [fmt(s[k], factor, unit) for k, _ in RTS] + ratio_cols(s))
     return rows
 
 
@@ -62,8 +81,7 @@ def scale_rows(res):
     for level in sorted(res["scale"], key=int):
         for op in ("state", "list", "create", "delete"):
             s = {k: stats(res["scale"][level].get(k, {}).get(op, [])) for k, _ in RTS}
-            rows.append(["%s live: %s [ms]" % (level, op)] + [fmt(s[k], 1e3, "ms") for k, _ in RTS]
-                        + [ratio(s["m"], s["c"]), ratio(s["m"], s["r"])])
+            rows.append(["%s live: %s [ms]" % (level, op)] + [fmt(s[k], 1e3, "ms") for k, _ in RTS] + ratio_cols(s))
     return rows
 
 
@@ -79,41 +97,49 @@ def smed(res, level, op, rt="m"):
 
 def targets(res):
     out = []
+    names = dict(ALL_RTS)
+    for mk in MINIRUNS:
+        who = names[mk]
 
-    def half(key, label):
-        m, c = med(res, key), med(res, key, "c")
-        if m is None or c is None:
-            return
-        out.append((label, "%.2f ms vs crun %.2f ms = %.2fx" % (m * 1e3, c * 1e3, m / c), m <= 0.5 * c))
+        def half(key, label):
+            m, c = med(res, key, mk), med(res, key, "c")
+            if m is None or c is None:
+                return
+            out.append(("%s: %s" % (who, label), "%.2f ms vs crun %.2f ms = %.2fx" % (m * 1e3, c * 1e3, m / c),
+                        m <= 0.5 * c))
 
-    half("run", "run /bin/true median <= 0.5x crun, back to back")
-    half("run_spaced", "run /bin/true median <= 0.5x crun, 100 ms apart")
-    half("exec", "exec <= 0.5x crun")
-    rss = res["figures"].get("rss", {}).get("m")
-    if rss:
-        out.append(("peak RSS of minirun <= 2 MB", "median %.2f MB, max %.2f MB" % (statistics.median(rss), max(rss)),
-                    max(rss) <= 2.0))
-    half("par50_start", "50 in parallel: start <= 0.5x crun")
-    half("par50_delete", "50 in parallel: delete <= 0.5x crun")
-    u, p = med(res, "run_unpinned"), med(res, "run_pinned")
-    if u and p:
-        out.append(("pinned vs unpinned run within 2%", "%.3f ms vs %.3f ms: %+.1f%%" % (p * 1e3, u * 1e3, (p / u - 1) * 100),
-                    abs(p / u - 1) <= 0.02))
-    levels = sorted(int(x) for x in res["scale"] if res["scale"][x].get("m"))
-    if len(levels) >= 2:
-        top = levels[-1]
-        for op in ("create", "state", "delete"):
-            a, b = smed(res, 1, op), smed(res, top, op)
-            if a and b:
-                out.append(("%d live: %s within 20%% of 1 live" % (top, op),
-                            "%.3f ms vs %.3f ms = %.2fx" % (b * 1e3, a * 1e3, b / a), b <= 1.2 * a))
-        pts = [(n, smed(res, n, "list")) for n in levels if n >= 10]
-        if len(pts) >= 3:
-            (n0, t0), (n1, t1), (n2, t2) = pts[-3:]
-            s1, s2 = (t1 - t0) / (n1 - n0), (t2 - t1) / (n2 - n1)
-            ok = s2 <= 1.5 * s1 + 2e-6
-            out.append(("list linear in containers", "%.1f µs/container from %d to %d live, %.1f µs/container from %d to %d "
-                        "(linear: the later slope <= 1.5x the earlier)" % (s1 * 1e6, n0, n1, s2 * 1e6, n1, n2), ok))
+        half("run", "run /bin/true median <= 0.5x crun, back to back")
+        half("run_spaced", "run /bin/true median <= 0.5x crun, 100 ms apart")
+        half("exec", "exec <= 0.5x crun")
+        rss = res["figures"].get("rss", {}).get(mk)
+        if rss:
+            out.append(("%s: peak RSS <= 2 MB" % who,
+                        "median %.2f MB, max %.2f MB" % (statistics.median(rss), max(rss)), max(rss) <= 2.0))
+        half("par50_start", "50 in parallel: start <= 0.5x crun")
+        half("par50_delete", "50 in parallel: delete <= 0.5x crun")
+        if mk == "m":   # the pin figures are measured with the default build
+            u, p = med(res, "run_unpinned"), med(res, "run_pinned")
+            if u and p:
+                out.append(("%s: pinned vs unpinned run within 2%%" % who,
+                            "%.3f ms vs %.3f ms: %+.1f%%" % (p * 1e3, u * 1e3, (p / u - 1) * 100),
+                            abs(p / u - 1) <= 0.02))
+        levels = sorted(int(x) for x in res["scale"] if res["scale"][x].get(mk))
+        if len(levels) >= 2:
+            top = levels[-1]
+            for op in ("create", "state", "delete"):
+                a, b = smed(res, 1, op, mk), smed(res, top, op, mk)
+                if a and b:
+                    out.append(("%s: %d live: %s within 20%% of 1 live" % (who, top, op),
+                                "%.3f ms vs %.3f ms = %.2fx" % (b * 1e3, a * 1e3, b / a), b <= 1.2 * a))
+            pts = [(n, smed(res, n, "list", mk)) for n in levels if n >= 10]
+            if len(pts) >= 3:
+                (n0, t0), (n1, t1), (n2, t2) = pts[-3:]
+                s1, s2 = (t1 - t0) / (n1 - n0), (t2 - t1) / (n2 - n1)
+                ok = s2 <= 1.5 * s1 + 2e-6
+                out.append(("%s: list linear in containers" % who,
+                            "%.1f µs/container from %d to %d live, %.1f µs/container from %d to %d "
+                            "(linear: the later slope <= 1.5x the earlier)" % (s1 * 1e6, n0, n1, s2 * 1e6, n1, n2),
+                            ok))
     return out
 
 
@@ -151,6 +177,7 @@ def machine(res, args):
         ("memory", "%.1f GiB" % mem),
         ("cgroups", res["run"]["host_cgroup"] or "?"),
         ("minirun", version([args.minirun, "--version"])),
+        ("minirun static", version([args.minirun_static, "--version"]) if "s" in MINIRUNS else "not measured"),
         ("crun", version(["crun", "--version"])),
         ("runc", version(["runc", "--version"])),
         ("load average (1, 5, 15 min)", "before %s, after %s" % (" ".join(res["load_before"]),
@@ -170,7 +197,8 @@ def hyperfine_rows(d):
 def emit(res, args):
     """Print the tables and write args.results from bench.py's samples (res)."""
     run = res["run"]
-    head = ["figure", "minirun", "crun", "runc", "minirun/crun", "minirun/runc"]
+    use_runtimes(res)
+    head = header("figure")
     rows, srows, tg = figure_rows(res), scale_rows(res), targets(res)
     trows = [[t, d, "met" if ok else "MISSED"] for t, d, ok in tg]
     print()
@@ -186,17 +214,21 @@ def emit(res, args):
           "Command: `%s`" % run["command"], "", "## Machine", "",
           md_table(["", ""], machine(res, args)), "",
           "## Method", "",
-          "- One bundle for all three runtimes: `minirun spec`, the busybox rootfs of `examples/mkrootfs.sh`, "
+          "- minirun is measured twice where `build-bench-static/` exists: its default build (`minirun`: "
+          "libseccomp, libcap and jansson linked statically, glibc and libmnl shared) and its static build "
+          "(`minirun static`: `-DMINIRUN_STATIC=ON`, no dynamic loader; `lo` comes up through SIOCSIFFLAGS "
+          "because Debian ships no libmnl.a). The targets are judged for each.",
+          "- One bundle for all runtimes: `minirun spec`, the busybox rootfs of `examples/mkrootfs.sh`, "
           "process `/bin/true` (or `/bin/sleep 1000` where a container must stay up), seccomp on "
           "(`bench/seccomp.json`: default `SCMP_ACT_ERRNO`, %d syscalls allowed), cgroups on "
           "(`linux.resources`: pids limit 1024, memory limit 256 MiB), no `cgroupsPath` "
           "(each runtime's default: minirun `/minirun/<id>`, crun `/<id>`, runc `<id>` under its own cgroup), "
           "default namespaces of `minirun spec` (pid, net, ipc, uts, mount, cgroup)." % run["seccomp_count"],
-          "- All three run in one private mount namespace where `/sys/fs/cgroup/unified/cgroup.controllers` is "
+          "- All run in one private mount namespace where `/sys/fs/cgroup/unified/cgroup.controllers` is "
           "hidden (`mount --bind /dev/null`), because crun 1.8.1 refuses hybrid hosts otherwise. Each runtime has "
           "its own `--root`, %s." % ("on a tmpfs mounted in that namespace (as /run is on production hosts)"
                                     if run["tmpfs_state"] else "on the disk of the bench's temporary directory"),
-          "- Invocations are interleaved (minirun, crun, runc, minirun, ...), started with `os.posix_spawn` "
+          "- Invocations are interleaved (minirun, minirun static, crun, runc, minirun, ...), started with `os.posix_spawn` "
           "(stdio on /dev/null) and timed with `time.perf_counter` from spawn to `wait4`. Figures: median "
           "(min–max, n samples).",
           "- create/start/delete: create, start, poll `state` (untimed) until `stopped`, delete. exec: into a "
