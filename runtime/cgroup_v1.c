@@ -6,6 +6,7 @@
  * Which hierarchy gets which group is decided in
  * cgroup.c; every function here gets the directory to write. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -343,20 +344,33 @@ mr_cg_hugetlb_write (const char *dir, const struct mr_resources *res, const char
 }
 
 /* Deny everything, then replay the rules in order (each write edits the
- * kernel's exception list, so order matters as in the config). */
+ * kernel's exception list, so order matters as in the config).  One open
+ * of each file for all the rules (a write is one rule): every open is a
+ * path walk through cgroupfs, which parallel creates contend on. */
 int
 mr_cg_v1_devices (const char *dir, const struct mr_resources *res, bool update, mr_error_t *err)
 {
-  if (mr_cg_write (dir, "devices.deny", "a", "linux.resources.devices", err) < 0)
-    return -1;
+  cleanup_free char *allow_path = xasprintf ("%s/devices.allow", dir);
+  cleanup_free char *deny_path = xasprintf ("%s/devices.deny", dir);
+  cleanup_close int allow = -1;
+  cleanup_close int deny = open (deny_path, O_WRONLY | O_CLOEXEC);
+
+  if (deny < 0)
+    return mr_error_set (err, errno, "linux.resources.devices: open `%s`", deny_path);
+  if (mr_write_all (deny, "a", 1) < 0)
+    return mr_error_set (err, errno, "linux.resources.devices: write `a` to `%s`", deny_path);
   for (size_t i = 0; i < res->n_devices; i++)
     {
       const struct mr_device_rule *r = &res->devices[i];
-      char rule[80], what[48];
+      const char *path = r->allow ? allow_path : deny_path;
+      char rule[80];
+      int fd;
+      if (r->allow && allow < 0 && (allow = open (allow_path, O_WRONLY | O_CLOEXEC)) < 0)
+        return mr_error_set (err, errno, "linux.resources.devices[%zu]: open `%s`", i, allow_path);
+      fd = r->allow ? allow : deny;
       mr_cg_device_rule_v1 (r, rule, sizeof rule);
-      snprintf (what, sizeof what, "linux.resources.devices[%zu]", i);
-      if (mr_cg_write (dir, r->allow ? "devices.allow" : "devices.deny", rule, what, err) < 0)
-        return -1;
+      if (mr_write_all (fd, rule, strlen (rule)) < 0)
+        return mr_error_set (err, errno, "linux.resources.devices[%zu]: write `%s` to `%s`", i, rule, path);
     }
   return 0;
 }
