@@ -173,6 +173,12 @@ open_fds (struct mr_cgroup *cg, bool must_exist, mr_error_t *err)
 }
 
 int
+mr_cgroup_lookup (const char *path, struct mr_cgroup **out, mr_error_t *err)
+{
+  return resolve (path, out, err);
+}
+
+int
 mr_cgroup_open (const char *path, struct mr_cgroup **out, mr_error_t *err)
 {
   struct mr_cgroup *cg;

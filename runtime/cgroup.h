@@ -64,6 +64,11 @@ int mr_cgroup_create (const char *path, const struct mr_resources *res, struct m
  * reuse mr_cgroup_get_path()).  Hierarchies where the directory is missing are
  * tolerated; missing everywhere is ENOENT. */
 int mr_cgroup_open (const char *path, struct mr_cgroup **out, mr_error_t *err);
+/* The container's cgroup by path, without opening anything (no existence
+ * check, no join fds): enough to kill, freeze and destroy it.  Each path
+ * lookup in cgroupfs takes the hierarchy's kernfs lock, which parallel
+ * deletes (their rmdirs) hold for writing. */
+int mr_cgroup_lookup (const char *path, struct mr_cgroup **out, mr_error_t *err);
 void mr_cgroup_free (struct mr_cgroup *cg);
 const char *mr_cgroup_get_path (const struct mr_cgroup *cg);
 

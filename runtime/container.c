@@ -295,7 +295,7 @@ mr_container_delete (const char *root, const char *id, bool force, mr_error_t *e
           return -1;
         }
     }
-  if (o.st->cgroup_path && mr_cgroup_open (o.st->cgroup_path, &cg, &cgerr) < 0)
+  if (o.st->cgroup_path && mr_cgroup_lookup (o.st->cgroup_path, &cg, &cgerr) < 0)
     {
       mr_log_debug ("delete `%s`: %s", id, cgerr->msg);
       mr_error_free (&cgerr);
