@@ -714,8 +714,8 @@ class Rootless:
     under $XDG_RUNTIME_DIR/minirun; a copy of the busybox rootfs every
     component of whose path that uid can traverse."""
 
-    def __init__(self, pristine):
-        self.uid = free_uid()
+    def __init__(self, pristine, uid=None):
+        self.uid = uid if uid is not None else free_uid()
         self.base = tempfile.mkdtemp(prefix="mr-rootless-", dir="/tmp")
         os.chmod(self.base, 0o755)
         self.rootfs = os.path.join(self.base, "rootfs")
@@ -816,12 +816,41 @@ def test_rootless_state_lives_under_xdg_runtime_dir(rootless):
         r = rootless.cmd("state", cid)
         assert r.returncode == 0, r.stderr
         assert json.loads(r.stdout)["status"] == "running"
+        # the owner of a uid without a passwd entry is its number (both builds)
+        r = rootless.cmd("list", "--format", "json")
+        assert r.returncode == 0, r.stderr
+        assert [row["owner"] for row in json.loads(r.stdout) if row["id"] == cid] == [str(rootless.uid)], r.stdout
         p.stdin.close()
         assert p.wait(timeout=30) == 0, p.stderr.read()
     finally:
         if p.poll() is None:
             rootless.cmd("kill", cid, "KILL")
             p.wait(timeout=30)
+
+
+def test_rootless_owner_is_the_users_name_from_passwd(pristine_rootfs):
+    """`owner` names the user: getpwuid_r in the default build, a read of
+    /etc/passwd in the static build (no NSS modules there)."""
+    try:
+        nobody = pwd.getpwnam("nobody")
+    except KeyError:
+        pytest.skip("no `nobody` entry in /etc/passwd to run as")
+    rl = Rootless(pristine_rootfs, uid=nobody.pw_uid)
+    try:
+        b = rl.bundle(["true"])
+        cid = "rl-owner"
+        rl.created.add(cid)
+        # the waiting init keeps create's stdio: no pipes, or they never end
+        with tempfile.TemporaryFile("w+") as errf:
+            r = subprocess.run(rl.argv("create", "-b", b, cid), stdin=subprocess.DEVNULL,
+                               stdout=subprocess.DEVNULL, stderr=errf, env=rl.env(), cwd=b, timeout=60)
+            errf.seek(0)
+            assert r.returncode == 0, errf.read()
+        r = rl.cmd("list", "--format", "json")
+        assert r.returncode == 0, r.stderr
+        assert [row["owner"] for row in json.loads(r.stdout) if row["id"] == cid] == ["nobody"], r.stdout
+    finally:
+        rl.cleanup()
 
 
 def test_rootless_container_pin_works(rootless):
