@@ -7,7 +7,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-want="gcc make cmake pkg-config libseccomp-dev libcap-dev libjansson-dev libmnl-dev busybox-static"
+want="gcc libc6-dev make cmake pkg-config libseccomp-dev libcap-dev libjansson-dev libmnl-dev busybox-static"
 for arg in "$@"; do
   case "$arg" in
     --test) want="$want python3-pytest python3-jsonschema iproute2 util-linux procps valgrind clang libclang-rt-14-dev libfuzzer-14-dev podman conmon crun runc time strace" ;;
