@@ -260,8 +260,7 @@ def emit(res, args):
         "(it also counts the bench's own parallel phases and decays over about a minute): "
         + ", ".join("%s %s" % (m.split(":")[0] if not m.startswith("scale: ") else m.split(" -> ")[1], load)
                     for _, m, load in res.get("phases", [])) + ".",
-        "Why minirun's run/exec/create times are bimodal (an RCU grace period when joining v1 cgroups "
-        "through cgroup.procs) and what to change: see bench/PROFILE.md."]
+        "Where minirun's time goes, what was changed and what is left: see bench/PROFILE.md."]
     md += ["Notes:", ""] + ["- " + n for n in notes] + [""]
     md += ["## Figures", "", md_table(head, rows), "", "## Cost with live containers", "",
            md_table(head, srows), "", "## The issue's targets", "",
