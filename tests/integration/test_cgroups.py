@@ -197,6 +197,29 @@ def test_v1_cpuset_gets_the_parents_cpus_and_no_load_balancing_of_its_own(mr):
     assert read(d, "cpuset.sched_load_balance") == want, (d, ancestors)
 
 
+def test_the_container_sees_its_own_cgroup_at_the_root_of_each_mount(mr):
+    """The spec's cgroup mount inside the container's cgroup namespace: each
+    hierarchy is rooted at the container's cgroup (its limit, its processes,
+    "/" in /proc/self/cgroup and as the mount's root in mountinfo), read-only."""
+    limit = 96 * 1024 * 1024
+    v1 = os.path.isdir("/sys/fs/cgroup/memory") and os.path.exists("/sys/fs/cgroup/memory/tasks")
+    limit_file = "/sys/fs/cgroup/memory/memory.limit_in_bytes" if v1 else "/sys/fs/cgroup/memory.max"
+    procs_file = "/sys/fs/cgroup/memory/cgroup.procs" if v1 else "/sys/fs/cgroup/cgroup.procs"
+    mnt = "/sys/fs/cgroup/memory" if v1 else "/sys/fs/cgroup"
+    script = (f"cat {limit_file}; echo --; cat {procs_file}; echo --; cat /proc/self/cgroup; echo --; "
+              f"awk '$5 == \"{mnt}\" {{print $4}}' /proc/self/mountinfo; echo --; "
+              f"mkdir {mnt}/x 2>&1 || echo refused")
+    r = mr.run(mr.bundle(sh(script), mutate=with_resources(memory={"limit": limit})))
+    assert r.returncode == 0, r.stderr
+    limit_out, procs, cgroups, roots, mk = r.stdout.split("--\n")
+    assert limit_out.split()[0] == str(limit), r.stdout
+    assert "1" in procs.split(), r.stdout  # the container's init, as its own pid namespace numbers it
+    for line in cgroups.split():
+        assert line.split(":", 2)[2] == "/", cgroups
+    assert roots.split() == ["/"], roots
+    assert "Read-only file system" in mk and "refused" in mk, mk
+
+
 def device_bundle(mr, allow_kmsg):
     # /dev/kmsg (c 1 11) is not among the devices every container gets, and
     # opening it write-only needs no capability: with mknod allowed (CAP_MKNOD,
