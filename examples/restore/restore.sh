@@ -3,6 +3,9 @@
 # the tree from the capture, and compare: every process comes back at the
 # same pids at every pid-namespace level, with the same parents.
 #   examples/restore/restore.sh [MINIRUN]      (run as root)
+# The config pins the three processes at host pids 31100-31102; a pid that is
+# in use here (a process, process group or session) moves the three to the
+# next free ones.  RESTORE_HOST_PIDS="A B C" chooses them instead.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 minirun=${1:-$here/../../build/minirun}
@@ -12,8 +15,33 @@ trap '"$minirun" --root "$root" delete --force restore-demo >/dev/null 2>&1 || t
 
 "$here/../mkrootfs.sh" >/dev/null
 # pins in the host namespace must be free now: take the config's or move them up
-sed "s#\"../rootfs\"#\"$here/../rootfs\"#" "$here/config.json" > "$work/config.json"
-mkdir -p "$work/bundle" && mv "$work/config.json" "$work/bundle/"
+in_use() { # a pid, a process group or a session
+  [ -e "/proc/$1" ] && return 0
+  awk -v p="$1" '{ sub(/.*\) /, ""); if ($3 == p || $4 == p) found = 1 } END { exit !found }' \
+    /proc/[0-9]*/stat 2>/dev/null
+}
+if [ -n "${RESTORE_HOST_PIDS:-}" ]; then
+  set -- $RESTORE_HOST_PIDS
+  [ $# = 3 ] || { echo "RESTORE_HOST_PIDS needs three pids" >&2; exit 2; }
+  a=$1 b=$2 c=$3
+else
+  a=31100
+  while in_use $a || in_use $((a + 1)) || in_use $((a + 2)); do a=$((a + 3)); done
+  b=$((a + 1)) c=$((a + 2))
+  [ $a = 31100 ] || echo "(host pids 31100-31102 are in use here: pinning $a $b $c instead)"
+fi
+mkdir -p "$work/bundle"
+/usr/bin/python3 - "$here/config.json" "$work/bundle/config.json" "$here/../rootfs" $a $b $c <<'PY'
+import json, sys
+src, dst, rootfs, a, b, c = sys.argv[1], sys.argv[2], sys.argv[3], *map(int, sys.argv[4:])
+cfg = json.load(open(src))
+cfg["root"]["path"] = rootfs
+m = cfg["minirun"]
+m["pids"]["host"] = a
+m["processes"][0]["pids"]["host"] = b
+m["processes"][1]["pids"]["host"] = c
+json.dump(cfg, open(dst, "w"), indent=2)
+PY
 
 echo "== original"
 "$minirun" --root "$root" run -d -b "$work/bundle" restore-demo </dev/null >/dev/null

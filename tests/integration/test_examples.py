@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from conftest import MINIRUN, REPO, pid_in_use, run_reaping
+from conftest import MINIRUN, REPO, free_host_pids, pid_in_use, run_reaping
 
 
 def test_hello(mr):
@@ -33,9 +33,11 @@ def test_pinned_host_pid_example(mr):
 
 
 def test_restore_example_round_trip():
-    busy = [p for p in (31100, 31101, 31102) if pid_in_use(p)]
-    if busy:
-        pytest.skip(f"the restore example's host pins {busy} are in use on this machine right now")
-    r = run_reaping([os.path.join(REPO, "examples", "restore", "restore.sh"), MINIRUN])
+    # host pins chosen free now, not the example's 31100-31102
+    pins = free_host_pids(3)
+    r = run_reaping([os.path.join(REPO, "examples", "restore", "restore.sh"), MINIRUN],
+                    env=dict(os.environ, RESTORE_HOST_PIDS=" ".join(map(str, pins))))
     assert r.returncode == 0, r.stdout
+    for p in pins:
+        assert f"{p}" in r.stdout, (p, r.stdout)
     assert "identical: every process is back at its pids" in r.stdout
