@@ -235,7 +235,11 @@ legacy_clone (const struct mr_pid_plan *plan, size_t proc, uint64_t flags, int c
         {
           char buf[32];
           int n = snprintf (buf, sizeof buf, "%d", want - 1);
-          cleanup_free char *holder = mr_pidpin_holder (want);
+          /* Who holds it, once: the walk over /proc (for process groups and
+           * sessions) takes milliseconds on a busy host, and between the
+           * write of ns_last_pid and the clone every other fork may steal
+           * the number, so retries must be quick. */
+          cleanup_free char *holder = attempt == 0 ? mr_pidpin_holder (want) : NULL;
           if (holder)
             return mr_error_set_explained (err, EEXIST,
                                            "process \"%s\": pid %d is already in use in pid namespace \"%s\" (held "
