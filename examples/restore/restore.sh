@@ -11,7 +11,15 @@ here=$(cd "$(dirname "$0")" && pwd)
 minirun=${1:-$here/../../build/minirun}
 root=$(mktemp -d)
 work=$(mktemp -d)
-trap '"$minirun" --root "$root" delete --force restore-demo >/dev/null 2>&1 || true; rm -rf "$root" "$work"' EXIT
+# the id names the cgroup (/minirun/<id>): one per run, so that two runs on
+# one machine never meet
+id=restore-demo-$$
+cleanup() { "$minirun" --root "$root" delete --force "$id" >/dev/null 2>&1 || true; rm -rf "$root" "$work"; }
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+trap 'exit 141' PIPE
 
 "$here/../mkrootfs.sh" >/dev/null
 # pins in the host namespace must be free now: take the config's or move them up
@@ -44,12 +52,12 @@ json.dump(cfg, open(dst, "w"), indent=2)
 PY
 
 echo "== original"
-"$minirun" --root "$root" run -d -b "$work/bundle" restore-demo </dev/null >/dev/null
-"$minirun" --root "$root" ps restore-demo
-"$minirun" --root "$root" ps --format pins restore-demo > "$work/captured.json"
+"$minirun" --root "$root" run -d -b "$work/bundle" "$id" </dev/null >/dev/null
+"$minirun" --root "$root" ps "$id"
+"$minirun" --root "$root" ps --format pins "$id" > "$work/captured.json"
 
 echo "== delete, then replay from the capture"
-"$minirun" --root "$root" delete --force restore-demo
+"$minirun" --root "$root" delete --force "$id"
 /usr/bin/python3 - "$work/bundle/config.json" "$work/captured.json" <<'PY'
 import json, sys
 cfg = json.load(open(sys.argv[1]))
@@ -59,7 +67,7 @@ PY
 # the old init may still be a zombie until whoever reaps orphans here gets to it
 replayed=no
 for _ in $(seq 100); do
-  if "$minirun" --root "$root" run -d -b "$work/bundle" restore-demo </dev/null >/dev/null 2>"$work/err"; then
+  if "$minirun" --root "$root" run -d -b "$work/bundle" "$id" </dev/null >/dev/null 2>"$work/err"; then
     replayed=yes
     break
   fi
@@ -70,8 +78,8 @@ if [ $replayed = no ]; then
   cat "$work/err" >&2
   exit 1
 fi
-"$minirun" --root "$root" ps restore-demo
-"$minirun" --root "$root" ps --format pins restore-demo > "$work/replayed.json"
+"$minirun" --root "$root" ps "$id"
+"$minirun" --root "$root" ps --format pins "$id" > "$work/replayed.json"
 
 if cmp -s "$work/captured.json" "$work/replayed.json"; then
   echo "== identical: every process is back at its pids"
