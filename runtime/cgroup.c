@@ -381,9 +381,9 @@ mr_cgroup_enter_pid (const struct mr_cgroup *cg, pid_t pid, mr_error_t *err)
 /* ---------- destroy ---------- */
 
 /* Remove the sub-cgroups of `dir` (made by the container); *had says if any. */
-static int remove_tree (const char *dir, long deadline, mr_error_t *err);
+static int remove_tree (const char *dir, long long deadline, mr_error_t *err);
 static int
-remove_children (const char *dir, long deadline, bool *had, mr_error_t *err)
+remove_children (const char *dir, long long deadline, bool *had, mr_error_t *err)
 {
   DIR *d = opendir (dir);
   struct dirent *e;
@@ -405,7 +405,7 @@ remove_children (const char *dir, long deadline, bool *had, mr_error_t *err)
 /* rmdir `dir` and its sub-cgroups (depth first), retrying EBUSY (cgroupfs'
  * answer both for "has processes" and "has children") until `deadline`. */
 static int
-remove_tree (const char *dir, long deadline, mr_error_t *err)
+remove_tree (const char *dir, long long deadline, mr_error_t *err)
 {
   for (;;)
     {
@@ -418,7 +418,7 @@ remove_tree (const char *dir, long deadline, mr_error_t *err)
         return -1;
       if (had)
         continue;
-      if (mr_cg_now_ms () > deadline)
+      if (mr_now_ms () > deadline)
         return mr_error_set (err, EBUSY, "remove cgroup `%s` (it still has processes)", dir);
       usleep (5000);
     }
@@ -449,7 +449,7 @@ remove_parents (const struct mr_cgroup *cg, const char *dir, const char *own_dir
 int
 mr_cgroup_destroy (struct mr_cgroup *cg, mr_error_t *err)
 {
-  long deadline = mr_cg_now_ms () + 1000;
+  long long deadline = mr_now_ms () + 1000;
   bool parents_free = true;
   int ret = 0;
   mr_error_t first = NULL;

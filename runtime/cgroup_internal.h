@@ -74,7 +74,6 @@ size_t mr_cg_v2_wanted (const struct mr_cgroup *cg, const struct mr_resources *r
 /* cgroup_util.c */
 /* Is `item` one of the `sep`-separated words of `list`? */
 bool mr_cg_list_has (const char *list, char sep, const char *item);
-long mr_cg_now_ms (void); /* CLOCK_MONOTONIC in milliseconds */
 /* File helpers: `dir` is an absolute directory, `file` a name in it.  `cfg`
  * (may be NULL) is the config path named in errors; a missing file is
  * reported as "not available". */

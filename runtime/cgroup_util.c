@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cgroup_internal.h"
@@ -37,14 +36,6 @@ mr_cg_list_has (const char *list, char sep, const char *item)
       p = e + 1;
     }
   return false;
-}
-
-long
-mr_cg_now_ms (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
 int
@@ -148,7 +139,7 @@ int
 mr_cg_wait_file (const char *dir, const char *file, const char *key, const char *want, int timeout_ms,
                  mr_error_t *err)
 {
-  long deadline = mr_cg_now_ms () + timeout_ms;
+  long long deadline = mr_now_ms () + timeout_ms;
   for (;;)
     {
       cleanup_free char *s = NULL;
@@ -161,7 +152,7 @@ mr_cg_wait_file (const char *dir, const char *file, const char *key, const char 
         ok = strncmp (s, want, strlen (want)) == 0 && (s[strlen (want)] == '\n' || s[strlen (want)] == '\0');
       if (ok)
         return 0;
-      if (mr_cg_now_ms () > deadline)
+      if (mr_now_ms () > deadline)
         {
           s[strcspn (s, "\n")] = '\0';
           return mr_error_set (err, ETIMEDOUT, "`%s/%s` did not reach `%s%s%s` within %d ms (last `%.64s`)",

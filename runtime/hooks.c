@@ -10,21 +10,12 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
 #include "hooks.h"
 #include "syscalls.h"
 #include "utils.h"
-
-static long long
-now_ms (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int
 run_one (const struct mr_hook *h, size_t index, const char *kind, const char *state_json, mr_error_t *err)
@@ -96,7 +87,7 @@ run_one (const struct mr_hook *h, size_t index, const char *kind, const char *st
       waitpid (pid, NULL, 0);
       return mr_error_set (err, e, "hooks.%s[%zu] (%s): pidfd_open", kind, index, h->path);
     }
-  deadline = h->has_timeout ? now_ms () + (long long) h->timeout * 1000 : -1;
+  deadline = h->has_timeout ? mr_now_ms () + (long long) h->timeout * 1000 : -1;
   /* Feed the whole state to its stdin while it runs; a hook that exits
    * without reading it (EPIPE) is fine; the timeout covers both phases. */
   fcntl (in[1], F_SETFL, O_NONBLOCK);
@@ -106,7 +97,7 @@ run_one (const struct mr_hook *h, size_t index, const char *kind, const char *st
     while (off < len && !exited)
       {
         struct pollfd pfd[2] = { { .fd = in[1], .events = POLLOUT }, { .fd = pidfd, .events = POLLIN } };
-        int wait_ms = deadline < 0 ? -1 : (int) (deadline - now_ms ());
+        int wait_ms = deadline < 0 ? -1 : (int) (deadline - mr_now_ms ());
         int r;
         if (deadline >= 0 && wait_ms <= 0)
           break;
@@ -135,7 +126,7 @@ run_one (const struct mr_hook *h, size_t index, const char *kind, const char *st
       int r;
       do
         {
-          long long left = deadline - now_ms ();
+          long long left = deadline - mr_now_ms ();
           r = left > 0 ? poll (&pfd, 1, (int) left) : 0;
         }
       while (r < 0 && errno == EINTR);

@@ -12,7 +12,6 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -72,14 +71,6 @@ mr_container_stats_json (const char *id, const struct mr_container_stats *s)
   out = json_dumps (ev, JSON_COMPACT);
   json_decref (ev);
   return out;
-}
-
-static long
-now_ms (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
 struct stream
@@ -146,13 +137,13 @@ cgroup_gone (int pidfd, mr_error_t *err)
 static int
 stream (struct stream *s, int pidfd, int watch, int interval_ms, mr_error_t *err)
 {
-  long next_stats = now_ms () + interval_ms, fast_until = 0;
+  long long next_stats = mr_now_ms () + interval_ms, fast_until = 0;
   char drain[4096];
 
   for (;;)
     {
       struct pollfd p[2] = { { .fd = pidfd, .events = POLLIN }, { .fd = watch, .events = POLLIN | POLLPRI } };
-      long now = now_ms (), timeout = next_stats - now;
+      long long now = mr_now_ms (), timeout = next_stats - now;
       long cap = now < fast_until ? RECHECK_FAST_MS : watch >= 0 ? RECHECK_MS : POLL_NO_WATCH_MS;
       bool exited;
       int r;
@@ -169,14 +160,14 @@ stream (struct stream *s, int pidfd, int watch, int interval_ms, mr_error_t *err
         {
           while (read (watch, drain, sizeof drain) > 0)
             ;
-          fast_until = now_ms () + FAST_WINDOW_MS;
+          fast_until = mr_now_ms () + FAST_WINDOW_MS;
         }
       r = report_ooms (s, err);
       if (r < 0 && cgroup_gone (pidfd, err))
         return 0;
       if (r < 0 || exited)
         return r;
-      if (now_ms () >= next_stats)
+      if (mr_now_ms () >= next_stats)
         {
           r = report_stats (s, err);
           if (r < 0 && cgroup_gone (pidfd, err))
@@ -184,8 +175,8 @@ stream (struct stream *s, int pidfd, int watch, int interval_ms, mr_error_t *err
           if (r < 0)
             return r;
           next_stats += interval_ms;
-          if (next_stats <= now_ms ())
-            next_stats = now_ms () + interval_ms;
+          if (next_stats <= mr_now_ms ())
+            next_stats = mr_now_ms () + interval_ms;
         }
     }
 }

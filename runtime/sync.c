@@ -5,10 +5,10 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "sync.h"
+#include "utils.h"
 
 static const char *const type_names[] = {
   [MR_SYNC_EOF] = "EOF",
@@ -96,18 +96,10 @@ mr_sync_send_error_index (int fd, int index, const char *step, const struct mr_e
 
 int mr_sync_recv_fd (int sock, struct mr_sync_msg *msg, int *fd_out, mr_error_t *err);
 
-static long long
-now_ms (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int
 mr_sync_recv (int fd, int pidfd, int timeout_ms, const char *what, struct mr_sync_msg *msg, mr_error_t *err)
 {
-  long long deadline = timeout_ms >= 0 ? now_ms () + timeout_ms : -1;
+  long long deadline = timeout_ms >= 0 ? mr_now_ms () + timeout_ms : -1;
 
   for (;;)
     {
@@ -116,7 +108,7 @@ mr_sync_recv (int fd, int pidfd, int timeout_ms, const char *what, struct mr_syn
 
       if (deadline >= 0)
         {
-          long long left = deadline - now_ms ();
+          long long left = deadline - mr_now_ms ();
           if (left <= 0)
             return mr_error_set (err, ETIMEDOUT, "%s: no answer from the container process within %d ms",
                                  what, timeout_ms);

@@ -27,6 +27,9 @@ int mr_read_file_at (int dirfd, const char *path, size_t max, char **out, size_t
 /* Write to dir/name atomically: temp file in the same dir, fsync-free, rename. */
 int mr_write_file_atomic (int dirfd, const char *name, const char *data, size_t len, mode_t mode, mr_error_t *err);
 
+/* CLOCK_MONOTONIC in milliseconds: deadlines and intervals. */
+long long mr_now_ms (void);
+
 /* mkdir -p; existing directories are fine. */
 int mr_mkdir_p (const char *path, mode_t mode, mr_error_t *err);
 

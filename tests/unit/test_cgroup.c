@@ -15,12 +15,12 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cgroup_internal.h"
 #include "harness.h"
 #include "test_cgroup_util.h"
+#include "utils.h"
 
 static const struct mr_cg_host *host;
 static char top[64];           /* /minirun-test-<pid> */
@@ -222,14 +222,6 @@ in_cgroup (pid_t pid, const char *path, bool want_v2)
       ok = false;
     }
   return ok;
-}
-
-static long
-now_ms (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
 /* ---------- tests ---------- */
@@ -505,7 +497,7 @@ test_failures (void)
   struct mr_cgroup *cg = NULL;
   mr_error_t err = NULL;
   char path[128], d[4096];
-  long t0;
+  long long t0;
   pid_t kid;
 
   /* an invalid cpuset fails after the directories were made: all removed */
@@ -563,10 +555,10 @@ test_failures (void)
   if (cg == NULL)
     return;
   kid = spawn (cg, false, 0, NULL);
-  t0 = now_ms ();
+  t0 = mr_now_ms ();
   CHECK (mr_cgroup_destroy (cg, &err) < 0 && strstr (ERRMSG (err), "still has processes"), "busy destroy: %s",
          ERRMSG (err));
-  CHECK (now_ms () - t0 >= 900 && now_ms () - t0 < 3000, "bounded wait: %ld ms", now_ms () - t0);
+  CHECK (mr_now_ms () - t0 >= 900 && mr_now_ms () - t0 < 3000, "bounded wait: %lld ms", mr_now_ms () - t0);
   mr_error_free (&err);
   kill (kid, SIGKILL);
   harness_reap (kid);
