@@ -9,10 +9,7 @@ echo
 echo "== minirun run examples/hello"
 build/minirun run examples/hello
 
-pid_free() { # not a pid, process group or session in use
-  [ ! -e "/proc/$1" ] || return 1
-  ! awk -v p="$1" '{ sub(/.*\) /, ""); if ($3 == p || $4 == p) found=1 } END { exit !found }' /proc/[0-9]*/stat 2>/dev/null
-}
+. examples/pid-free.sh
 bundle=examples/pinned-host-pid
 pin=31000
 while ! pid_free $pin; do pin=$((pin + 1)); done

@@ -23,18 +23,14 @@ trap 'exit 141' PIPE
 
 "$here/../mkrootfs.sh" >/dev/null
 # pins in the host namespace must be free now: take the config's or move them up
-in_use() { # a pid, a process group or a session
-  [ -e "/proc/$1" ] && return 0
-  awk -v p="$1" '{ sub(/.*\) /, ""); if ($3 == p || $4 == p) found = 1 } END { exit !found }' \
-    /proc/[0-9]*/stat 2>/dev/null
-}
+. "$here/../pid-free.sh"
 if [ -n "${RESTORE_HOST_PIDS:-}" ]; then
   set -- $RESTORE_HOST_PIDS
   [ $# = 3 ] || { echo "RESTORE_HOST_PIDS needs three pids" >&2; exit 2; }
   a=$1 b=$2 c=$3
 else
   a=31100
-  while in_use $a || in_use $((a + 1)) || in_use $((a + 2)); do a=$((a + 3)); done
+  while ! { pid_free $a && pid_free $((a + 1)) && pid_free $((a + 2)); }; do a=$((a + 3)); done
   b=$((a + 1)) c=$((a + 2))
   [ $a = 31100 ] || echo "(host pids 31100-31102 are in use here: pinning $a $b $c instead)"
 fi
