@@ -258,7 +258,7 @@ mr_child_main (struct mr_launch *l)
     fail ("rootfs", &err);
   if (c->n_hooks[MR_HOOK_CREATE_CONTAINER] > 0)
     {
-      cleanup_free char *state = mr_launch_state_json (l, MR_STATUS_CREATING);
+      cleanup_free char *state = mr_launch_state_json (l, MR_STATUS_CREATED);
       if (mr_hooks_run (c->hooks[MR_HOOK_CREATE_CONTAINER], c->n_hooks[MR_HOOK_CREATE_CONTAINER], "createContainer",
                         state, &err) < 0)
         fail ("createContainer hooks", &err);

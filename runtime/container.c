@@ -83,10 +83,7 @@ run_state_hooks (struct opened *o, enum mr_hook_kind kind, const char *name, enu
       return;
     }
   json = mr_state_to_oci_json (o->st, status, false);
-  if (c->n_hooks[kind] > 0 && mr_hooks_run (c->hooks[kind], c->n_hooks[kind], name, json, &err) < 0)
-    {
-      mr_error_warn (&err, NULL);
-    }
+  mr_hooks_run_all (c->hooks[kind], c->n_hooks[kind], name, json);
   mr_config_free (c);
 }
 

@@ -1,7 +1,8 @@
 /* hooks.c: run OCI hooks (prestart, createRuntime, createContainer,
  * startContainer, poststart, poststop).  The caller decides where a hook runs
  * (launcher: runtime namespaces; container init: container namespaces) and
- * what a failure means for the container; this file runs one list. */
+ * what a failure means for the container; this file runs one list, either
+ * stopping at the first failure or running every hook and warning. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -157,4 +158,21 @@ mr_hooks_run (const struct mr_hook *hooks, size_t n, const char *kind, const cha
     if (run_one (&hooks[i], i, kind, state_json, err) < 0)
       return -1;
   return 0;
+}
+
+size_t
+mr_hooks_run_all (const struct mr_hook *hooks, size_t n, const char *kind, const char *state_json)
+{
+  size_t failed = 0;
+
+  for (size_t i = 0; i < n; i++)
+    {
+      mr_error_t err = NULL;
+      if (run_one (&hooks[i], i, kind, state_json, &err) < 0)
+        {
+          mr_error_warn (&err, NULL);
+          failed++;
+        }
+    }
+  return failed;
 }

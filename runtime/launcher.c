@@ -296,7 +296,8 @@ static int
 run_runtime_hooks (struct mr_launch *l, mr_error_t *err)
 {
   const struct mr_config *c = l->config;
-  cleanup_free char *state = mr_launch_state_json (l, MR_STATUS_CREATING);
+  /* runtime spec (and crun): the state these hooks see says "created" */
+  cleanup_free char *state = mr_launch_state_json (l, MR_STATUS_CREATED);
 
   if (mr_hooks_run (c->hooks[MR_HOOK_PRESTART], c->n_hooks[MR_HOOK_PRESTART], "prestart", state, err) < 0)
     return -1;

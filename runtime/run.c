@@ -43,8 +43,7 @@ finish_stopped (struct mr_launch *l)
   if (c->n_hooks[MR_HOOK_POSTSTOP] > 0)
     {
       cleanup_free char *state = mr_launch_state_json (l, MR_STATUS_STOPPED);
-      if (mr_hooks_run (c->hooks[MR_HOOK_POSTSTOP], c->n_hooks[MR_HOOK_POSTSTOP], "poststop", state, &err) < 0)
-        mr_error_warn (&err, NULL);
+      mr_hooks_run_all (c->hooks[MR_HOOK_POSTSTOP], c->n_hooks[MR_HOOK_POSTSTOP], "poststop", state);
     }
   if (l->opts->keep)
     {
@@ -104,13 +103,10 @@ mr_container_run (const struct mr_run_opts *opts, int *exit_status, mr_error_t *
   if (l.config->n_hooks[MR_HOOK_POSTSTART] > 0)
     {
       cleanup_free char *state = mr_launch_state_json (&l, MR_STATUS_RUNNING);
-      mr_error_t herr = NULL;
-      if (mr_hooks_run (l.config->hooks[MR_HOOK_POSTSTART], l.config->n_hooks[MR_HOOK_POSTSTART], "poststart", state,
-                        &herr) < 0)
-        {
-          /* runtime spec: a failing poststart hook is logged, the container keeps running */
-          mr_error_warn (&herr, NULL);
-        }
+      /* runtime spec: a failing poststart hook is logged, the others still
+       * run and the container keeps running */
+      mr_hooks_run_all (l.config->hooks[MR_HOOK_POSTSTART], l.config->n_hooks[MR_HOOK_POSTSTART], "poststart",
+                        state);
     }
   if (!foreground)
     {

@@ -124,7 +124,8 @@ def test_each_hook_runs_at_its_moment_with_the_state(lc, hooks):
     assert hooks.order()[-1] == "poststop"
     assert sorted(hooks.order()) == sorted(list(ALL_KINDS) + ["prestart2", "user"])
 
-    want_status = {"prestart": "creating", "createRuntime": "creating", "createContainer": "creating",
+    # runtime spec and crun: the creation hooks see "created"
+    want_status = {"prestart": "created", "createRuntime": "created", "createContainer": "created",
                    "startContainer": "created", "poststart": "running", "poststop": "stopped"}
     for kind, status in want_status.items():
         st = hooks.json(kind)
@@ -179,6 +180,17 @@ def test_hooks_in_a_foreground_run(lc, hooks):
     assert hooks.json("poststop")["status"] == "stopped"
 
 
+def test_failing_post_hooks_in_a_foreground_run_do_not_stop_the_rest(lc, hooks):
+    b = lc.bundle(sh(f"echo user >> {hooks.dir}/order; exit 7"), mutate=hooks.mutate({
+        "poststart": [hooks.entry("poststart", path=hooks.fail), hooks.entry("poststart")],
+        "poststop": [hooks.entry("poststop", path=hooks.fail), hooks.entry("poststop")]}))
+    r = lc.run(b)
+    assert r.returncode == 7, r.stderr
+    assert f"hooks.poststart[0] ({hooks.fail}) failed with exit status 3" in r.stderr, r.stderr
+    assert f"hooks.poststop[0] ({hooks.fail}) failed with exit status 3" in r.stderr, r.stderr
+    assert hooks.order()[-1] == "poststop" and "poststart" in hooks.order(), hooks.order()
+
+
 def test_hook_timeout_kills_the_hook_and_fails_the_create(lc, hooks):
     slow = hooks.script("slow.sh", f"#!/bin/sh\necho $$ > {hooks.dir}/slow.pid\nexec sleep 60\n")
     b = lc.bundle(["true"], mutate=hooks.mutate({"createRuntime": [hooks.entry("createRuntime", path=slow,
@@ -225,11 +237,16 @@ def test_failing_start_container_hook_fails_the_start_and_leaves_nothing(lc, hoo
 
 def test_failing_poststart_hook_warns_and_the_container_runs(lc, hooks, tmp_path):
     log = tmp_path / "log.json"
-    b = lc.bundle(["sleep", "1000"], mutate=hooks.mutate({"poststart": [hooks.entry("poststart", path=hooks.fail)]}))
+    # the spec: a failing poststart hook is logged and the remaining ones still run
+    b = lc.bundle(["sleep", "1000"], mutate=hooks.mutate({"poststart": [
+        hooks.entry("poststart", path=hooks.fail), hooks.entry("poststart2"), hooks.entry("poststart", path=hooks.fail),
+        hooks.entry("poststart4")]}))
     cid, _, _, _ = lc.create(b)
     r = lc.cmd("--log", log, "--log-format", "json", "start", cid)
     assert r.returncode == 0, r.stderr
     assert "warning" in r.stderr and f"hooks.poststart[0] ({hooks.fail}) failed with exit status 3" in r.stderr
+    assert f"hooks.poststart[2] ({hooks.fail}) failed with exit status 3" in r.stderr, r.stderr
+    assert hooks.order() == ["poststart2", "poststart4"]
     entries = [json.loads(x) for x in log.read_text().splitlines()]
     assert any(e["level"] == "warning" and "hooks.poststart[0]" in e["msg"] for e in entries), entries
     st = lc.state(cid)
@@ -237,12 +254,14 @@ def test_failing_poststart_hook_warns_and_the_container_runs(lc, hooks, tmp_path
 
 
 def test_failing_poststop_hook_warns_and_delete_succeeds(lc, hooks):
-    b = lc.bundle(["sleep", "1000"], mutate=hooks.mutate({"poststop": [hooks.entry("poststop", path=hooks.fail)]}))
+    b = lc.bundle(["sleep", "1000"], mutate=hooks.mutate({"poststop": [
+        hooks.entry("poststop", path=hooks.fail), hooks.entry("poststop2"), hooks.entry("poststop3")]}))
     cid, _, _ = lc.create_started(b)
     pid = lc.state(cid)["pid"]
     r = lc.cmd("delete", "--force", cid)
     assert r.returncode == 0, r.stderr
     assert "warning" in r.stderr and f"hooks.poststop[0] ({hooks.fail}) failed with exit status 3" in r.stderr
+    assert hooks.order() == ["poststop2", "poststop3"]
     assert json.loads((hooks.dir / "failed.json").read_text())["status"] == "stopped"
     assert_gone(lc, cid, pid)
 
