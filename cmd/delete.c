@@ -10,7 +10,8 @@ static const char usage[] = "Usage: minirun delete [--force] ID\n"
                             "then its poststop hooks run.\n"
                             "\n"
                             "Options:\n"
-                            "  -f, --force  also delete a running or paused container (SIGKILL)\n"
+                            "  -f, --force  also delete a running or paused container (SIGKILL); a container\n"
+                            "               that does not exist is not an error\n"
                             "  -h, --help   this help\n";
 
 int

@@ -258,7 +258,17 @@ mr_container_delete (const char *root, const char *id, bool force, mr_error_t *e
 
   o.dirfd = mr_state_dir_open (root, id, true, err);
   if (o.dirfd < 0)
-    return -1;
+    {
+      /* runc: deleting with --force what is not there is done, not an
+       * error (podman and containerd delete --force to be sure). */
+      if (force && (*err)->errno_ == ENOENT)
+        {
+          mr_log_debug ("delete --force `%s`: %s", id, (*err)->msg);
+          mr_error_free (err);
+          return 0;
+        }
+      return -1;
+    }
   if (mr_state_read (o.dirfd, id, &o.st, err) < 0)
     {
       /* No state: creation never finished (or the file is corrupt). With

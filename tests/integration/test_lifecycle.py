@@ -338,8 +338,7 @@ def test_pid_file_relative_to_the_callers_directory(lc, tmp_path):
 
 # ---------------------------------------------------------------- errors
 
-@pytest.mark.parametrize("args", [["state"], ["start"], ["kill"], ["kill", "{id}", "KILL"], ["delete"],
-                                  ["delete", "--force"]])
+@pytest.mark.parametrize("args", [["state"], ["start"], ["kill"], ["kill", "{id}", "KILL"], ["delete"]])
 def test_unknown_id(lc, args):
     cid = new_id("nope")
     argv = [a.format(id=cid) for a in args]
@@ -349,6 +348,19 @@ def test_unknown_id(lc, args):
     assert r.returncode == 1, r
     assert r.stdout == ""
     assert r.stderr.strip() == f"minirun: container `{cid}` does not exist: No such file or directory", r.stderr
+
+
+@pytest.mark.parametrize("force", ["--force", "-f"])
+def test_delete_force_of_an_unknown_id_succeeds(lc, force):
+    """As runc's: what is not there is deleted already (podman and containerd
+    run `delete --force` to be sure, and print the error otherwise)."""
+    cid = new_id("nope")
+    r = lc.cmd("delete", force, cid)
+    assert (r.returncode, r.stdout, r.stderr) == (0, "", ""), r
+    assert not os.path.exists(os.path.join(lc.root, cid))
+    # an invalid id is still an error, with or without --force
+    r = lc.cmd("delete", force, "bad/id")
+    assert r.returncode == 1 and "invalid container id" in r.stderr, r
 
 
 @pytest.mark.parametrize("cmd", ["state", "start", "kill", "delete"])
