@@ -2,6 +2,7 @@
 # Set everything up, then run the example bundles: one plain, one whose init
 # is pinned to a host pid (31000, or the next free one if that is taken).
 set -eu
+. "$(dirname "$0")/as-root.sh"
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 

@@ -5,6 +5,7 @@
 #   scripts/setup.sh --test     + everything the test suite needs
 #   scripts/setup.sh --bench    + crun and runc for bench/
 set -eu
+. "$(dirname "$0")/as-root.sh"
 cd "$(dirname "$0")/.."
 
 want="gcc libc6-dev make cmake pkg-config libseccomp-dev libcap-dev libjansson-dev libmnl-dev busybox-static"

@@ -8,6 +8,7 @@
 #   6. the integration suite again with the static build (-DMINIRUN_STATIC=ON)
 # Quick mode, the integration suite only: scripts/test.sh --quick [PYTEST ARGS]
 set -eu
+. "$(dirname "$0")/as-root.sh"
 cd "$(dirname "$0")/.."
 quick=no
 if [ "${1:-}" = --quick ]; then
@@ -15,10 +16,6 @@ if [ "${1:-}" = --quick ]; then
   shift
 fi
 scripts/setup.sh --test
-if [ "$(id -u)" != 0 ]; then
-  echo "test.sh: the integration tests need root (real namespaces, cgroups, mounts)" >&2
-  exit 1
-fi
 # a second build with the crash-anywhere test hook (never in the release binary)
 cmake -S . -B build-crash -DMINIRUN_CRASH_HOOKS=ON >/dev/null
 cmake --build build-crash -j"$(nproc)" --target minirun >/dev/null
