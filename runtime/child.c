@@ -17,10 +17,11 @@
  *   network       lo up in a new network namespace
  *   rootfs        mounts, /dev, pivot_root, masked and read-only paths
  *   cwd           chdir into process.cwd, checked to stay inside the root
+ *   exec          find process.args[0] (PATH of process.env): fails the create
  *   ready         tell the launcher; wait for start
  *   fds           everything but stdio and --preserve-fds is closed on exec
  *   security      rlimits, user, capabilities, no_new_privs, seccomp
- *   exec          PATH lookup in process.env, execve
+ *   exec          execve what was found
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -157,6 +158,7 @@ mr_child_main (struct mr_launch *l)
   mr_error_t err = NULL;
   struct mr_sync_msg msg;
   struct mr_tree_gate gate = { -1, -1, 0 };
+  char *exe = NULL; /* process.args[0] as found at create; this process ends in execve or _exit */
   struct mr_rootfs_opts ro = {
     .rootfs = l->rootfs,
     .bundle = l->bundle,
@@ -278,6 +280,9 @@ mr_child_main (struct mr_launch *l)
 
   if (mr_enter_cwd (c->process.cwd, &err) < 0)
     fail ("cwd", &err);
+  /* as runc: a command that cannot be run fails the create, not the start */
+  if (mr_find_executable (&c->process, &exe, &err) < 0)
+    fail ("exec", &err);
 
   /* ready: from here a detached container outlives its launcher */
   if (!l->keep_pdeathsig && prctl (PR_SET_PDEATHSIG, 0, 0, 0, 0) < 0)
@@ -333,6 +338,6 @@ mr_child_main (struct mr_launch *l)
       fail ("security", &err);
   }
 
-  mr_exec_process (&c->process, &err);
+  mr_exec_found (exe, &c->process, &err);
   fail ("exec", &err);
 }

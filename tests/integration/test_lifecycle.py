@@ -350,6 +350,39 @@ def test_unknown_id(lc, args):
     assert r.stderr.strip() == f"minirun: container `{cid}` does not exist: No such file or directory", r.stderr
 
 
+# As runc: process.args[0] is resolved at create (PATH of process.env), so a
+# command that cannot be run fails `create`, in runc's words, which docker and
+# podman match to give 127 (not found) and 126 (cannot be executed).
+@pytest.mark.parametrize("args, words", [
+    (["no-such-command"], 'exec: "no-such-command": executable file not found in $PATH'),
+    (["/no/such/file"], 'exec: "/no/such/file": stat /no/such/file: no such file or directory'),
+    (["/etc/passwd"], 'exec: "/etc/passwd": permission denied'),
+    (["/etc"], 'exec: "/etc": permission denied'),
+    (["group"], 'exec: "group": executable file not found in $PATH'),  # in PATH=/etc, not executable
+])
+def test_a_command_that_cannot_run_fails_the_create(lc, args, words):
+    def mutate(cfg):
+        cfg["process"]["env"] = ["PATH=/etc:/bin"]
+    cid, r, _, _ = lc.create(lc.bundle(args, mutate=mutate), check=False)
+    assert r.returncode == 1, r.stderr_text
+    assert f'container setup step "exec": {words}' in r.stderr_text, r.stderr_text
+    assert "Permission denied" not in r.stderr_text and "No such file" not in r.stderr_text, r.stderr_text
+    assert_gone(lc, cid)
+    assert lc.ids() == []
+
+
+def test_the_command_is_found_in_the_process_path_at_create(lc):
+    """The init runs what create found: a PATH entry of process.env (not the
+    default PATH), relative to nothing outside the container."""
+    def mutate(cfg):
+        cfg["process"]["env"] = ["PATH=/nowhere:/bin"]
+    cid, _, out, _ = lc.create(lc.bundle(["echo", "found"], mutate=mutate))
+    lc.start(cid)
+    wait_until(lambda: lc.state(cid)["status"] == "stopped", what="the container to exit")
+    assert out.read_text() == "found\n"
+    lc.cmd("delete", cid, check=True)
+
+
 @pytest.mark.parametrize("force", ["--force", "-f"])
 def test_delete_force_of_an_unknown_id_succeeds(lc, force):
     """As runc's: what is not there is deleted already (podman and containerd

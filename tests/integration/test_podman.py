@@ -219,6 +219,21 @@ def test_run_rm_prints_and_exits(podman):
     assert re.search(r"\bdelete --force [0-9a-f]{64}$", calls, re.M), calls
 
 
+@pytest.mark.parametrize("cmd, code, words", [
+    (["no-such-command"], 127, "executable file not found in $PATH"),
+    (["/no/such/file"], 127, "no such file or directory"),
+    (["/etc/passwd"], 126, "permission denied"),
+])
+def test_run_of_a_command_that_cannot_run_exits_127_or_126(podman, cmd, code, words):
+    """podman maps minirun's create-time failure to the shell's codes, by its
+    words (as runc's): 127 for a command not found, 126 for one that cannot be
+    executed; nothing of the container stays behind."""
+    r = podman("run", "--rm", "--network=none", *ULIMITS, IMAGE, *cmd)
+    assert r.returncode == code, f"{r.stderr}\n{podman.explain()}"
+    assert words in r.stderr, r.stderr
+    assert podman("ps", "-aq", check=True).stdout == ""
+
+
 def test_run_with_a_terminal(podman):
     r = podman("run", "--rm", "-t", "--network=none", *ULIMITS, IMAGE, "sh", "-c", "tty; [ -t 0 ] && echo is-a-tty")
     assert r.returncode == 0, f"{r.stderr}\n{podman.explain()}"
