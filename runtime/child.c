@@ -164,6 +164,7 @@ mr_child_main (struct mr_launch *l)
     .bundle = l->bundle,
     .in_userns = l->new_ns[MR_NS_USER] || l->ns_fds[MR_NS_USER] >= 0,
     .no_pivot = l->opts->no_pivot,
+    .shared_mount_ns = !c->namespaces[MR_NS_MOUNT].present,
     .cgroup = l->cgroup,
   };
 

@@ -20,6 +20,7 @@
 #include "crash.h"
 #include "hooks.h"
 #include "log.h"
+#include "rootfs.h"
 #include "minirun/minirun.h"
 #include "state.h"
 #include "syscalls.h"
@@ -285,6 +286,8 @@ mr_container_delete (const char *root, const char *id, bool force, mr_error_t *e
           close (o.dirfd);
           return -1;
         }
+      if (mr_rootfs_shared_unbind (o.dirfd, &cgerr) < 0)
+        mr_error_warn (&cgerr, NULL);
       {
         int r = mr_state_dir_remove (root, id, o.dirfd, err);
         close (o.dirfd);
@@ -347,6 +350,9 @@ mr_container_delete (const char *root, const char *id, bool force, mr_error_t *e
       mr_cgroup_free (cg);
     }
   mr_crash_point ("delete:cgroup");
+  /* no mount namespace of its own: its mounts go with the rootfs bind */
+  if (mr_rootfs_shared_unbind (o.dirfd, &cgerr) < 0)
+    mr_error_warn (&cgerr, NULL);
   if (o.st->has_poststop_hooks)
     run_state_hooks (&o, MR_HOOK_POSTSTOP, "poststop", MR_STATUS_STOPPED);
   /* Removed while still locked: a command waiting for the lock then finds the

@@ -36,6 +36,7 @@
 #include "hooks.h"
 #include "launcher.h"
 #include "log.h"
+#include "rootfs.h"
 #include "pidpin.h"
 #include "supervise.h"
 #include "sync.h"
@@ -91,6 +92,35 @@ mr_launch_release (struct mr_launch *l)
   free (l->state.cgroup_path);
 }
 
+/* runtime spec: a namespace type missing from linux.namespaces is the
+ * runtime's.  Without a mount namespace of its own, the container's mounts
+ * are made in the runtime's, inside a bind of the rootfs that goes at delete
+ * (mr_rootfs_shared_bind), and it enters its root with chroot.  What would
+ * change the runtime's mount tree itself is refused; say what is shared. */
+static int
+shared_mount_ns_check (const struct mr_launch *l, mr_error_t *err)
+{
+  const struct mr_config *c = l->config;
+  char shared[128] = "";
+
+  if (c->rootfs_propagation != MR_PROP_NONE)
+    return mr_error_set (err, 0,
+                         "linux.rootfsPropagation needs a mount namespace of the container's own (it would "
+                         "change the runtime's mount tree): add {\"type\": \"mount\"} to linux.namespaces "
+                         "or drop it");
+  for (int t = 0; t < MR_NS_COUNT; t++)
+    if (!c->namespaces[t].present && t != MR_NS_USER && t != MR_NS_TIME)
+      {
+        size_t used = strlen (shared);
+        snprintf (shared + used, sizeof shared - used, "%s%s", used ? ", " : "", mr_ns_type_name (t));
+      }
+  mr_log_warning ("linux.namespaces has no mount namespace: the container shares the runtime's %s "
+                  "namespace%s; its mounts are made under a bind of its rootfs in the runtime's mount "
+                  "namespace (removed at delete) and it enters the rootfs with chroot, not pivot_root",
+                  shared, strchr (shared, ',') ? "s" : "");
+  return 0;
+}
+
 int
 mr_launch_prepare (struct mr_launch *l, mr_error_t *err)
 {
@@ -143,13 +173,13 @@ mr_launch_prepare (struct mr_launch *l, mr_error_t *err)
                                c->namespaces[t].index, c->namespaces[t].path, mr_ns_type_name (t));
       }
     }
-  if (!c->namespaces[MR_NS_MOUNT].present)
-    return mr_error_set (err, 0,
-                         "linux.namespaces: a mount namespace is required (the container's mounts would "
-                         "otherwise change the host); add {\"type\": \"mount\"}");
-  if ((c->hostname || c->domainname) && !l->new_ns[MR_NS_UTS])
-    return mr_error_set (err, 0, "%s is set but the container has no new uts namespace (add {\"type\": \"uts\"} "
-                         "to linux.namespaces)", c->hostname ? "hostname" : "domainname");
+  if (!c->namespaces[MR_NS_MOUNT].present && shared_mount_ns_check (l, err) < 0)
+    return -1;
+  /* A uts namespace joined by path is the container's too: set them there. */
+  if ((c->hostname || c->domainname) && !c->namespaces[MR_NS_UTS].present)
+    return mr_error_set (err, 0, "%s is set but the container has no uts namespace of its own: it would "
+                         "rename the host (add {\"type\": \"uts\"} to linux.namespaces)",
+                         c->hostname ? "hostname" : "domainname");
   if (c->time_offsets.present && !l->new_ns[MR_NS_TIME])
     return mr_error_set (err, 0, "linux.timeOffsets needs a new time namespace in linux.namespaces");
   if (mr_sysctl_validate (c, l->new_ns, err) < 0)
@@ -287,6 +317,8 @@ mr_launch_undo (struct mr_launch *l)
   if (l->cgroup && !l->new_ns[MR_NS_PID] && l->plan && l->plan->n_procs > 1 && mr_cgroup_kill (l->cgroup, SIGKILL, &err) < 0)
     mr_error_warn (&err, "cleanup");
   if (l->cgroup && mr_cgroup_destroy (l->cgroup, &err) < 0)
+    mr_error_warn (&err, "cleanup");
+  if (l->state_dirfd >= 0 && mr_rootfs_shared_unbind (l->state_dirfd, &err) < 0)
     mr_error_warn (&err, "cleanup");
   if (l->state_dirfd >= 0 && mr_state_dir_remove (l->opts->state_root, l->opts->id, l->state_dirfd, &err) < 0)
     mr_error_warn (&err, "cleanup");
@@ -538,6 +570,9 @@ mr_launch_spawn (struct mr_launch *l, enum mr_start_mode mode, int *terminal_mas
       if (l->console_fd < 0)
         goto fail;
     }
+
+  if (!l->config->namespaces[MR_NS_MOUNT].present && mr_rootfs_shared_bind (l->rootfs, l->state_dirfd, err) < 0)
+    goto fail;
 
   /* The seccomp agent's socket is a host path: connect before the init
    * leaves the host's mount namespace view. */

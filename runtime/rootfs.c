@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/magic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "log.h"
 #include "rootfs.h"
 #include "rootfs_internal.h"
 #include "syscalls.h"
@@ -156,15 +158,20 @@ mr_rootfs_prepare (const struct mr_config *config, const struct mr_rootfs_opts *
   if (access ("/proc/self/fd", F_OK) < 0)
     return mr_error_set (err, errno, "/proc/self/fd (minirun needs /proc mounted on the host)");
 
-  if (mount (NULL, "/", NULL, root_prop, NULL) < 0)
-    return mr_error_set (err, errno, "linux.rootfsPropagation: make / %s",
-                         mr_mount_flags_str (root_prop, fbuf, sizeof fbuf));
-  /* After a recursive private or slave change nothing is shared any more. */
-  if (root_prop != (MS_REC | MS_PRIVATE) && root_prop != (MS_REC | MS_SLAVE)
-      && make_parent_private (opts->rootfs, err) < 0)
-    return -1;
-  if (mount (opts->rootfs, opts->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
-    return mr_error_set (err, errno, "bind mount the rootfs `%s` onto itself", opts->rootfs);
+  /* In the runtime's own mount namespace the launcher made the rootfs bind
+   * already, and / is the host's: its propagation is not ours to change. */
+  if (!opts->shared_mount_ns)
+    {
+      if (mount (NULL, "/", NULL, root_prop, NULL) < 0)
+        return mr_error_set (err, errno, "linux.rootfsPropagation: make / %s",
+                             mr_mount_flags_str (root_prop, fbuf, sizeof fbuf));
+      /* After a recursive private or slave change nothing is shared any more. */
+      if (root_prop != (MS_REC | MS_PRIVATE) && root_prop != (MS_REC | MS_SLAVE)
+          && make_parent_private (opts->rootfs, err) < 0)
+        return -1;
+      if (mount (opts->rootfs, opts->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+        return mr_error_set (err, errno, "bind mount the rootfs `%s` onto itself", opts->rootfs);
+    }
   rootfd = open (opts->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)
     return mr_error_set (err, errno, "open rootfs `%s`", opts->rootfs);
@@ -201,6 +208,111 @@ mr_rootfs_prepare (const struct mr_config *config, const struct mr_rootfs_opts *
   return 0;
 }
 
+#define SHARED_BIND_RECORD "rootfs.mount"
+
+static int
+mount_id_of (const char *path, uint64_t *id)
+{
+  struct statx stx;
+
+  if (statx (AT_FDCWD, path, AT_NO_AUTOMOUNT, STATX_MNT_ID, &stx) < 0)
+    return -1;
+  if (!(stx.stx_mask & STATX_MNT_ID))
+    {
+      errno = ENOSYS;
+      return -1;
+    }
+  *id = stx.stx_mnt_id;
+  return 0;
+}
+
+/* Is mount `id` in this mount namespace? */
+static bool
+mount_listed (int64_t id)
+{
+  cleanup_free char *text = NULL;
+  size_t len;
+  mr_error_t err = NULL;
+  char want[32];
+  int n = snprintf (want, sizeof want, "%lld ", (long long) id);
+
+  if (mr_read_file_at (AT_FDCWD, "/proc/self/mountinfo", 16 << 20, &text, &len, &err) < 0)
+    {
+      mr_error_free (&err);
+      return false;
+    }
+  for (char *line = text; line && *line; line = strchr (line, '\n') ? strchr (line, '\n') + 1 : NULL)
+    if (strncmp (line, want, (size_t) n) == 0)
+      return true;
+  return false;
+}
+
+int
+mr_rootfs_shared_bind (const char *rootfs, int state_dirfd, mr_error_t *err)
+{
+  cleanup_free char *text = NULL;
+  uint64_t id;
+
+  if (mount (rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+    return mr_error_set (err, errno, "bind mount the rootfs `%s` onto itself", rootfs);
+  if (mount (NULL, rootfs, NULL, MS_PRIVATE, NULL) < 0 || mount_id_of (rootfs, &id) < 0)
+    {
+      int saved = errno;
+      umount2 (rootfs, MNT_DETACH);
+      return mr_error_set (err, saved, "make the rootfs bind `%s` private", rootfs);
+    }
+  /* the mount id, then the path: enough for a delete that has no state */
+  text = xasprintf ("%llu\n%s\n", (unsigned long long) id, rootfs);
+  if (mr_write_file_atomic (state_dirfd, SHARED_BIND_RECORD, text, strlen (text), 0600, err) < 0)
+    {
+      umount2 (rootfs, MNT_DETACH);
+      return -1;
+    }
+  return 0;
+}
+
+int
+mr_rootfs_shared_unbind (int state_dirfd, mr_error_t *err)
+{
+  cleanup_free char *text = NULL;
+  size_t len;
+  int64_t want;
+  uint64_t id;
+  char *path, *end;
+
+  if (mr_read_file_at (state_dirfd, SHARED_BIND_RECORD, PATH_MAX + 64, &text, &len, err) < 0)
+    {
+      if ((*err)->errno_ != ENOENT)
+        return -1;
+      mr_error_free (err);
+      return 0;
+    }
+  path = memchr (text, '\n', len);
+  end = path ? memchr (path + 1, '\n', len - (size_t) (path + 1 - text)) : NULL;
+  if (path == NULL || end == NULL)
+    return mr_error_set (err, EINVAL, "%s in the state directory: expected a mount id and a path",
+                         SHARED_BIND_RECORD);
+  *path++ = '\0';
+  *end = '\0';
+  if (!mr_parse_i64 (text, 1, INT64_MAX, &want) || path[0] != '/')
+    return mr_error_set (err, EINVAL, "%s in the state directory: expected a mount id and a path",
+                         SHARED_BIND_RECORD);
+  if (mount_id_of (path, &id) < 0 || id != (uint64_t) want)
+    {
+      if (!mount_listed (want))
+        mr_log_debug ("the rootfs bind (mount %lld) at `%s` is gone already", (long long) want, path);
+      else
+        mr_log_warning ("the rootfs bind at `%s` (mount %lld), with the container's mounts in it, is covered by "
+                        "another mount (another container without a mount namespace on this rootfs?): it stays "
+                        "until that one is gone; then `umount -R %s`",
+                        path, (long long) want, path);
+      return 0;
+    }
+  if (umount2 (path, MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
+    return mr_error_set (err, errno, "detach the rootfs bind `%s` and the container's mounts in it", path);
+  return 0;
+}
+
 static int
 move_root (int newroot, const char *rootfs, mr_error_t *err)
 {
@@ -224,6 +336,19 @@ mr_rootfs_pivot (const struct mr_rootfs_opts *opts, mr_error_t *err)
   newroot = open (opts->rootfs, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
   if (newroot < 0)
     return mr_error_set (err, errno, "open rootfs `%s`", opts->rootfs);
+  if (opts->shared_mount_ns)
+    {
+      /* the runtime's mount namespace: no pivot_root (it would change the
+       * host's root) and no MS_MOVE onto its /; chroot into the bind */
+      if (fchdir (newroot) < 0)
+        return mr_error_set (err, errno, "chdir to rootfs `%s`", opts->rootfs);
+      if (chroot (".") < 0)
+        return mr_error_set (err, errno, "chroot into `%s` (no mount namespace of the container's own)",
+                             opts->rootfs);
+      if (chdir ("/") < 0)
+        return mr_error_set (err, errno, "chdir / in the container");
+      return 0;
+    }
   if (opts->no_pivot)
     return move_root (newroot, opts->rootfs, err);
 

@@ -51,6 +51,8 @@ struct mr_rootfs_opts
   const char *rootfs;             /* absolute host path of the rootfs directory */
   bool in_userns;                 /* devices must be bind mounted, not mknod'ed */
   bool no_pivot;                  /* --no-pivot: MS_MOVE + chroot instead of pivot_root */
+  bool shared_mount_ns;           /* no mount namespace of its own: mounts go under the rootfs
+                                   * bind the launcher made (mr_rootfs_shared_bind), chroot */
   const struct mr_cgroup *cgroup; /* for mounts of type "cgroup" (may be NULL) */
   const char *bundle;             /* relative bind sources are relative to it (NULL: to the cwd) */
 };
@@ -62,6 +64,19 @@ struct mr_rootfs_opts
  * mounted at all, create process.cwd.  Errors name the config entry:
  * "mounts[3] (/proc, type proc, source proc): mount (flags ...): <errno>". */
 int mr_rootfs_prepare (const struct mr_config *config, const struct mr_rootfs_opts *opts, mr_error_t *err);
+
+/* Without a mount namespace of the container's own (none in
+ * linux.namespaces: the spec says it is the runtime's), the container's mounts
+ * are made in the runtime's mount namespace.  So that they change nothing
+ * outside the rootfs and all go at delete, the launcher binds the rootfs onto
+ * itself first (recursive, then private, so that nothing mounted inside it
+ * propagates back to its source), records the bind's mount id in the state
+ * directory (rootfs.mount: the id and the path), and the container mounts
+ * inside it.  unbind detaches that bind, and everything mounted inside it, if
+ * it is still the topmost mount at that path with that id; without a record
+ * there is nothing to do. */
+int mr_rootfs_shared_bind (const char *rootfs, int state_dirfd, mr_error_t *err);
+int mr_rootfs_shared_unbind (int state_dirfd, mr_error_t *err);
 
 /* pivot_root into the rootfs and detach the old root (or MS_MOVE + chroot
  * with no_pivot).  A clear error where pivot_root cannot work (rootfs on a

@@ -11,6 +11,7 @@
 #include "hooks.h"
 #include "launcher.h"
 #include "log.h"
+#include "rootfs.h"
 #include "supervise.h"
 #include "sync.h"
 #include "syscalls.h"
@@ -52,6 +53,8 @@ finish_stopped (struct mr_launch *l)
       return;
     }
   if (l->cgroup && mr_cgroup_destroy (l->cgroup, &err) < 0)
+    mr_error_warn (&err, NULL);
+  if (mr_rootfs_shared_unbind (l->state_dirfd, &err) < 0)
     mr_error_warn (&err, NULL);
   if (mr_state_dir_remove (l->opts->state_root, l->opts->id, l->state_dirfd, &err) < 0)
     mr_error_warn (&err, NULL);
