@@ -117,6 +117,9 @@ size_t mr_cg_hugepage_sizes (char (*names)[16], size_t max);
 /* cgroup_v1.c */
 int mr_cg_v1_cpuset_init (const char *parent, const char *dir, mr_error_t *err);
 int mr_cg_v1_memory (const char *dir, const struct mr_resources *res, bool update, mr_error_t *err);
+/* linux.resources.memory.kernelTCP -> memory.kmem.tcp.limit_in_bytes (a
+ * warning, not an error, where the kernel has no such file). */
+int mr_cg_v1_kernel_tcp (const char *dir, const struct mr_resources *res, mr_error_t *err);
 int mr_cg_v1_cpu (const char *dir, const struct mr_resources *res, bool update, mr_error_t *err);
 int mr_cg_v1_cpuset (const char *dir, const struct mr_resources *res, bool update, mr_error_t *err);
 int mr_cg_v1_pids (const char *dir, const struct mr_resources *res, bool update, mr_error_t *err);
