@@ -263,14 +263,14 @@ mr_cg_mark_get (const char *dir)
   return unsupported ? MR_CG_MARK_UNKNOWN : MR_CG_MARK_NONE;
 }
 
-/* Undo a "foreign" mark this create set (the rollback of a failed create). */
+/* Undo a "foreign" mark (the rollback of a failed create, or the end of the
+ * container that reused the leaf). */
 static void
 mark_clear (const char *dir)
 {
   for (size_t i = mark_first (); i < 2; i++)
     if (removexattr (dir, mark_names[i]) < 0 && errno != ENODATA && errno != ENOENT && errno != EOPNOTSUPP)
-      mr_log_warning ("cannot remove %s from cgroup `%s` after a failed create: %s", mark_names[i], dir,
-                      strerror (errno));
+      mr_log_warning ("cannot remove %s from cgroup `%s`: %s", mark_names[i], dir, strerror (errno));
 }
 
 /* ---------- create ---------- */
@@ -612,7 +612,8 @@ mr_cgroup_destroy (struct mr_cgroup *cg, mr_error_t *err)
       if (mr_cg_mark_get (dir) == MR_CG_MARK_FOREIGN)
         {
           /* The leaf existed before the container: only what the container
-           * made inside it goes, and nothing above it. */
+           * made inside it goes, and nothing above it; the leaf is left as
+           * it was found (without minirun's mark). */
           if (remove_children (dir, deadline, &had, &e) < 0)
             {
               ret = -1;
@@ -621,6 +622,8 @@ mr_cgroup_destroy (struct mr_cgroup *cg, mr_error_t *err)
               else
                 mr_error_free (&e);
             }
+          else
+            mark_clear (dir);
           continue;
         }
       if (remove_tree (dir, deadline, &e) < 0)

@@ -661,6 +661,7 @@ def test_a_preexisting_leaf_keeps_itself_and_its_limit(mr, admin):
     assert mr.cmd("delete", "--force", cid).returncode == 0
     assert os.path.isdir(leaf)
     assert read_file(f"{leaf}/memory.limit_in_bytes") == str(48 << 20)
+    assert not [x for x in os.listxattr(leaf) if x.endswith("minirun")], "minirun's mark left on the admin's leaf"
     assert not os.path.exists(f"{leaf}/made-by-the-container")
     assert cgroup_dirs(f"/{name}/ctr") == [leaf]  # made by minirun everywhere else: removed
     assert cgroup_dirs(f"/{name}") == [f"{V1_MEMORY}/{name}"]

@@ -686,6 +686,7 @@ test_ownership (void)
   CHECK (mkdir (inner, 0755) == 0, "mkdir %s", inner);
   CHECK (cg && mr_cgroup_destroy (cg, &err) == 0, "destroy: %s", ERRMSG (err));
   CHECK (exists (d) && file_is (d, "memory.limit_in_bytes", "33554432"), "admin leaf kept with its limit");
+  CHECK (mr_cg_mark_get (d) == MR_CG_MARK_NONE, "admin leaf left without minirun's mark");
   CHECK (!exists (inner), "the container's sub-cgroup %s removed", inner);
   mr_cgroup_free (cg);
   cg = NULL;
@@ -696,7 +697,8 @@ test_ownership (void)
   CHECK (mkdir (d, 0755) == 0, "mkdir %s", d);
   r.cpu.cpus = (char *)"999";
   snprintf (path, sizeof path, "%s/leaf", own);
-  CHECK (mr_cgroup_create (path, &r, &cg, &err) < 0 && strstr (ERRMSG (err), "999"), "bad cpus: %s", ERRMSG (err));
+  CHECK (mr_cgroup_create (path, &r, &cg, &err) < 0 && strstr (ERRMSG (err), "999"), "bad cpus: %s",
+         ERRMSG (err));
   mr_error_free (&err);
   CHECK (exists (d) && mr_cg_mark_get (d) == MR_CG_MARK_NONE, "admin leaf kept, unmarked after the rollback");
   CHECK (exists (mem) && file_is (mem, "memory.limit_in_bytes", "67108864"), "admin parent intact");
