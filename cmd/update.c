@@ -35,7 +35,8 @@ static const char usage[]
       "  --memory-reservation SIZE   memory soft limit\n"
       "  --memory-swap SIZE          memory+swap limit\n"
       "  --kernel-memory SIZE        ignored with a warning (removed in Linux 5.16)\n"
-      "  --kernel-memory-tcp SIZE    ignored with a warning (removed in Linux 5.16)\n"
+      "  --kernel-memory-tcp SIZE    TCP buffer limit (cgroup v1 only; a warning where\n"
+      "                              the kernel has none)\n"
       "  --pids-limit N              maximum number of processes (-1: unlimited)\n"
       "  -h, --help                  this help\n";
 

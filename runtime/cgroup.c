@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "cgroup_internal.h"
@@ -193,14 +194,109 @@ mr_cgroup_open (const char *path, struct mr_cgroup **out, mr_error_t *err)
   return 0;
 }
 
+/* ---------- ownership marks ----------
+ *
+ * minirun removes only the cgroup directories it made itself (an admin's
+ * parent such as /admin-slice, with its limits, survives every delete).  The
+ * record is on the directory, where every later command (delete, delete
+ * --force after a crashed create, the last of several containers sharing a
+ * parent) finds it: the extended attribute "trusted.minirun" (root; cgroupfs
+ * keeps xattrs in memory for the directory's lifetime) or "user.minirun"
+ * (rootless: the owner of a delegated cgroup may set it).
+ *   "created"  set right after minirun's mkdir of a leaf or a parent;
+ *   "foreign"  set on a container leaf that already existed at create.
+ * An ancestor is removed only when marked "created"; the leaf is removed
+ * unless marked "foreign" (a foreign leaf keeps itself, only the container's
+ * sub-cgroups go), so leaves of containers made before marks existed, or on
+ * a host whose cgroupfs takes no xattrs, are removed as they always were. */
+
+#define MARK_VALUE_CREATED "created"
+#define MARK_VALUE_FOREIGN "foreign"
+
+static const char *const mark_names[] = { "trusted.minirun", "user.minirun" };
+
+/* trusted.* needs CAP_SYS_ADMIN: an unprivileged caller uses user.* only. */
+static size_t
+mark_first (void)
+{
+  return geteuid () == 0 ? 0 : 1;
+}
+
+int
+mr_cg_mark_set (const char *dir, const char *value, mr_error_t *err)
+{
+  int e = 0;
+  for (size_t i = mark_first (); i < 2; i++)
+    {
+      if (setxattr (dir, mark_names[i], value, strlen (value), 0) == 0)
+        return 0;
+      if (e == 0 || errno != EOPNOTSUPP)
+        e = errno;
+    }
+  return mr_error_set (err, e, "setxattr `%s` %s=%s (the record that minirun %s this cgroup)", dir,
+                       mark_names[mark_first ()], value,
+                       strcmp (value, MARK_VALUE_CREATED) == 0 ? "created" : "did not create");
+}
+
+enum mr_cg_mark
+mr_cg_mark_get (const char *dir)
+{
+  bool unsupported = false;
+  for (size_t i = mark_first (); i < 2; i++)
+    {
+      char buf[16];
+      ssize_t n = getxattr (dir, mark_names[i], buf, sizeof buf - 1);
+      if (n >= 0)
+        {
+          buf[n] = '\0';
+          if (strcmp (buf, MARK_VALUE_CREATED) == 0)
+            return MR_CG_MARK_CREATED;
+          if (strcmp (buf, MARK_VALUE_FOREIGN) == 0)
+            return MR_CG_MARK_FOREIGN;
+          continue;
+        }
+      if (errno == ENOENT)
+        return MR_CG_MARK_NONE;
+      if (errno == EOPNOTSUPP)
+        unsupported = true;
+    }
+  return unsupported ? MR_CG_MARK_UNKNOWN : MR_CG_MARK_NONE;
+}
+
+/* Undo a "foreign" mark (the rollback of a failed create, or the end of the
+ * container that reused the leaf). */
+static void
+mark_clear (const char *dir)
+{
+  for (size_t i = mark_first (); i < 2; i++)
+    if (removexattr (dir, mark_names[i]) < 0 && errno != ENODATA && errno != ENOENT && errno != EOPNOTSUPP)
+      mr_log_warning ("cannot remove %s from cgroup `%s`: %s", mark_names[i], dir, strerror (errno));
+}
+
 /* ---------- create ---------- */
 
+/* What one create made: the directories (in mkdir order) and the
+ * pre-existing leaves it marked "foreign". */
 struct created
 {
   char **dirs;
   size_t n;
+  char **foreign;
+  size_t n_foreign;
 };
 
+static void
+created_free (struct created *c)
+{
+  for (size_t i = 0; i < c->n; i++)
+    free (c->dirs[i]);
+  for (size_t i = 0; i < c->n_foreign; i++)
+    free (c->foreign[i]);
+  free (c->dirs);
+  free (c->foreign);
+}
+
+/* Remove exactly what this create made, deepest first. */
 static void
 rollback (struct created *c)
 {
@@ -211,7 +307,37 @@ rollback (struct created *c)
         mr_log_warning ("cannot remove cgroup `%s` after a failed create: %s", d, strerror (errno));
       free (d);
     }
-  free (c->dirs);
+  while (c->n_foreign > 0)
+    {
+      char *d = c->foreign[--c->n_foreign];
+      mark_clear (d);
+      free (d);
+    }
+  created_free (c);
+}
+
+/* The leaf `dir` existed before this create: unless an earlier minirun made
+ * it (a leftover of a crashed create, now reused), it is someone else's and
+ * stays at delete.  Without a mark it goes at delete, as it always did. */
+static void
+claim_existing_leaf (const char *dir, struct created *c)
+{
+  enum mr_cg_mark m = mr_cg_mark_get (dir);
+  mr_error_t e = NULL;
+  if (m == MR_CG_MARK_CREATED || m == MR_CG_MARK_FOREIGN)
+    return;
+  if (mr_cg_mark_set (dir, MARK_VALUE_FOREIGN, &e) < 0)
+    {
+      if (e->errno_ == EOPNOTSUPP)
+        mr_log_debug ("%s", e->msg);
+      else
+        mr_log_warning ("cgroup `%s` existed before this container; %s, so delete will remove it", dir,
+                        e->msg);
+      mr_error_free (&e);
+      return;
+    }
+  c->foreign = xrealloc (c->foreign, (c->n_foreign + 1) * sizeof *c->foreign);
+  c->foreign[c->n_foreign++] = xstrdup (dir);
 }
 
 /* mkdir -p of `dir` below its base (which exists).  v1 cpuset levels get
@@ -244,9 +370,17 @@ make_dirs (const struct mr_cgroup *cg, const char *dir, bool cpuset, const char 
             }
           if (ret == 0 && mkdir (p, 0755) == 0)
             {
+              mr_error_t merr = NULL;
               c->dirs = xrealloc (c->dirs, (c->n + 1) * sizeof *c->dirs);
               c->dirs[c->n++] = xstrdup (p);
               *existed = false;
+              /* Unmarked, a parent stays after delete (never one we did not
+               * make); a leaf goes anyway.  Not an error. */
+              if (mr_cg_mark_set (p, MARK_VALUE_CREATED, &merr) < 0)
+                {
+                  mr_log_debug ("%s", merr->msg);
+                  mr_error_free (&merr);
+                }
             }
           else if (ret == 0 && errno == EEXIST)
             *existed = true;
@@ -291,7 +425,7 @@ int
 mr_cgroup_create (const char *path, const struct mr_resources *res, struct mr_cgroup **out, mr_error_t *err)
 {
   struct mr_cgroup *cg;
-  struct created c = { NULL, 0 };
+  struct created c = { 0 };
   const char *want[16], *needed[16];
   char keybuf[16][32];
   size_t n_want;
@@ -314,6 +448,8 @@ mr_cgroup_create (const char *path, const struct mr_resources *res, struct mr_cg
           mr_error_set (err, EBUSY, "cgroup `%s` already in use (has processes)", cg->v1[i].dir);
           goto fail;
         }
+      if (existed)
+        claim_existing_leaf (cg->v1[i].dir, &c);
     }
   if (cg->v2_dir)
     {
@@ -326,12 +462,12 @@ mr_cgroup_create (const char *path, const struct mr_resources *res, struct mr_cg
           mr_error_set (err, EBUSY, "cgroup `%s` already in use (has processes)", cg->v2_dir);
           goto fail;
         }
+      if (existed)
+        claim_existing_leaf (cg->v2_dir, &c);
     }
   if (mr_cg_apply (cg, res, false, err) < 0 || open_fds (cg, true, err) < 0)
     goto fail;
-  for (size_t i = 0; i < c.n; i++)
-    free (c.dirs[i]);
-  free (c.dirs);
+  created_free (&c);
   *out = cg;
   return 0;
 
@@ -424,9 +560,10 @@ remove_tree (const char *dir, long long deadline, mr_error_t *err)
     }
 }
 
-/* Remove now-empty ancestors below the base (hierarchy root or our own
- * cgroup).  False when the first of them is still in use (by other
- * containers). */
+/* Remove the ancestors minirun created (marked "created") that are now
+ * empty, deepest first, below the base (hierarchy root or our own cgroup);
+ * the first one not marked, and everything above it, stays.  False when the
+ * first of them is still in use (by other containers). */
 static bool
 remove_parents (const struct mr_cgroup *cg, const char *dir, const char *own_dir)
 {
@@ -439,6 +576,8 @@ remove_parents (const struct mr_cgroup *cg, const char *dir, const char *own_dir
       *slash = '\0';
       if (own_dir && strcmp (p, own_dir) == 0)
         break;
+      if (mr_cg_mark_get (p) != MR_CG_MARK_CREATED)
+        break; /* not ours (or gone): neither it nor what is above it */
       if (rmdir (p) < 0 && errno != ENOENT)
         return !first; /* ENOTEMPTY/EBUSY: shared with other containers */
       first = false;
@@ -467,8 +606,26 @@ mr_cgroup_destroy (struct mr_cgroup *cg, mr_error_t *err)
     {
       const char *dir = i < cg->n_v1 ? cg->v1[i].dir : cg->v2_dir;
       mr_error_t e = NULL;
+      bool had = false;
       if (dir == NULL)
         continue;
+      if (mr_cg_mark_get (dir) == MR_CG_MARK_FOREIGN)
+        {
+          /* The leaf existed before the container: only what the container
+           * made inside it goes, and nothing above it; the leaf is left as
+           * it was found (without minirun's mark). */
+          if (remove_children (dir, deadline, &had, &e) < 0)
+            {
+              ret = -1;
+              if (first == NULL)
+                first = e;
+              else
+                mr_error_free (&e);
+            }
+          else
+            mark_clear (dir);
+          continue;
+        }
       if (remove_tree (dir, deadline, &e) < 0)
         {
           ret = -1;

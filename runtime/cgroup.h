@@ -54,9 +54,13 @@ char *mr_cgroup_path_for (const char *cgroups_path, const char *id);
  * written.  New v1 cpuset levels get cpus/mems from their parent; on v2 the
  * parents get the controllers enabled in cgroup.subtree_control (pure v2: all
  * available ones, hybrid: the ones a resource needs).  A leaf that already
- * exists is reused if it has no processes ("already in use" otherwise).  On
- * failure every directory this call made is removed.  Opens the v2 dir fd and
- * the v1 cgroup.procs fds kept in the struct. */
+ * exists is reused if it has no processes ("already in use" otherwise).
+ * Every directory this call makes is marked as minirun's (an xattr, see
+ * cgroup.c) and a leaf that existed is marked as not minirun's, so that
+ * mr_cgroup_destroy, in this or any later process, removes only what minirun
+ * made.  On failure every directory this call made is removed (and a mark it
+ * set on an existing leaf).  Opens the v2 dir fd and the v1 cgroup.procs fds
+ * kept in the struct. */
 int mr_cgroup_create (const char *path, const struct mr_resources *res, struct mr_cgroup **out,
                       mr_error_t *err);
 /* Open an existing container's cgroup(s) by path (from the state file; a
@@ -152,13 +156,16 @@ int mr_cgroup_oom_kills (const struct mr_cgroup *cg, uint64_t *count, mr_error_t
  * counted (recheck shortly after).  -1 without a memory controller. */
 int mr_cgroup_oom_watch (const struct mr_cgroup *cg, int *fd, mr_error_t *err);
 
-/* Remove every directory this container's cgroup has, in every hierarchy
- * (sub-cgroups the container made included), retrying while the kernel still
- * reports processes (EBUSY), bounded (about 1 s, then "still has processes");
- * then remove the ancestors that are now empty, up to (not including) the
- * hierarchy root or, for relative paths, the caller's own cgroup; an ancestor
- * still used by other containers stays.  Missing directories are fine.  The
- * fds in cg are closed; call mr_cgroup_free() afterwards. */
+/* Remove the container's directory in every hierarchy (sub-cgroups the
+ * container made included), retrying while the kernel still reports
+ * processes (EBUSY), bounded (about 1 s, then "still has processes"); a leaf
+ * that existed before the container stays (only its sub-cgroups go).  Then
+ * remove, deepest first, the ancestors minirun created (for any container)
+ * that are now empty, up to (not including) the hierarchy root or, for
+ * relative paths, the caller's own cgroup; the first ancestor minirun did not
+ * create stops the walk (an admin's /admin-slice and its limits survive), and
+ * one still used by other containers stays.  Missing directories are fine.
+ * The fds in cg are closed; call mr_cgroup_free() afterwards. */
 int mr_cgroup_destroy (struct mr_cgroup *cg, mr_error_t *err);
 
 /* v1 -> v2 conversions as runc does them (exposed for unit tests). */

@@ -179,6 +179,29 @@ mr_cg_check (const struct mr_cgroup *cg, const struct mr_resources *res, mr_erro
   return 0;
 }
 
+/* kernelTCP (the TCP buffer limit) exists only in the v1 memory controller
+ * (memory.kmem.tcp.limit_in_bytes, still there after the other kernel memory
+ * limits went in 5.16); where it cannot be applied it is a warning, as the
+ * OCI spec lets a runtime ignore it, never a silent no-op. */
+static int
+apply_kernel_tcp (const struct mr_cgroup *cg, const struct mr_resources *res, mr_error_t *err)
+{
+  int where;
+  if (!SET (res->memory.kernel_tcp))
+    return 0;
+  where = mr_cg_locate (cg, "memory", "memory");
+  if (where >= 0)
+    return mr_cg_v1_kernel_tcp (cg->v1[where].dir, res, err);
+  if (where == MR_CG_V2)
+    mr_log_warning ("linux.resources.memory.kernelTCP ignored: cgroup v2 has no TCP buffer limit (its memory "
+                    "controller accounts socket memory in memory.max)");
+  else
+    mr_log_warning ("linux.resources.memory.kernelTCP ignored: no memory controller (no cgroup v1 memory "
+                    "hierarchy below %s and none in cgroup v2)",
+                    cg->host->root);
+  return 0;
+}
+
 int
 mr_cg_apply (struct mr_cgroup *cg, const struct mr_resources *res, bool update, mr_error_t *err)
 {
@@ -186,9 +209,8 @@ mr_cg_apply (struct mr_cgroup *cg, const struct mr_resources *res, bool update, 
     return 0;
   if (mr_cg_check (cg, res, err) < 0)
     return -1;
-  if (SET (res->memory.kernel) || SET (res->memory.kernel_tcp))
-    mr_log_warning ("linux.resources.memory.%s ignored: kernel memory limits were removed in Linux 5.16",
-                    SET (res->memory.kernel) ? "kernel" : "kernelTCP");
+  if (SET (res->memory.kernel))
+    mr_log_warning ("linux.resources.memory.kernel ignored: kernel memory limits were removed in Linux 5.16");
   for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++)
     {
       int where, ret;
@@ -202,7 +224,7 @@ mr_cg_apply (struct mr_cgroup *cg, const struct mr_resources *res, bool update, 
     }
   if (res->n_unified && mr_cg_v2_unified (cg, res, err) < 0)
     return -1;
-  return 0;
+  return apply_kernel_tcp (cg, res, err);
 }
 
 int

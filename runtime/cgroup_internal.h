@@ -55,6 +55,19 @@ struct mr_cgroup
 #define MR_CG_V2 (-1)
 #define MR_CG_NONE (-2)
 
+/* cgroup.c: the record of which directories minirun made (see cgroup.c,
+ * "ownership marks"): an xattr on the directory. */
+enum mr_cg_mark
+{
+  MR_CG_MARK_NONE,    /* not made by minirun (or missing) */
+  MR_CG_MARK_CREATED, /* made by minirun: removed when empty */
+  MR_CG_MARK_FOREIGN, /* a container leaf that existed before the container: kept */
+  MR_CG_MARK_UNKNOWN, /* this cgroupfs takes no xattrs */
+};
+enum mr_cg_mark mr_cg_mark_get (const char *dir);
+/* value: "created" or "foreign". */
+int mr_cg_mark_set (const char *dir, const char *value, mr_error_t *err);
+
 /* cgroup_detect.c */
 int mr_cg_host_get (const struct mr_cg_host **out, mr_error_t *err);
 void mr_cg_host_reset (void); /* tests: forget the cached layout (re-read MINIRUN_CGROUP_ROOT) */
@@ -104,6 +117,9 @@ size_t mr_cg_hugepage_sizes (char (*names)[16], size_t max);
 /* cgroup_v1.c */
 int mr_cg_v1_cpuset_init (const char *parent, const char *dir, mr_error_t *err);
 int mr_cg_v1_memory (const char *dir, const struct mr_resources *res, bool update, mr_error_t *err);
+/* linux.resources.memory.kernelTCP -> memory.kmem.tcp.limit_in_bytes (a
+ * warning, not an error, where the kernel has no such file). */
+int mr_cg_v1_kernel_tcp (const char *dir, const struct mr_resources *res, mr_error_t *err);
 int mr_cg_v1_cpu (const char *dir, const struct mr_resources *res, bool update, mr_error_t *err);
 int mr_cg_v1_cpuset (const char *dir, const struct mr_resources *res, bool update, mr_error_t *err);
 int mr_cg_v1_pids (const char *dir, const struct mr_resources *res, bool update, mr_error_t *err);

@@ -165,6 +165,23 @@ mr_cg_v1_memory (const char *dir, const struct mr_resources *res, bool update, m
 }
 
 int
+mr_cg_v1_kernel_tcp (const char *dir, const struct mr_resources *res, mr_error_t *err)
+{
+  static const char file[] = "memory.kmem.tcp.limit_in_bytes";
+  if (!MR_CG_SET (res->memory.kernel_tcp))
+    return 0;
+  if (!mr_cg_exists (dir, file))
+    {
+      mr_log_warning ("linux.resources.memory.kernelTCP ignored: this kernel's v1 memory controller has no "
+                      "TCP buffer limit (`%s` missing in `%s`)",
+                      file, dir);
+      return 0;
+    }
+  return mr_cg_writef (dir, file, "linux.resources.memory.kernelTCP", err, "%lld",
+                       (long long)res->memory.kernel_tcp.v);
+}
+
+int
 mr_cg_v1_cpu (const char *dir, const struct mr_resources *res, bool update, mr_error_t *err)
 {
   const typeof (res->cpu) *c = &res->cpu;

@@ -14,7 +14,7 @@ import uuid
 
 import pytest
 
-from conftest import MINIRUN, cgroup_dirs
+from conftest import MINIRUN, cgroup_dirs, free_host_pids
 
 
 def sh(script):
@@ -534,3 +534,261 @@ def test_v2_limits(mr, ctrl, res, file, want):
     cid = detached(mr, mr.bundle(sh("sleep 10"), mutate=with_resources(**res)))
     with open(os.path.join(mnt, "minirun", cid, file)) as f:
         assert f.read().strip() == want
+
+
+# ---------- only what minirun created is removed ----------
+
+V1_MEMORY = "/sys/fs/cgroup/memory"
+
+
+def v1_has(ctrl):
+    return os.path.exists(f"/sys/fs/cgroup/{ctrl}/tasks")
+
+
+def read_file(path):
+    with open(path) as f:
+        return f.read().strip()
+
+
+class AdminCgroups:
+    """Cgroups an admin made before any container (what `docker run
+    --cgroup-parent=/admin-slice` points at), each with a limit written into
+    it; remove() takes away what is left (deepest first), also after a
+    failure."""
+
+    def __init__(self):
+        self.made = []
+
+    def make(self, path, limits):
+        os.mkdir(path)
+        self.made.append(path)
+        for name, value in limits.items():
+            with open(os.path.join(path, name), "w") as f:
+                f.write(value)
+        return path
+
+    def remove(self):
+        for d in sorted(self.made, key=len, reverse=True):
+            if os.path.isdir(d):
+                for sub, _dirs, _files in sorted(os.walk(d), key=lambda t: len(t[0]), reverse=True):
+                    os.rmdir(sub)
+
+
+@pytest.fixture
+def admin():
+    a = AdminCgroups()
+    yield a
+    a.remove()
+
+
+def admin_parent(admin, name):
+    """/<name> made by the admin with a limit in the v1 memory hierarchy (64 MiB),
+    the v1 pids hierarchy (pids.max 77) and the v2 hierarchy of this host
+    (cgroup.max.descendants 9: a core file every v2 cgroup has, whatever the
+    unified mount's controllers).  Returns {dir: {file: value}}."""
+    want = {}
+    if v1_has("memory"):
+        want[f"{V1_MEMORY}/{name}"] = {"memory.limit_in_bytes": str(64 << 20)}
+    if v1_has("pids"):
+        want[f"/sys/fs/cgroup/pids/{name}"] = {"pids.max": "77"}
+    mnt, _ = v2_mount()
+    if mnt is not None:
+        want[f"{mnt}/{name}"] = {"cgroup.max.descendants": "9"}
+    if not want:
+        pytest.skip("no v1 memory/pids hierarchy and no cgroup v2 mounted: nowhere to put an admin's limit")
+    for d, limits in want.items():
+        admin.make(d, limits)
+    return want
+
+
+def assert_admin_intact(want):
+    for d, limits in want.items():
+        assert os.path.isdir(d), f"the admin's cgroup {d} was removed"
+        for name, value in limits.items():
+            assert read_file(os.path.join(d, name)) == value, f"{d}/{name} changed"
+
+
+def in_cgroup_path(cgroups_path):
+    def mutate(cfg):
+        cfg["linux"]["cgroupsPath"] = cgroups_path
+    return mutate
+
+
+def both(*mutators):
+    def mutate(cfg):
+        for m in mutators:
+            m(cfg)
+    return mutate
+
+
+def test_a_preexisting_parent_survives_run_and_delete(mr, admin):
+    name = f"admin-{uuid.uuid4().hex[:8]}"
+    want = admin_parent(admin, name)
+    cid = new_id()
+    b = mr.bundle(sh("sleep 10"), mutate=in_cgroup_path(f"/{name}/{cid}"))
+    detached(mr, b, cid)
+    pid = mr.state(cid)["pid"]
+    with open(f"/proc/{pid}/cgroup") as f:
+        lines = f.read().splitlines()
+    if v1_has("memory"):
+        assert any(l.endswith(f":memory:/{name}/{cid}") for l in lines), lines
+    assert mr.cmd("delete", "--force", cid).returncode == 0
+    assert cgroup_dirs(f"/{name}/{cid}") == []
+    assert_admin_intact(want)
+    # where minirun made /<name> itself (every other hierarchy), it is gone
+    assert sorted(cgroup_dirs(f"/{name}")) == sorted(want), cgroup_dirs(f"/{name}")
+
+    # a container that exits by itself (`run` removes its cgroup) keeps it too,
+    # and it was under the admin's limit: 100 MiB do not fit in 64 MiB
+    r = mr.run(mr.bundle(sh("head -c 100m /dev/zero | tail; echo rc=$?"), mutate=both(
+        in_cgroup_path(f"/{name}/second"), memory_limit(256 << 20))))
+    assert r.returncode == 0, r.stderr
+    if v1_has("memory") and no_swap():
+        assert "rc=0" not in r.stdout, r.stdout
+    assert_admin_intact(want)
+    assert sorted(cgroup_dirs(f"/{name}")) == sorted(want)
+
+
+def test_a_preexisting_leaf_keeps_itself_and_its_limit(mr, admin):
+    if not v1_has("memory"):
+        pytest.skip("no v1 memory hierarchy to pre-create a leaf with a limit in")
+    name = f"admin-{uuid.uuid4().hex[:8]}"
+    admin.make(f"{V1_MEMORY}/{name}", {})
+    leaf = admin.make(f"{V1_MEMORY}/{name}/ctr", {"memory.limit_in_bytes": str(48 << 20)})
+    cid = new_id()
+    detached(mr, mr.bundle(sh("sleep 10"), mutate=in_cgroup_path(f"/{name}/ctr")), cid)
+    os.mkdir(f"{leaf}/made-by-the-container")  # as a container with its own cgroup manager would
+    assert mr.cmd("delete", "--force", cid).returncode == 0
+    assert os.path.isdir(leaf)
+    assert read_file(f"{leaf}/memory.limit_in_bytes") == str(48 << 20)
+    assert not [x for x in os.listxattr(leaf) if x.endswith("minirun")], "minirun's mark left on the admin's leaf"
+    assert not os.path.exists(f"{leaf}/made-by-the-container")
+    assert cgroup_dirs(f"/{name}/ctr") == [leaf]  # made by minirun everywhere else: removed
+    assert cgroup_dirs(f"/{name}") == [f"{V1_MEMORY}/{name}"]
+
+
+def test_parents_minirun_made_are_removed_by_the_last_container(mr):
+    name = f"mine-{uuid.uuid4().hex[:8]}"
+    try:
+        a = detached(mr, mr.bundle(sh("sleep 10"), mutate=in_cgroup_path(f"/{name}/mid/a")))
+        b = detached(mr, mr.bundle(sh("sleep 10"), mutate=in_cgroup_path(f"/{name}/mid/b")))
+        assert cgroup_dirs(f"/{name}/mid/a") != [] and cgroup_dirs(f"/{name}/mid/b") != []
+        assert mr.cmd("delete", "--force", a).returncode == 0
+        assert cgroup_dirs(f"/{name}/mid/a") == []
+        assert len(cgroup_dirs(f"/{name}/mid")) == len(cgroup_dirs(f"/{name}/mid/b")) > 0  # still used by b
+        assert mr.cmd("delete", "--force", b).returncode == 0
+        assert cgroup_dirs(f"/{name}") == [], "an empty parent minirun made is left behind"
+    finally:
+        for d in sorted(cgroup_dirs(f"/{name}/mid/a") + cgroup_dirs(f"/{name}/mid/b") + cgroup_dirs(f"/{name}/mid")
+                        + cgroup_dirs(f"/{name}"), key=len, reverse=True):
+            try:
+                os.rmdir(d)
+            except OSError:
+                pass
+
+
+def test_the_default_minirun_parent_goes_with_the_last_container(mr):
+    if cgroup_dirs("/minirun"):
+        pytest.skip("/minirun exists (another container runs on this host): its removal cannot be observed now")
+    cid = detached(mr, mr.bundle(sh("sleep 10")))
+    assert cgroup_dirs("/minirun") != []
+    assert mr.cmd("delete", "--force", cid).returncode == 0
+    left = cgroup_dirs("/minirun")
+    if any(e.is_dir() for d in left for e in os.scandir(d)):
+        pytest.skip("another container was started under /minirun meanwhile")
+    assert left == [], "the empty /minirun parent minirun made is left behind"
+
+
+def bad_cpus(cfg):
+    cfg["linux"].setdefault("resources", {})["cpu"] = {"cpus": "999"}
+
+
+def pin_in_use(cfg):
+    # the init at a free host pid, its worker at this test's own pid (in use)
+    h = free_host_pids(1)
+    cfg["minirun"] = {"pids": {"host": h[0]},
+                      "processes": [{"name": "w", "pids": {"container": 9, "host": os.getpid()},
+                                     "args": ["sleep", "10"]}]}
+
+
+@pytest.mark.parametrize("bad,error", [(bad_cpus, "linux.resources.cpu.cpus"), (pin_in_use, "already in use")])
+def test_a_failed_create_leaves_the_preexisting_parent_intact(mr, admin, bad, error):
+    name = f"admin-{uuid.uuid4().hex[:8]}"
+    want = admin_parent(admin, name)
+    cid = new_id()
+    r = mr.run(mr.bundle(["true"], mutate=both(in_cgroup_path(f"/{name}/{cid}"), bad)), cid=cid)
+    assert r.returncode == 1 and error in r.stderr, r.stderr
+    assert not os.path.exists(os.path.join(mr.root, cid))
+    assert cgroup_dirs(f"/{name}/{cid}") == []
+    assert_admin_intact(want)
+    assert sorted(cgroup_dirs(f"/{name}")) == sorted(want), cgroup_dirs(f"/{name}")
+
+
+CRASH_BIN = os.environ.get("MINIRUN_CRASH_BIN", os.path.join(os.path.dirname(MINIRUN), "..", "build-crash",
+                                                              "minirun"))
+
+
+@pytest.mark.parametrize("point", ["create:cgroup", "create:clone"])
+def test_delete_force_after_a_crashed_create_keeps_the_preexisting_parent(mr, admin, point):
+    if not os.access(CRASH_BIN, os.X_OK):
+        pytest.skip(f"no crash-hook build at {CRASH_BIN} (cmake -DMINIRUN_CRASH_HOOKS=ON)")
+    name = f"admin-{uuid.uuid4().hex[:8]}"
+    want = admin_parent(admin, name)
+    cid = new_id()
+    mr.created.add(cid)
+    b = mr.bundle(sh("sleep 10"), mutate=in_cgroup_path(f"/{name}/{cid}"))
+    env = dict(os.environ, MINIRUN_CRASH_AT=point)
+    r = subprocess.run([CRASH_BIN, "--root", mr.root, "create", "-b", str(b), cid], env=env, stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
+    assert r.returncode == -9, r.returncode
+    assert cgroup_dirs(f"/{name}/{cid}") != [], "the crash came after the cgroup was made"
+    r = subprocess.run([CRASH_BIN, "--root", mr.root, "delete", "--force", cid], capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert not os.path.exists(os.path.join(mr.root, cid))
+    assert cgroup_dirs(f"/{name}/{cid}") == []
+    assert_admin_intact(want)
+    assert sorted(cgroup_dirs(f"/{name}")) == sorted(want)
+
+
+# ---------- kernelTCP ----------
+
+KMEM_TCP = "memory.kmem.tcp.limit_in_bytes"
+
+
+def test_kernel_tcp_is_applied_and_updated(mr, tmp_path):
+    if not v1_has("memory"):
+        pytest.skip("no v1 memory hierarchy: kernelTCP has no home (cgroup v2 has no TCP buffer limit)")
+    if not os.path.exists(f"{V1_MEMORY}/{KMEM_TCP}"):
+        pytest.skip(f"this kernel's v1 memory controller has no {KMEM_TCP}")
+    cid = new_id()
+    errfile = mr.tmp / f"{cid}.stderr"
+    detached(mr, mr.bundle(sh("sleep 10"), mutate=with_resources(memory={"kernelTCP": 8 << 20})), cid)
+    assert "kernelTCP" not in errfile.read_text(), errfile.read_text()
+    assert cg_file(cid, KMEM_TCP) == str(8 << 20)
+
+    r = mr.cmd("update", "--kernel-memory-tcp", "16m", cid)
+    assert r.returncode == 0 and "kernelTCP" not in r.stderr, r.stderr
+    assert cg_file(cid, KMEM_TCP) == str(16 << 20)
+
+    r = mr.cmd("update", "-r", "-", cid, input=json.dumps({"memory": {"kernelTCP": 4 << 20}}))
+    assert r.returncode == 0, r.stderr
+    assert cg_file(cid, KMEM_TCP) == str(4 << 20)
+
+    r = mr.cmd("update", "--kernel-memory-tcp", "-1", cid)
+    assert r.returncode == 0, r.stderr
+    assert int(cg_file(cid, KMEM_TCP)) > 1 << 60  # unlimited: the page counter's maximum
+
+    r = mr.cmd("update", "--kernel-memory-tcp", "lots", cid)
+    assert r.returncode == 1 and "--kernel-memory-tcp: invalid value `lots`" in r.stderr, r.stderr
+
+
+def test_kernel_tcp_on_cgroup_v2_is_a_warning(mr):
+    mnt, ctrls = v2_mount()
+    if mnt is None or "memory" not in ctrls or v1_has("memory"):
+        pytest.skip("the memory controller is not on cgroup v2 here (hybrid host: it is on v1, where kernelTCP "
+                    "is applied, tested above)")
+    cid = new_id()
+    r = mr.run(mr.bundle(["true"], mutate=with_resources(memory={"kernelTCP": 8 << 20})), cid=cid)
+    assert r.returncode == 0, r.stderr
+    assert "linux.resources.memory.kernelTCP ignored: cgroup v2 has no TCP buffer limit" in r.stderr, r.stderr

@@ -88,8 +88,8 @@ cleanup_all (void)
     ;
   for (size_t i = 0; host && i < host->n_v1; i++)
     {
-      static const char *const sfx[] = { "", "-fail", "-busy" };
-      for (size_t k = 0; k < 3; k++)
+      static const char *const sfx[] = { "", "-fail", "-busy", "-own" };
+      for (size_t k = 0; k < 4; k++)
         {
           snprintf (p, sizeof p, "%s%s%s", host->v1[i].mount, top, sfx[k]);
           rm_tree (p);
@@ -99,8 +99,8 @@ cleanup_all (void)
     }
   if (host && host->v2_mount)
     {
-      static const char *const sfx[] = { "", "-fail", "-busy", "-rel" };
-      for (size_t k = 0; k < 4; k++)
+      static const char *const sfx[] = { "", "-fail", "-busy", "-rel", "-own" };
+      for (size_t k = 0; k < 5; k++)
         {
           snprintf (p, sizeof p, "%s%s%s", host->v2_mount, top, sfx[k]);
           rm_tree (p);
@@ -596,6 +596,147 @@ test_relative (void)
   mr_error_free (&err);
 }
 
+/* Write value to dir/file (created if missing, as in a plain directory). */
+static bool
+write_file (const char *dir, const char *file, const char *value)
+{
+  char p[4096];
+  FILE *f;
+  snprintf (p, sizeof p, "%s/%s", dir, file);
+  f = fopen (p, "we");
+  if (f == NULL)
+    return false;
+  fputs (value, f);
+  return fclose (f) == 0;
+}
+
+/* Run f(arg) with stderr in a file; the warnings it printed (caller frees). */
+static char *
+stderr_of (int (*f) (const char *, const struct mr_resources *, mr_error_t *), const char *dir,
+           const struct mr_resources *r, int *ret, mr_error_t *err)
+{
+  char tmpl[] = "/tmp/minirun-test-stderr-XXXXXX", *text;
+  int fd = mkstemp (tmpl), saved = dup (2);
+  fflush (stderr);
+  dup2 (fd, 2);
+  *ret = f (dir, r, err);
+  fflush (stderr);
+  dup2 (saved, 2);
+  close (saved);
+  close (fd);
+  text = xstrdup (harness_slurp (tmpl) ?: "");
+  unlink (tmpl);
+  return text;
+}
+
+/* Only what minirun made goes: an admin's parent (with a limit) and an
+ * admin's leaf stay, the parents minirun made go with the last container
+ * out, and a failed create under an admin's parent removes only its own. */
+static void
+test_ownership (void)
+{
+  struct mr_cgroup *a = NULL, *b = NULL, *cg = NULL;
+  struct mr_resources r = { 0 };
+  mr_error_t err = NULL;
+  char own[128], path[256], mem[2048], d[4096], inner[4096];
+
+  snprintf (own, sizeof own, "%s-own", top);
+  snprintf (mem, sizeof mem, "%s", v1_dir ("memory", own));
+  CHECK (mkdir (mem, 0755) == 0, "mkdir admin parent %s: %s", mem, strerror (errno));
+  CHECK (write_file (mem, "memory.limit_in_bytes", "67108864"), "admin limit");
+  snprintf (d, sizeof d, "%s%s", host->v2_mount, own);
+  CHECK (host->v2_mount == NULL || mkdir (d, 0755) == 0, "mkdir admin v2 parent %s", d);
+  CHECK (mr_cg_mark_get (mem) == MR_CG_MARK_NONE, "an admin's directory carries no mark");
+
+  /* two containers below the admin's parent, in a middle level minirun makes */
+  snprintf (path, sizeof path, "%s/mid/a", own);
+  CHECK (mr_cgroup_create (path, NULL, &a, &err) == 0, "create a: %s", ERRMSG (err));
+  snprintf (path, sizeof path, "%s/mid/b", own);
+  CHECK (mr_cgroup_create (path, NULL, &b, &err) == 0, "create b: %s", ERRMSG (err));
+  if (a == NULL || b == NULL)
+    return;
+  snprintf (d, sizeof d, "%s/mid", mem);
+  CHECK (mr_cg_mark_get (d) == MR_CG_MARK_CREATED, "%s marked created", d);
+  CHECK (mr_cg_mark_get (mem) == MR_CG_MARK_NONE, "the admin's parent is not marked");
+  CHECK (mr_cgroup_destroy (a, &err) == 0, "destroy a: %s", ERRMSG (err));
+  CHECK (exists (d), "shared %s stays while b uses it", d);
+  CHECK (mr_cgroup_destroy (b, &err) == 0, "destroy b: %s", ERRMSG (err));
+  CHECK (!exists (d), "%s (made by minirun) removed by the last container", d);
+  for (size_t i = 0; i <= host->n_v1; i++)
+    {
+      const char *m = i < host->n_v1 ? host->v1[i].mount : host->v2_mount;
+      snprintf (d, sizeof d, "%s%s", m, own);
+      if (strcmp (d, mem) == 0 || (i == host->n_v1 && m))
+        CHECK (exists (d), "the admin's %s kept", d);
+      else if (m)
+        CHECK (!exists (d), "%s (made by minirun) removed", d);
+    }
+  CHECK (file_is (mem, "memory.limit_in_bytes", "67108864"), "the admin's limit intact");
+  mr_cgroup_free (a);
+  mr_cgroup_free (b);
+
+  /* an admin's leaf: reused, marked foreign, kept with its limit; what the
+   * container made inside it goes */
+  snprintf (d, sizeof d, "%s/leaf", mem);
+  CHECK (mkdir (d, 0755) == 0 && write_file (d, "memory.limit_in_bytes", "33554432"), "admin leaf");
+  snprintf (path, sizeof path, "%s/leaf", own);
+  CHECK (mr_cgroup_create (path, NULL, &cg, &err) == 0, "create in admin leaf: %s", ERRMSG (err));
+  CHECK (mr_cg_mark_get (d) == MR_CG_MARK_FOREIGN, "admin leaf marked foreign");
+  snprintf (inner, sizeof inner, "%s/leaf/inner", mem);
+  CHECK (mkdir (inner, 0755) == 0, "mkdir %s", inner);
+  CHECK (cg && mr_cgroup_destroy (cg, &err) == 0, "destroy: %s", ERRMSG (err));
+  CHECK (exists (d) && file_is (d, "memory.limit_in_bytes", "33554432"), "admin leaf kept with its limit");
+  CHECK (mr_cg_mark_get (d) == MR_CG_MARK_NONE, "admin leaf left without minirun's mark");
+  CHECK (!exists (inner), "the container's sub-cgroup %s removed", inner);
+  mr_cgroup_free (cg);
+  cg = NULL;
+
+  /* a failed create below the admin's parent: only its own directories go,
+   * and the foreign mark it set on the admin's leaf too */
+  CHECK (rmdir (d) == 0, "rmdir %s", d);
+  CHECK (mkdir (d, 0755) == 0, "mkdir %s", d);
+  r.cpu.cpus = (char *)"999";
+  snprintf (path, sizeof path, "%s/leaf", own);
+  CHECK (mr_cgroup_create (path, &r, &cg, &err) < 0 && strstr (ERRMSG (err), "999"), "bad cpus: %s",
+         ERRMSG (err));
+  mr_error_free (&err);
+  CHECK (exists (d) && mr_cg_mark_get (d) == MR_CG_MARK_NONE, "admin leaf kept, unmarked after the rollback");
+  CHECK (exists (mem) && file_is (mem, "memory.limit_in_bytes", "67108864"), "admin parent intact");
+  snprintf (d, sizeof d, "%s%s", v1_dir ("cpuset", ""), own);
+  CHECK (!exists (d), "%s (made by the failed create) removed", d);
+  mr_error_free (&err);
+}
+
+/* kernelTCP: written where memory.kmem.tcp.limit_in_bytes exists, a warning
+ * naming the field and the missing file where it does not. */
+static void
+test_kernel_tcp (void)
+{
+  struct mr_resources r = { 0 };
+  mr_error_t err = NULL;
+  char dir[] = "/tmp/minirun-test-kmem-XXXXXX", *out;
+  int ret;
+
+  r.memory.kernel_tcp = (struct mr_opt_i64){ true, 8 << 20 };
+  CHECK (mkdtemp (dir) != NULL, "mkdtemp");
+  out = stderr_of (mr_cg_v1_kernel_tcp, dir, &r, &ret, &err);
+  CHECK (ret == 0 && strstr (out, "linux.resources.memory.kernelTCP ignored")
+             && strstr (out, "memory.kmem.tcp.limit_in_bytes` missing"),
+         "missing file: a warning: %s", out);
+  free (out);
+  CHECK (write_file (dir, "memory.kmem.tcp.limit_in_bytes", ""), "make the file");
+  out = stderr_of (mr_cg_v1_kernel_tcp, dir, &r, &ret, &err);
+  CHECK (ret == 0 && *out == '\0', "written without a warning: %s", out);
+  CHECK (file_is (dir, "memory.kmem.tcp.limit_in_bytes", "8388608"), "value written");
+  free (out);
+  {
+    char p[4096];
+    snprintf (p, sizeof p, "%s/memory.kmem.tcp.limit_in_bytes", dir);
+    CHECK (unlink (p) == 0 && rmdir (dir) == 0, "remove %s", dir);
+  }
+  mr_error_free (&err);
+}
+
 int
 main (void)
 {
@@ -630,6 +771,8 @@ main (void)
   test_pids_limit ();
   test_failures ();
   test_relative ();
+  test_ownership ();
+  test_kernel_tcp ();
 
   cleanup_all ();
   mr_cg_host_reset ();
