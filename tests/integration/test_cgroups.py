@@ -129,7 +129,11 @@ def test_memory_limit_oom_kills_and_events_reports_it(mr):
     # container that exits at once has its cgroup removed by `run`, and an
     # events process the machine has not scheduled by then finds no counter.
     cid = new_id()
-    b = mr.bundle(sh("read go; head -c 200m /dev/zero | tail; echo rc=$?; read done"),
+    # The pipeline asks to be the OOM killer's choice (oom_score_adj 1000 is
+    # inherited): after tail is killed, head may hit the limit again before
+    # tail's memory is freed, and the kernel would otherwise pick the init.
+    b = mr.bundle(sh("read go; (echo 1000 > /proc/self/oom_score_adj; head -c 200m /dev/zero | tail);"
+                     " echo rc=$?; read done"),
                   mutate=memory_limit(32 << 20))
     run = foreground(mr, b, cid)
     ev = start_events(mr, cid)
