@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "log.h"
+#include "utils.h"
 
 static int log_fd = -1;
 static enum mr_log_format log_format = MR_LOG_TEXT;
@@ -102,9 +103,12 @@ static void vlog (const char *level, bool to_stderr, const char *fmt, va_list ap
 static void
 vlog (const char *level, bool to_stderr, const char *fmt, va_list ap)
 {
-  char msg[4096];
+  char raw[4096], msg[4096];
 
-  vsnprintf (msg, sizeof msg, fmt, ap);
+  /* Messages echo config values and ids: no raw control byte reaches the
+   * terminal or the log, whatever the caller put in (see utils.h). */
+  vsnprintf (raw, sizeof raw, fmt, ap);
+  mr_escape_controls (raw, msg, sizeof msg);
   if (log_fd >= 0)
     log_to_file (level, msg);
   if (to_stderr)

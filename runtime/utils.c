@@ -327,3 +327,44 @@ mr_now_ms (void)
   clock_gettime (CLOCK_MONOTONIC, &ts);
   return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+size_t
+mr_escape_controls (const char *in, char *out, size_t size)
+{
+  size_t o = 0;
+
+  if (size == 0)
+    return 0;
+  for (const unsigned char *c = (const unsigned char *) in; *c; c++)
+    {
+      char esc[5];
+      size_t n;
+
+      if (*c >= 0x20 && *c != 0x7f)
+        {
+          esc[0] = (char) *c;
+          n = 1;
+        }
+      else if (*c == '\n' || *c == '\r' || *c == '\t' || *c == 0x1b)
+        {
+          esc[0] = '\\';
+          esc[1] = *c == '\n' ? 'n' : *c == '\r' ? 'r' : *c == '\t' ? 't' : 'e';
+          n = 2;
+        }
+      else
+        {
+          static const char hex[] = "0123456789abcdef";
+          esc[0] = '\\';
+          esc[1] = 'x';
+          esc[2] = hex[*c >> 4];
+          esc[3] = hex[*c & 0xf];
+          n = 4;
+        }
+      if (o + n >= size)
+        break;
+      memcpy (out + o, esc, n);
+      o += n;
+    }
+  out[o] = '\0';
+  return o;
+}
