@@ -329,3 +329,41 @@ def test_pins_without_the_opt_in_never_use_ns_last_pid(mr):
     r = mr.run(b, "--pid-file", mr.tmp / "p", env=dict(os.environ, MINIRUN_FORCE_LEGACY_PINS="1"))
     assert r.returncode == 0, r.stderr
     assert int((mr.tmp / "p").read_text()) == h[0]
+
+
+def test_a_child_host_pin_inside_a_user_namespace_is_refused_before_anything_exists(mr, tmp_path):
+    """The init is cloned from outside the container's user namespace, its
+    children from inside, where the host's pid namespace can never be pinned:
+    the plan refuses it before the first clone (no hook runs, nothing is
+    made), naming the process, the pid and the namespace."""
+    host_pid, = free_host_pids(1)
+    marker = tmp_path / "hook-ran"
+
+    def mutate(cfg):
+        cfg["linux"]["namespaces"].append({"type": "user"})
+        cfg["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 1000}]
+        cfg["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 1000}]
+        cfg["hooks"] = {"prestart": [{"path": "/bin/sh", "args": ["sh", "-c", f"touch {marker}"]}]}
+        cfg["minirun"] = {"processes": [{"name": "worker", "parent": "init", "pids": {"host": host_pid},
+                                         "args": ["sleep", "100"]}]}
+    r = mr.run(mr.bundle(["sleep", "100"], mutate=mutate), cid="userns-host-pin")
+    assert r.returncode == 1
+    assert (f'process "worker": pinning pid {host_pid} in pid namespace "host" needs CAP_SYS_ADMIN or '
+            "CAP_CHECKPOINT_RESTORE in the user namespace that owns it") in r.stderr, r.stderr
+    assert "container setup step" not in r.stderr, "refused at the clone, not before"
+    assert not marker.exists(), "a hook ran: the container was being created"
+    assert not os.path.exists(os.path.join(mr.root, "userns-host-pin"))
+    assert cgroup_dirs("/minirun/userns-host-pin") == []
+    assert not pid_in_use(host_pid)
+
+
+def test_a_child_pinned_in_the_container_inside_a_user_namespace_still_works(mr):
+    def mutate(cfg):
+        cfg["linux"]["namespaces"].append({"type": "user"})
+        cfg["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 1000}]
+        cfg["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 1000}]
+        cfg["minirun"] = {"processes": [{"name": "worker", "parent": "init", "pids": {"container": 42},
+                                         "args": ["sh", "-c", "echo worker=$$"]}]}
+    r = mr.run(mr.bundle(["sh", "-c", "sleep 0.3; echo init=$$"], mutate=mutate), cid="userns-ct-pin")
+    assert r.returncode == 0, r.stderr
+    assert "worker=42" in r.stdout and "init=1" in r.stdout, r.stdout
