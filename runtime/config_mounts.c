@@ -2,9 +2,11 @@
  * written and also decoded into what mount(2) and mount_setattr(2) take:
  * MS_* flags to set and to clear, bind/rbind, propagation, recursive
  * read-only ("rro"/"rrw"), and the leftover filesystem data
- * ("mode=755,size=65536k").  Later options win over earlier ones ("ro"
- * then "rw" is read-write).  Idmapped mounts are refused with a clear
- * message instead of being silently mounted without the mapping. */
+ * ("mode=755,size=65536k").  iversion/noiversion and silent/loud are mount
+ * flags (MS_I_VERSION, MS_SILENT), as in mount(8).  Later options win over
+ * earlier ones ("ro" then "rw" is read-write).  Idmapped mounts are
+ * refused with a clear message instead of being silently mounted without
+ * the mapping. */
 #include <string.h>
 #include <sys/mount.h>
 
@@ -67,6 +69,10 @@ static const struct
   { "nosymfollow", false, MS_NOSYMFOLLOW },
   { "symfollow", true, MS_NOSYMFOLLOW },
   { "remount", false, MS_REMOUNT },
+  { "iversion", false, MS_I_VERSION },
+  { "noiversion", true, MS_I_VERSION },
+  { "silent", false, MS_SILENT },
+  { "loud", true, MS_SILENT },
 };
 
 /* Decode one option; 0 ok, -1 error. `extra` collects filesystem data. */
