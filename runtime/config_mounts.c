@@ -2,9 +2,11 @@
  * written and also decoded into what mount(2) and mount_setattr(2) take:
  * MS_* flags to set and to clear, bind/rbind, propagation, recursive
  * read-only ("rro"/"rrw"), and the leftover filesystem data
- * ("mode=755,size=65536k").  Later options win over earlier ones ("ro"
- * then "rw" is read-write).  Idmapped mounts are refused with a clear
- * message instead of being silently mounted without the mapping. */
+ * ("mode=755,size=65536k").  iversion/noiversion and silent/loud are mount
+ * flags (MS_I_VERSION, MS_SILENT), as in mount(8).  Later options win over
+ * earlier ones ("ro" then "rw" is read-write).  Idmapped mounts and the
+ * recursive options other than rro/rrw (rnoexec, rnosuid, ...) are refused
+ * with a clear message instead of being silently mounted without them. */
 #include <string.h>
 #include <sys/mount.h>
 
@@ -67,6 +69,19 @@ static const struct
   { "nosymfollow", false, MS_NOSYMFOLLOW },
   { "symfollow", true, MS_NOSYMFOLLOW },
   { "remount", false, MS_REMOUNT },
+  { "iversion", false, MS_I_VERSION },
+  { "noiversion", true, MS_I_VERSION },
+  { "silent", false, MS_SILENT },
+  { "loud", true, MS_SILENT },
+};
+
+/* The OCI recursive options minirun does not apply (rro and rrw it does).
+   Passed on as filesystem data they would be silently dropped for a bind
+   mount, so they are refused instead. */
+static const char *const recursive_options[] = {
+  "ratime",      "rdev",         "rdiratime",   "rexec",          "rnoatime", "rnodev",
+  "rnodiratime", "rnoexec",      "rnorelatime", "rnostrictatime", "rnosuid",  "rnosymfollow",
+  "rrelatime",   "rstrictatime", "rsuid",       "rsymfollow",
 };
 
 /* Decode one option; 0 ok, -1 error. `extra` collects filesystem data. */
@@ -107,6 +122,12 @@ apply_option (struct mr_mount *m, const char *opt, const char *path, char **data
       m->rw_recursive = !m->ro_recursive;
       return 0;
     }
+  for (size_t i = 0; i < sizeof recursive_options / sizeof recursive_options[0]; i++)
+    if (strcmp (opt, recursive_options[i]) == 0)
+      return mr_cfg_error (err, path,
+                           "recursive mount option \"%s\" is not supported by minirun (only \"rro\" and "
+                           "\"rrw\" are); use \"%s\", which applies to this mount but not to mounts below it",
+                           opt, opt + 1);
   if (strcmp (opt, "tmpcopyup") == 0 || strcmp (opt, "defaults") == 0 || opt[0] == '\0')
     return 0;
   if (strcmp (opt, "idmap") == 0 || strcmp (opt, "ridmap") == 0)
