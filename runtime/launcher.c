@@ -197,7 +197,6 @@ mr_launch_prepare (struct mr_launch *l, mr_error_t *err)
       if (env.joined_depth == 0)
         env.container = MR_PIDNS_SHARED;
     }
-  env.userns = c->namespaces[MR_NS_USER].present;
   env.host_pid_max = (c->pins.n_init_pins || c->pins.n_processes) ? mr_pidpin_host_pid_max () : MR_PID_MAX_LIMIT;
   if (mr_pidplan_build (c, &env, &l->plan, err) < 0)
     return -1;

@@ -411,32 +411,6 @@ apply_pins (struct mr_pid_plan *plan, const struct mr_config *config, const stru
   return 0;
 }
 
-/* A process forked inside the container's user namespace has no privilege
- * over the host's pid namespace (owned by the initial user namespace): the
- * kernel would refuse its host pin with EPERM, at its clone, after the init
- * exists.  Refuse it now, before anything is created.  The init is cloned by
- * the launcher, outside, so its host pin stays possible. */
-static int
-check_userns_host_pins (const struct mr_pid_plan *plan, const struct mr_pidplan_env *env, mr_error_t *err)
-{
-  if (!env->userns)
-    return 0;
-  for (size_t i = 1; i < plan->n_procs; i++)
-    {
-      const struct mr_plan_proc *p = &plan->procs[i];
-      for (size_t off = 0; off < p->set_tid_size; off++)
-        if (p->set_tid[off] != 0 && plan->ns[p->level_ns[off]].parent < 0 && plan->ns[p->level_ns[off]].depth == 0)
-          return mr_error_set_explained (
-              err, EPERM,
-              "process \"%s\": pinning pid %d in pid namespace \"host\" needs CAP_SYS_ADMIN or "
-              "CAP_CHECKPOINT_RESTORE in the user namespace that owns it, and this process is created inside "
-              "the container's user namespace, which never has them there (pin it in \"container\" only, or "
-              "drop the user namespace)",
-              p->name, p->set_tid[off]);
-    }
-  return 0;
-}
-
 int
 mr_pidplan_build (const struct mr_config *config, const struct mr_pidplan_env *env, struct mr_pid_plan **out,
                   mr_error_t *err)
@@ -446,7 +420,7 @@ mr_pidplan_build (const struct mr_config *config, const struct mr_pidplan_env *e
   plan->ns = xcalloc (config->pins.n_pid_namespaces + 2, sizeof *plan->ns);
 
   if (build_namespaces (plan, config, env, err) < 0 || build_processes (plan, config, env, err) < 0
-      || apply_pins (plan, config, env, err) < 0 || check_userns_host_pins (plan, env, err) < 0)
+      || apply_pins (plan, config, env, err) < 0)
     {
       mr_pidplan_free (plan);
       return -1;

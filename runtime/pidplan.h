@@ -37,8 +37,6 @@ struct mr_pidplan_env
   int joined_depth;            /* MR_PIDNS_JOINED: levels between host and the joined ns (>= 1) */
   int64_t host_pid_max;        /* /proc/sys/kernel/pid_max of the host namespace */
   int64_t joined_pid_max;      /* pid_max of a joined namespace (MR_PID_MAX_LIMIT if unknown) */
-  bool userns;                 /* the container has a user namespace (new or joined): its init is
-                                * made from outside it, every other process from inside */
 };
 
 struct mr_plan_ns

@@ -745,45 +745,6 @@ test_known_bugs (void)
   }
 }
 
-/* A user namespace: the init may still pin the host (the launcher clones it
- * from outside); a child, cloned from inside, may not, and that is refused
- * by the plan, before anything is created. */
-static void
-test_userns_host_pins (void)
-{
-  struct mr_pidplan_env userns = ENV_NEW;
-  struct mr_pid_plan *plan;
-  struct mr_config *c;
-
-  userns.userns = true;
-  plan = plan_at (__LINE__, "{\"pids\": {\"host\": 30000, \"container\": 1}}", &userns, &c);
-  if (plan)
-    passed++;
-  done (plan, c);
-  plan = plan_at (__LINE__,
-                  "{\"processes\": [{\"name\": \"w\", \"parent\": \"init\", \"pids\": {\"container\": 5}, "
-                  "\"args\": [\"true\"]}]}",
-                  &userns, &c);
-  if (plan)
-    passed++;
-  done (plan, c);
-  EXPECT_ERROR ("{\"processes\": [{\"name\": \"w\", \"parent\": \"init\", \"pids\": {\"host\": 30001}, "
-                "\"args\": [\"true\"]}]}",
-                &userns,
-                "process \"w\": pinning pid 30001 in pid namespace \"host\" needs CAP_SYS_ADMIN or "
-                "CAP_CHECKPOINT_RESTORE in the user namespace that owns it, and this process is created inside "
-                "the container's user namespace, which never has them there (pin it in \"container\" only, or "
-                "drop the user namespace)");
-  /* the same child without a user namespace is fine */
-  plan = plan_at (__LINE__,
-                  "{\"processes\": [{\"name\": \"w\", \"parent\": \"init\", \"pids\": {\"host\": 30001}, "
-                  "\"args\": [\"true\"]}]}",
-                  &ENV_NEW, &c);
-  if (plan)
-    passed++;
-  done (plan, c);
-}
-
 int
 main (void)
 {
@@ -797,7 +758,6 @@ main (void)
   test_errors ();
   test_depth ();
   test_known_bugs ();
-  test_userns_host_pins ();
   printf ("%d passed, %d failed\n", passed, failed);
   return failed ? 1 : 0;
 }
