@@ -13,7 +13,6 @@
 #include <jansson.h>
 
 #include "log.h"
-#include "utils.h"
 
 static int log_fd = -1;
 static enum mr_log_format log_format = MR_LOG_TEXT;
@@ -103,12 +102,9 @@ static void vlog (const char *level, bool to_stderr, const char *fmt, va_list ap
 static void
 vlog (const char *level, bool to_stderr, const char *fmt, va_list ap)
 {
-  char raw[4096], msg[4096];
+  char msg[4096];
 
-  /* Messages echo config values and ids: no raw control byte reaches the
-   * terminal or the log, whatever the caller put in (see utils.h). */
-  vsnprintf (raw, sizeof raw, fmt, ap);
-  mr_escape_controls (raw, msg, sizeof msg);
+  vsnprintf (msg, sizeof msg, fmt, ap);
   if (log_fd >= 0)
     log_to_file (level, msg);
   if (to_stderr)

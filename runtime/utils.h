@@ -30,13 +30,6 @@ int mr_write_file_atomic (int dirfd, const char *name, const char *data, size_t 
 /* CLOCK_MONOTONIC in milliseconds: deadlines and intervals. */
 long long mr_now_ms (void);
 
-/* Copy `in` to `out` (NUL-terminated, truncated to `size`) with every
- * control byte (below 0x20, and 0x7f) written as an escape: \n \r \t \e
- * or \xNN, and a backslash before one of those left as it is.  So a value
- * echoed from a config or the command line can neither paint the terminal
- * nor start a line of its own in a log.  Returns the length written. */
-size_t mr_escape_controls (const char *in, char *out, size_t size);
-
 /* mkdir -p; existing directories are fine. */
 int mr_mkdir_p (const char *path, mode_t mode, mr_error_t *err);
 
