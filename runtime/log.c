@@ -241,7 +241,8 @@ mr_log_escape (char *out, size_t outlen, const char *in)
   return pos;
 }
 
-static void vlog (const char *level, bool to_stderr, const char *fmt, va_list ap) __attribute__ ((format (printf, 3, 0)));
+static void vlog (const char *level, bool to_stderr, const char *fmt, va_list ap)
+    __attribute__ ((format (printf, 3, 0)));
 
 /* Every message goes through here, escaped as a whole: the values a message
  * echoes (config names, paths, env, hook output) can hold ESC sequences that

@@ -148,8 +148,8 @@ test_stderr_and_text_log (void)
   snprintf (want, sizeof want, "minirun: config.json: minirun.processes[0]: %s\nminirun: warning: hooks: %s",
             hostile_escaped, hostile_escaped);
   CHECK_STR (err_text, want);
-  snprintf (want, sizeof want, "error: config.json: minirun.processes[0]: %s\nwarning: hooks: %s", hostile_escaped,
-            hostile_escaped);
+  snprintf (want, sizeof want, "error: config.json: minirun.processes[0]: %s\nwarning: hooks: %s",
+            hostile_escaped, hostile_escaped);
   CHECK_STR (log_text, want);
   CHECK (strchr (err_text, 0x1b) == NULL && strchr (log_text, 0x1b) == NULL, "raw ESC printed");
 out:
