@@ -105,7 +105,7 @@ main (int argc, char **argv)
           g.log_format = MR_LOG_TEXT;
         else
           {
-            fprintf (stderr, "minirun: --log-format: expected text or json, got `%s`\n", optarg);
+            mr_log_error ("--log-format: expected text or json, got `%s`", optarg);
             return MR_EXIT_FAILURE;
           }
         break;

@@ -7,7 +7,8 @@
  *   - the processes in creation order (parents before children), each with
  *     the set_tid array clone3() needs (innermost level first).
  * Every static error (unknown name, non-ancestor namespace, range, first
- * process of a new namespace not 1, duplicate pin, cycle, depth) is found
+ * process of a new namespace not 1, duplicate pin, cycle, depth, a pin a
+ * process inside a new user namespace could never get) is found
  * here, before anything is created.  No syscalls. */
 #ifndef MINIRUN_PIDPLAN_H
 #define MINIRUN_PIDPLAN_H

@@ -8,6 +8,7 @@ Every attack runs against a private copy of the busybox rootfs and a host
 "canary" directory whose listing and content must be unchanged afterwards.
 """
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -16,7 +17,7 @@ import time
 
 import pytest
 
-from conftest import MINIRUN, ROOTFS, base_config
+from conftest import MINIRUN, ROOTFS, base_config, cgroup_dirs
 from helpers import helper, helpers_dir, helpers_mount  # noqa: F401 (fixture)
 
 
@@ -397,3 +398,100 @@ def test_default_readonly_paths_refuse_writes(mr):
     for p in ro:
         if os.path.exists(p):
             assert "ro" in mount_options(mountinfo, p), p
+
+
+# ---------- terminal injection through echoed config values ----------
+#
+# An error message echoes the config value it is about. A value with an ESC
+# sequence would paint the operator's terminal, one with a newline would forge
+# a second "minirun:" line in stderr or in the --log file (where conmon reads
+# the last error); minirun escapes both (runtime/log.c), on every output.
+
+HOSTILE = "x\x1b[31mRED\x1b]0;title\x07\nminirun: forged error\r\nwarning: forged"
+HOSTILE_ESCAPED = "x\\e[31mRED\\e]0;title\\x07\\nminirun: forged error\\r\\nwarning: forged"
+
+
+def _hostile_process_name(cfg):
+    cfg["minirun"] = {"processes": [{"name": HOSTILE, "args": ["true"]}]}
+
+
+def _hostile_process_parent(cfg):
+    cfg["minirun"] = {"processes": [{"name": "w", "parent": HOSTILE, "args": ["true"]}]}
+
+
+def _hostile_pid_namespace_name(cfg):
+    cfg["minirun"] = {"pidNamespaces": {HOSTILE: {"parent": "container"}}}
+
+
+def _hostile_pid_namespace_ref(cfg):
+    cfg["minirun"] = {"processes": [{"name": "w", "pidNamespace": HOSTILE, "args": ["true"]}]}
+
+
+def _hostile_mount_destination(cfg):
+    cfg["mounts"].append({"destination": HOSTILE, "type": "tmpfs", "source": "tmpfs"})
+
+
+def _hostile_env(cfg):
+    cfg["process"]["env"].append(HOSTILE)
+
+
+def _hostile_exec_path(cfg):
+    # refused only inside the container (its setup step "exec"), after the
+    # clone: the message crosses the sync pipe before it is printed
+    cfg["process"]["args"] = ["/no-such-" + HOSTILE]
+
+
+def _hostile_hook_path(cfg):
+    cfg["hooks"] = {"prestart": [{"path": "/no-such-" + HOSTILE}]}
+
+
+HOSTILE_CONFIGS = {
+    "process-name": _hostile_process_name,
+    "process-parent": _hostile_process_parent,
+    "pid-namespace-name": _hostile_pid_namespace_name,
+    "pid-namespace-reference": _hostile_pid_namespace_ref,
+    "mount-destination": _hostile_mount_destination,
+    "env": _hostile_env,
+    "exec-path": _hostile_exec_path,
+    "hook-path": _hostile_hook_path,
+}
+
+
+def assert_no_injection(text, where):
+    assert "\x1b" not in text, f"raw ESC in {where}: {text!r}"
+    # (a raw \r would show as a line break here: stderr is read in text mode)
+    assert "\x07" not in text, f"raw BEL in {where}: {text!r}"
+    forged = [line for line in text.split("\n") if line.startswith(("minirun: forged", "warning: forged"))]
+    assert forged == [], f"forged line in {where}: {text!r}"
+    # the value is still there for the operator to read, escaped
+    assert HOSTILE_ESCAPED in text, f"the escaped value is missing from {where}: {text!r}"
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+@pytest.mark.parametrize("vector", sorted(HOSTILE_CONFIGS))
+def test_echoed_config_values_cannot_inject_into_the_terminal_or_log(mr, vector, log_format):
+    bundle = mr.bundle(["true"], mutate=HOSTILE_CONFIGS[vector])
+    log = mr.tmp / f"log-{vector}-{log_format}"
+    cid = f"t-inject-{vector}"
+    mr.created.add(cid)
+    r = mr.cmd("--log", log, "--log-format", log_format, "run", "-b", bundle, cid)
+    assert r.returncode != 0, f"the hostile config was accepted: {r.stdout!r} {r.stderr!r}"
+    assert r.stderr.endswith("\n") and r.stderr.startswith("minirun: "), repr(r.stderr)
+    assert_no_injection(r.stderr, "stderr")
+    # every stderr line is one of minirun's
+    assert all(line.startswith("minirun: ") for line in r.stderr.splitlines()), repr(r.stderr)
+
+    data = log.read_bytes().decode("utf-8")
+    if log_format == "text":
+        assert_no_injection(data, "the text log")
+        assert all(line.startswith(("error: ", "warning: ", "debug: ")) for line in data.splitlines()), repr(data)
+    else:
+        assert "\x1b" not in data, f"raw ESC in the JSON log: {data!r}"
+        msgs = [json.loads(line) for line in data.splitlines()]
+        assert msgs and msgs[-1]["level"] == "error", data
+        # what conmon prints after decoding must be as safe as stderr
+        assert_no_injection("\n".join(m["msg"] for m in msgs), "the decoded JSON log")
+        assert all("\n" not in m["msg"] for m in msgs), data
+
+    assert mr.cmd("state", cid).returncode != 0, "a state entry was left behind"
+    assert cgroup_dirs(f"/minirun/{cid}") == [], "a cgroup was left behind"

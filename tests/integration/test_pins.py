@@ -329,3 +329,89 @@ def test_pins_without_the_opt_in_never_use_ns_last_pid(mr):
     r = mr.run(b, "--pid-file", mr.tmp / "p", env=dict(os.environ, MINIRUN_FORCE_LEGACY_PINS="1"))
     assert r.returncode == 0, r.stderr
     assert int((mr.tmp / "p").read_text()) == h[0]
+
+
+# ---------- a new user namespace: children can pin only in namespaces the container creates ----------
+
+def _add_userns(cfg, shared_pidns=False):
+    cfg["linux"]["namespaces"].append({"type": "user"})
+    if shared_pidns:
+        cfg["linux"]["namespaces"] = [n for n in cfg["linux"]["namespaces"] if n["type"] != "pid"]
+    cfg["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    cfg["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    return next(i for i, n in enumerate(cfg["linux"]["namespaces"]) if n["type"] == "user")
+
+
+def _require_user_namespaces():
+    try:
+        with open("/proc/sys/user/max_user_namespaces") as f:
+            if int(f.read()) < 2:
+                pytest.skip("user namespaces are disabled here (/proc/sys/user/max_user_namespaces < 2)")
+    except FileNotFoundError:
+        pytest.skip("this kernel has no user namespaces (no /proc/sys/user/max_user_namespaces)")
+
+
+def test_userns_container_pins_its_own_namespaces(mr):
+    """The control for the refusals below: with a new user namespace the init
+    pins host (minirun clones it) and a child pins the container's namespace."""
+    _require_user_namespaces()
+    h = free_host_pids(1)
+
+    def mutate(cfg):
+        _add_userns(cfg)
+        cfg["minirun"] = {"pids": {"host": h[0], "container": 1},
+                          "processes": [{"name": "w", "pids": {"container": 42}, "args": ["sleep", "1000"]}]}
+
+    cid, st = start_detached(mr, mutate, cid="userns-ok")
+    assert nspid(h[0]) == [h[0], 1]
+    w = procs_by_name(st)["w"]
+    assert w["nspid"][1:] == [42] and ppid(w["pid"]) == h[0], st
+
+
+@pytest.mark.parametrize("case", ["host", "container-is-host", "grandchild"])
+def test_userns_child_pinned_outside_is_refused_before_anything_exists(mr, tmp_path, case):
+    _require_user_namespaces()
+    h = free_host_pids(2)
+    marker = tmp_path / "hook-ran"
+    procs = [{"name": "w", "pids": {"container": 5, "host": h[1]}, "args": ["sleep", "1000"]}]
+    ns_decl = None
+    where = ("w", "init", "0", "host", "host")  # who, parent, index, config key, namespace
+    if case == "container-is-host":
+        # no pid namespace: "container" is "host"
+        procs = [{"name": "w", "pids": {"container": h[1]}, "args": ["sleep", "1000"]}]
+        where = ("w", "init", "0", "container", "host")
+    elif case == "grandchild":
+        ns_decl = {"inner": {"parent": "container"}}
+        procs = [{"name": "i", "pidNamespace": "inner", "args": ["sleep", "1000"]},
+                 {"name": "g", "parent": "i", "pidNamespace": "inner", "pids": {"inner": 7, "host": h[1]},
+                  "args": ["sleep", "1000"]}]
+        where = ("g", "i", "1", "host", "host")
+    hook = {"path": "/bin/sh", "args": ["sh", "-c", f"cat >> {marker}"]}
+    index = {}
+
+    def mutate(cfg):
+        index["user"] = _add_userns(cfg, shared_pidns=case == "container-is-host")
+        # the init would exist at h[0], and these hooks would write its state
+        cfg["minirun"] = {"pids": {"host": h[0]}, "processes": procs}
+        if case != "container-is-host":
+            cfg["minirun"]["pids"]["container"] = 1
+        if ns_decl:
+            cfg["minirun"]["pidNamespaces"] = ns_decl
+        cfg["hooks"] = {"createRuntime": [hook], "prestart": [hook]}
+
+    cid = f"userns-{case}"
+    before = set(os.listdir("/proc"))
+    r = mr.run(mr.bundle(["sleep", "1000"], mutate=mutate), cid=cid)
+    who, parent, idx, key, ns = where
+    assert r.returncode == 1, r.stderr
+    expect = (f'process "{who}": minirun.processes[{idx}].pids.{key}: pinning pid {h[1]} in pid namespace "{ns}" '
+              "needs CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE in the user namespace that owns it, which a process "
+              f"inside the container's new user namespace (linux.namespaces[{index['user']}]) never has "
+              f'("{who}" is created by "{parent}", inside it)')
+    assert expect in r.stderr, r.stderr
+    # found while validating, not by a clone inside the container
+    assert "setup step" not in r.stderr and "clone" not in r.stderr, r.stderr
+    assert not marker.exists(), f"a hook ran, so the init existed: {marker.read_text()}"
+    assert not pid_in_use(h[0]) and not pid_in_use(h[1])
+    assert_nothing_left(mr, cid, before)
+    assert mr.cmd("state", cid).returncode != 0

@@ -679,6 +679,89 @@ siblings_config (int n)
   return s;
 }
 
+/* Build with a user namespace at linux.namespaces[3]: new (path NULL) or
+ * joined.  want: NULL, the plan must build; else its exact error. */
+static void
+userns_case_at (int line, const char *minirun, const struct mr_pidplan_env *env, const char *userns_path,
+                const char *want)
+{
+  struct mr_config *c = config_at (line, minirun);
+  struct mr_pid_plan *plan = NULL;
+  mr_error_t err = NULL;
+  int r;
+
+  if (c == NULL)
+    return;
+  c->namespaces[MR_NS_USER].present = true;
+  c->namespaces[MR_NS_USER].index = 3;
+  c->namespaces[MR_NS_USER].path = userns_path ? strdup (userns_path) : NULL;
+  r = mr_pidplan_build (c, env, &plan, &err);
+  if (want == NULL && r < 0)
+    fail_at (line, "mr_pidplan_build failed: %s", err->msg);
+  else if (want != NULL && r == 0)
+    fail_at (line, "expected the error\n    %s\n  but the plan was built", want);
+  else if (want != NULL && (err == NULL || strcmp (err->msg, want) != 0))
+    fail_at (line, "expected the error\n    %s\n  got\n    %s", want, err ? err->msg : "(no message)");
+  else
+    passed++;
+  mr_pidplan_free (plan);
+  mr_error_free (&err);
+  mr_config_free (c);
+}
+#define USERNS_CASE(minirun, env, path, want) userns_case_at (__LINE__, minirun, env, path, want)
+
+#define USERNS_REFUSAL(who, parent, cfgpath, pid, ns)                                                       \
+  "process \"" who "\": minirun.processes[" cfgpath ": pinning pid " pid " in pid namespace \"" ns          \
+  "\" needs CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE in the user namespace that owns it, which a process "    \
+  "inside the container's new user namespace (linux.namespaces[3]) never has (\"" who "\" is created by \"" \
+  parent "\", inside it); pin it only in pid namespaces the container creates, or drop the new user "       \
+  "namespace"
+
+/* A new user namespace: only the init is cloned by minirun; every other
+ * process is created inside that namespace and can never pin a pid in a pid
+ * namespace the container did not create (host, a joined one, or "container"
+ * when it is host).  Found before anything exists, not at the clone. */
+static void
+test_user_namespace (void)
+{
+  /* host, and host through its "container" name in a shared container */
+  USERNS_CASE ("{" P ("{'name': 'w', 'pids': {'container': 5, 'host': 30010}, 'args': ['x']}") "}", &ENV_NEW,
+               NULL, USERNS_REFUSAL ("w", "init", "0].pids.host", "30010", "host"));
+  USERNS_CASE ("{" P ("{'name': 'w', 'pids': {'container': 30011}, 'args': ['x']}") "}", &ENV_SHARED, NULL,
+               USERNS_REFUSAL ("w", "init", "0].pids.container", "30011", "host"));
+  /* a joined container pid namespace is older than the new user namespace */
+  USERNS_CASE ("{" P ("{'name': 'w', 'pids': {'container': 77}, 'args': ['x']}") "}", &ENV_JOINED1, NULL,
+               USERNS_REFUSAL ("w", "init", "0].pids.container", "77", "container"));
+  /* a grandchild deep in declared namespaces, pinned out to host */
+  USERNS_CASE ("{" NS ("'inner': {}") ", " P ("{'name': 'i', 'pidNamespace': 'inner', 'args': ['x']},"
+                                              "{'name': 'g', 'parent': 'i', 'pidNamespace': 'inner',"
+                                              " 'pids': {'inner': 7, 'host': 30012}, 'args': ['x']}") "}",
+               &ENV_NEW, NULL, USERNS_REFUSAL ("g", "i", "1].pids.host", "30012", "host"));
+
+  /* allowed: the init's own host pin (minirun clones it, outside), pins in
+   * namespaces the container creates, "any" in host, and a joined user
+   * namespace (it may own the pid namespace; the kernel decides) */
+  USERNS_CASE ("{'pids': {'host': 30013, 'container': 1}}", &ENV_NEW, NULL, NULL);
+  USERNS_CASE ("{" P ("{'name': 'w', 'pids': {'container': 5, 'host': 'any'}, 'args': ['x']}") "}", &ENV_NEW,
+               NULL, NULL);
+  USERNS_CASE ("{" NS ("'inner': {}") ", " P ("{'name': 'i', 'pidNamespace': 'inner', 'pids': {'inner': 1,"
+                                              " 'container': 20}, 'args': ['x']}") "}",
+               &ENV_NEW, NULL, NULL);
+  USERNS_CASE ("{" P ("{'name': 'w', 'pids': {'host': 30014}, 'args': ['x']}") "}", &ENV_NEW,
+               "/proc/1/ns/user", NULL);
+  USERNS_CASE ("{" P ("{'name': 'w', 'pids': {'container': 77}, 'args': ['x']}") "}", &ENV_JOINED1,
+               "/proc/1/ns/user", NULL);
+  /* and without a user namespace a child pins host as before */
+  {
+    struct mr_config *c;
+    struct mr_pid_plan *plan
+        = PLAN ("{" P ("{'name': 'w', 'pids': {'host': 30015}, 'args': ['x']}") "}", &ENV_NEW, &c);
+    if (plan)
+      CHECK (plan->pins_host && plan->procs[1].set_tid[plan->procs[1].set_tid_size - 1] == 30015);
+    done (plan, c);
+  }
+}
+
 /* Found by the fuzzer and by reading pidplan.c; see the report.  These stay
  * failing until pidplan.c is fixed. */
 static void
@@ -756,6 +839,7 @@ main (void)
   test_any_is_lowest_free ();
   test_verify ();
   test_errors ();
+  test_user_namespace ();
   test_depth ();
   test_known_bugs ();
   printf ("%d passed, %d failed\n", passed, failed);
