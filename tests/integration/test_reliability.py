@@ -285,8 +285,9 @@ def test_soak_pinned_cycles(tmp_path):
         runner.run("state", "warm-up")
         fig, bad = soak.soak_checked(runner, root, str(tmp_path), 150, prefix)
     print(soak.report(fig))
+    # no timing assertion: on a loaded machine (or under ASan) the duration
+    # says nothing about minirun; bench/ measures time
     assert bad == [], "\n".join(bad)
-    assert fig["duration"] < 30, f"150 cycles took {fig['duration']:.1f} s"
 
 
 # ------------------------------------------------------------------ hostile state roots
