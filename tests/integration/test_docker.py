@@ -452,26 +452,23 @@ def failed_start(docker, *cmd):
     return r, f"rc {r.returncode}\nstderr: {r.stderr}\n{docker.explain()}"
 
 
-ITEM8 = ("#16 item 8: minirun resolves process.args[0] only at start and words the error its own way; "
-         "runc fails `create` with \"executable file not found in $PATH\" / \"no such file or directory\" / "
-         "\"permission denied\", which docker maps to 127/126")
+# minirun finds process.args[0] at create and words a failure as runc does
+# ("executable file not found in $PATH", "no such file or directory",
+# "permission denied"), which dockerd maps to 127 and 126.
 
 
-@pytest.mark.xfail(strict=True, reason=ITEM8)
 def test_missing_command_is_127(docker):
     r, why = failed_start(docker, "no-such-command")
     assert "executable file not found in $PATH" in r.stderr, why
     assert r.returncode == 127, why
 
 
-@pytest.mark.xfail(strict=True, reason=ITEM8)
 def test_missing_file_is_127(docker):
     r, why = failed_start(docker, "/no/such/file")
     assert "no such file or directory" in r.stderr, why
     assert r.returncode == 127, why
 
 
-@pytest.mark.xfail(strict=True, reason=ITEM8)
 def test_non_executable_file_is_126(docker):
     r, why = failed_start(docker, "/etc/passwd")
     assert "permission denied" in r.stderr, why
