@@ -339,6 +339,22 @@ def test_namespaced_sysctls_are_written_in_the_containers_namespaces(mr):
         assert f.read().strip() == host_msgmax
 
 
+def test_sysctl_keys_in_the_slash_form(mr):
+    """runc and crun take "kernel/msgmax" as well as "kernel.msgmax"; in the
+    slash form a dot is part of a name ("conf/lo.x" would be a device lo.x).
+    The namespace rules are the same: kernel/pid_max is still refused."""
+    def mutate(cfg):
+        cfg["linux"]["sysctl"] = {"kernel/msgmax": "4322", "net/ipv4/conf/lo/forwarding": "1"}
+    r = mr.run(mr.bundle(sh("cat /proc/sys/kernel/msgmax /proc/sys/net/ipv4/conf/lo/forwarding"), mutate=mutate))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["4322", "1"], r.stdout
+
+    def host_key(cfg):
+        cfg["linux"]["sysctl"] = {"kernel/pid_max": "40000"}
+    r = mr.run(mr.bundle(["true"], mutate=host_key), cid="slash-pidmax")
+    assert r.returncode == 1 and '"kernel.pid_max" is not namespaced' in r.stderr, r.stderr
+
+
 def test_time_namespace_offsets(mr):
     if not os.path.exists("/proc/self/ns/time"):
         pytest.skip("this kernel has no time namespaces (Linux >= 5.6)")
