@@ -5,6 +5,7 @@
  * intelRdt.closID and personality.domain.  Also mr_ns_type_name(). */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cleanup.h"
 #include "config_internal.h"
@@ -151,9 +152,22 @@ parse_devices (const json_t *lx, struct mr_config *c, mr_error_t *err)
     if (mr_cfg_i64 (e, ep, "major", 0, UINT32_MAX, &d->major, err) < 0
         || mr_cfg_i64 (e, ep, "minor", 0, UINT32_MAX, &d->minor, err) < 0)
       return -1;
-    r = mr_cfg_u64 (e, ep, "fileMode", 07777, &u, err);
+    /* the permission bits, optionally with the file type bits of the
+     * device's own type (020666 for a char device, as runc and crun take) */
+    r = mr_cfg_u64 (e, ep, "fileMode", 0177777, &u, err);
     if (r < 0)
       return -1;
+    if (r > 0 && (u & S_IFMT) != 0)
+      {
+        mode_t want = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
+        if ((u & S_IFMT) != want)
+          return mr_cfg_error (err, ep,
+                               "fileMode %#llo: its file type bits (%#llo) are not those of a %s device (%#o); "
+                               "give the permission bits only",
+                               (unsigned long long) u, (unsigned long long) (u & S_IFMT),
+                               d->type == 'b' ? "block" : d->type == 'p' ? "fifo" : "char", (unsigned) want);
+        u &= 07777;
+      }
     d->has_file_mode = r > 0;
     d->file_mode = r > 0 ? (mode_t)u : 0;
     r = mr_cfg_u64 (e, ep, "uid", UINT32_MAX - 1, &u, err);

@@ -257,6 +257,25 @@ def test_devices_of_every_type_with_their_mode_and_owner(mr):
     ], got
 
 
+def test_device_file_mode_may_carry_its_own_file_type_bits(mr):
+    """As runc and crun: fileMode 020666 (S_IFCHR | 0666) for a char device is
+    its permission bits with the type's bits; another type's bits are refused."""
+    def mutate(cfg):
+        cfg["linux"]["devices"] = [
+            {"path": "/dev/typed", "type": "c", "major": 1, "minor": 3, "fileMode": 0o20640},
+            {"path": "/dev/typedb", "type": "b", "major": 7, "minor": 0, "fileMode": 0o60600},
+        ]
+    r = mr.run(mr.bundle(sh("stat -c '%n %F %a' /dev/typed /dev/typedb"), mutate=mutate))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == ["/dev/typed character special file 640", "/dev/typedb block special file 600"]
+
+    def wrong(cfg):
+        cfg["linux"]["devices"] = [{"path": "/dev/x", "type": "c", "major": 1, "minor": 3, "fileMode": 0o60666}]
+    r = mr.run(mr.bundle(["true"], mutate=wrong), cid="typed-wrong")
+    assert r.returncode == 1
+    assert "linux.devices[0]: fileMode 060666: its file type bits (060000) are not those of a char device" in r.stderr
+
+
 def test_default_devices_and_dev_symlinks(mr):
     r = mr.run(mr.bundle(sh("for f in null zero full random urandom tty; do stat -c '%n %t:%T' /dev/$f; done;",
                             "for l in fd stdin stdout stderr ptmx; do echo /dev/$l=$(readlink /dev/$l); done")))

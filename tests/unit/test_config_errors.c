@@ -208,7 +208,7 @@ test_linux (void)
                 "linux.devices[0].minor: required field is missing");
   EXPECT_ERROR ("{" BASE ", 'linux': {'devices': [{'path': '/dev/x', 'type': 'c', 'major': 1, 'minor': 1, "
                 "'fileMode': 70000}]}}",
-                "linux.devices[0].fileMode: 70000 is out of range (expected an integer in 0..4095)");
+                "linux.devices[0].fileMode: 70000 is out of range (expected an integer in 0..65535)");
   EXPECT_ERROR ("{" BASE ", 'linux': {'rootfsPropagation': 'sideways'}}",
                 "linux.rootfsPropagation: unknown propagation \"sideways\"");
   EXPECT_ERROR ("{" BASE ", 'linux': {'maskedPaths': ['/proc/kcore', 'proc/keys']}}",
