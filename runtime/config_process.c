@@ -11,6 +11,7 @@
 
 #include "cleanup.h"
 #include "config_internal.h"
+#include "log.h"
 #include "utils.h"
 
 #define ID_MAX ((uint64_t)UINT32_MAX - 1) /* (uid_t) -1 is "no change" everywhere */
@@ -84,12 +85,13 @@ parse_cap_set (const json_t *caps, const char *path, const char *key, uint64_t *
       cap_value_t cap;
       if (strncmp (names[i], "CAP_", 4) != 0 || cap_from_name (names[i], &cap) != 0 || cap < 0 || cap > 63)
         {
+          /* runtime spec: a capability that cannot be mapped is logged as a
+           * warning and the container still runs (as runc and crun) */
           cleanup_free char *ep = mr_cfg_idx (fp, i);
-          return mr_cfg_error (
-              err, ep,
-              "unknown capability \"%s\" (expected a name like \"CAP_NET_ADMIN\"; minirun rejects "
-              "unknown capabilities instead of ignoring them)",
-              names[i]);
+          mr_log_warning ("%s: unknown capability \"%s\" is ignored (expected a name like \"CAP_NET_ADMIN\" "
+                          "that this libcap knows)",
+                          ep, names[i]);
+          continue;
         }
       *mask |= UINT64_C (1) << cap;
     }
