@@ -12,6 +12,7 @@
 
 #include "cleanup.h"
 #include "config_internal.h"
+#include "log.h"
 #include "utils.h"
 
 static const struct
@@ -154,10 +155,26 @@ parse_mount (const json_t *v, const char *path, struct mr_mount *m, mr_error_t *
 
   if (mr_cfg_v_object (v, path, err) < 0)
     return -1;
-  if (mr_cfg_abs_path (v, path, "destination", &m->destination, err) < 0)
+  if (mr_cfg_string (v, path, "destination", &m->destination, err) < 0)
     return -1;
   if (m->destination == NULL)
     return mr_cfg_missing (err, path, "destination");
+  if (m->destination[0] != '/')
+    {
+      /* runtime spec: a relative destination is relative to "/" (deprecated;
+       * runc and crun take it the same way) */
+      char *abs = xasprintf ("/%s", m->destination);
+      if (m->destination[0] == '\0')
+        {
+          free (abs);
+          return mr_cfg_error (err, path, "destination is empty");
+        }
+      mr_log_warning ("%s.destination \"%s\" is relative: taken as \"%s\" (relative destinations are deprecated "
+                      "by the runtime spec)",
+                      path, m->destination, abs);
+      free (m->destination);
+      m->destination = abs;
+    }
   if (mr_cfg_string (v, path, "type", &m->type, err) < 0
       || mr_cfg_string (v, path, "source", &m->source, err) < 0)
     return -1;

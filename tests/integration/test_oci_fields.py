@@ -702,3 +702,14 @@ def test_seccomp_errno_ret_with_another_action_is_refused(mr):
                                                               "errnoRet": 1}])))
     assert r.returncode != 0
     assert "linux.seccomp.syscalls[0].errnoRet: is only valid with SCMP_ACT_ERRNO or SCMP_ACT_TRACE" in r.stderr
+
+
+def test_a_relative_mount_destination_is_relative_to_the_root(mr):
+    """runtime spec (deprecated form, applied by runc and crun): "mnt/t" is /mnt/t,
+    with a warning."""
+    def mutate(cfg):
+        cfg["mounts"].append({"destination": "mnt/t", "type": "tmpfs", "source": "tmpfs", "options": ["size=1m"]})
+    r = mr.run(mr.bundle(sh("grep ' /mnt/t ' /proc/mounts | cut -d' ' -f1-3"), mutate=mutate))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["tmpfs", "/mnt/t", "tmpfs"], r.stdout
+    assert 'destination "mnt/t" is relative: taken as "/mnt/t"' in r.stderr, r.stderr
