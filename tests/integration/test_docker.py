@@ -336,7 +336,7 @@ class Docker:
                 problems.append(str(e))
         problems += self.stop()
         problems += self.stop_containerd()
-        for attempt in range(2):
+        for _ in range(2):  # a second pass for what a killed process left
             for pid in sorted(self.our_processes()):
                 cl = cmdline(pid)
                 if cl is None:
@@ -394,8 +394,7 @@ def docker(tmp_path_factory):
     try:
         why = d.start_containerd()
         if why:
-            d.cleanup()
-            pytest.fail(why)
+            pytest.fail(why)  # the except below cleans up
         for driver in ("overlay2", "vfs"):
             why = d.start(driver)
             if why is None:
