@@ -428,7 +428,10 @@ def _hostile_pid_namespace_ref(cfg):
 
 
 def _hostile_mount_destination(cfg):
-    cfg["mounts"].append({"destination": HOSTILE, "type": "tmpfs", "source": "tmpfs"})
+    # absolute (a relative one is taken relative to /), with a bind source that
+    # does not exist, so that the create fails and echoes the destination
+    cfg["mounts"].append({"destination": "/" + HOSTILE, "type": "bind", "source": "/no/such/source",
+                          "options": ["rbind"]})
 
 
 def _hostile_env(cfg):
