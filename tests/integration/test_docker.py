@@ -44,6 +44,7 @@ import uuid
 import pytest
 
 from conftest import MINIRUN, ROOTFS, free_host_pids, nspid, proc_stats, reap
+from test_lifecycle import wait_until
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DOCKER = "/usr/bin/docker"
@@ -448,17 +449,6 @@ def containers(docker):
         docker("rm", "-f", *ids)
 
 
-def wait_for(cond, timeout=10, what="condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = cond()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.1)
-
-
 def read(path):
     with open(path) as f:
         return f.read().strip()
@@ -652,7 +642,7 @@ def test_pids_limit_is_enforced(docker, containers):
                               "sh -c 'i=0; while [ $i -lt 20 ]; do sleep 100 & i=$((i+1)); done'; "
                               "echo spawned; exec sleep 100")
     containers.append(cid)
-    logs = wait_for(lambda: (lambda r: "spawned" in r.stdout and r)(docker("logs", cid)),
+    logs = wait_until(lambda: (lambda r: "spawned" in r.stdout and r)(docker("logs", cid)),
                     what="the container to try its 20 forks")
     assert "can't fork" in logs.stderr, logs.stderr
     assert read(docker.cgroup("pids", cid) + "/pids.max") == "8"
@@ -711,7 +701,7 @@ def test_top(docker, containers):
     cid = docker.run_detached(IMAGE, "sh", "-c", "sleep 101 & exec sleep 100")
     containers.append(cid)
     init = int(docker.inspect("{{.State.Pid}}", cid))
-    out = wait_for(lambda: (lambda r: r.returncode == 0 and "sleep 101" in r.stdout and r.stdout)(
+    out = wait_until(lambda: (lambda r: r.returncode == 0 and "sleep 101" in r.stdout and r.stdout)(
         docker("top", cid)), what="docker top to list both processes")
     rows = [l.split() for l in out.splitlines()[1:]]
     assert str(init) in [row[1] for row in rows], out
@@ -723,7 +713,7 @@ def test_top(docker, containers):
 def test_logs(docker, containers):
     cid = docker.run_detached(IMAGE, "sh", "-c", "echo out-line; echo err-line >&2; exec sleep 100")
     containers.append(cid)
-    r = wait_for(lambda: (lambda r: "out-line" in r.stdout and "err-line" in r.stderr and r)(docker("logs", cid)),
+    r = wait_until(lambda: (lambda r: "out-line" in r.stdout and "err-line" in r.stderr and r)(docker("logs", cid)),
                  what="both lines in docker logs")
     assert r.stdout == "out-line\n" and r.stderr == "err-line\n", (r.stdout, r.stderr)
 
@@ -746,7 +736,7 @@ def test_pause_unpause(docker, containers):
     docker("unpause", cid, check=True)
     assert docker.inspect("{{.State.Status}}", cid) == "running"
     assert read(freezer) == "THAWED"
-    wait_for(lambda: open(f"/proc/{init}/root/tmp/tick").read() != before, what="the container to run again")
+    wait_until(lambda: open(f"/proc/{init}/root/tmp/tick").read() != before, what="the container to run again")
     assert docker("exec", cid, "echo", "ok", check=True).stdout == "ok\n"
     calls = docker.calls_for(cid)
     assert f"pause {cid}" in calls and f"resume {cid}" in calls, calls
@@ -759,7 +749,7 @@ def test_stop(docker, containers):
     cid = docker.run_detached(IMAGE, "sh", "-c", TERM_HANDLER)
     containers.append(cid)
     init = int(docker.inspect("{{.State.Pid}}", cid))
-    wait_for(lambda: "ready" in docker("logs", cid).stdout, what="the container to be ready")
+    wait_until(lambda: "ready" in docker("logs", cid).stdout, what="the container to be ready")
     t0 = time.monotonic()
     docker("stop", "-t", "20", cid, check=True)
     assert time.monotonic() - t0 < 10, "the init handles SIGTERM: stop must not wait for the timeout"
@@ -783,14 +773,14 @@ def test_restart(docker, containers):
     containers.append(cid)
     first = int(docker.inspect("{{.State.Pid}}", cid))
     started = docker.inspect("{{.State.StartedAt}}", cid)
-    wait_for(lambda: "ready" in docker("logs", cid).stdout, what="the container to be ready")
+    wait_until(lambda: "ready" in docker("logs", cid).stdout, what="the container to be ready")
     docker("restart", "-t", "10", cid, check=True)
     assert docker.inspect("{{.State.Status}}", cid) == "running"
     second = int(docker.inspect("{{.State.Pid}}", cid))
     assert second != first and second > 0
     assert stat_state(first) in "ZX"
     assert docker.inspect("{{.State.StartedAt}}", cid) != started
-    wait_for(lambda: docker("logs", cid).stdout.count("started") == 2, what="the second start in the logs")
+    wait_until(lambda: docker("logs", cid).stdout.count("started") == 2, what="the second start in the logs")
     assert docker("exec", cid, "echo", "again", check=True).stdout == "again\n"
     assert len([a for a in docker.calls_for(cid) if a.startswith("create ")]) == 2
 
@@ -799,7 +789,7 @@ def test_kill(docker, containers):
     cid = docker.run_detached(IMAGE, "sh", "-c", 'trap "echo got-USR1; exit 42" USR1; echo ready; '
                               "while :; do sleep 0.1; done")
     containers.append(cid)
-    wait_for(lambda: "ready" in docker("logs", cid).stdout, what="the container to be ready")
+    wait_until(lambda: "ready" in docker("logs", cid).stdout, what="the container to be ready")
     docker("kill", "-s", "USR1", cid, check=True)
     assert docker("wait", cid, check=True).stdout.strip() == "42"
     assert "got-USR1" in docker("logs", cid).stdout
@@ -832,7 +822,7 @@ def test_rm(docker):
 def test_stats(docker, containers):
     cid = docker.run_detached("-m", "64m", IMAGE, "sh", "-c", "sleep 100 & sleep 100 & wait")
     containers.append(cid)
-    wait_for(lambda: len(read(docker.cgroup("pids", cid) + "/cgroup.procs").split()) == 3,
+    wait_until(lambda: len(read(docker.cgroup("pids", cid) + "/cgroup.procs").split()) == 3,
              what="three processes in the container")
     r = docker("stats", "--no-stream", "--format", "{{.ID}}|{{.MemUsage}}|{{.PIDs}}", cid)
     assert r.returncode == 0, f"{r.stderr}\n{docker.explain()}"
