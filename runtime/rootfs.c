@@ -234,17 +234,19 @@ mount_listed (int64_t id)
   size_t len;
   mr_error_t err = NULL;
   char want[32];
-  int n = snprintf (want, sizeof want, "%lld ", (long long) id);
+  int n = snprintf (want, sizeof want - 1, "%lld ", (long long) id);
 
   if (mr_read_file_at (AT_FDCWD, "/proc/self/mountinfo", 16 << 20, &text, &len, &err) < 0)
     {
       mr_error_free (&err);
       return false;
     }
-  for (char *line = text; line && *line; line = strchr (line, '\n') ? strchr (line, '\n') + 1 : NULL)
-    if (strncmp (line, want, (size_t) n) == 0)
-      return true;
-  return false;
+  /* each line starts with the mount id and a space */
+  if (strncmp (text, want, (size_t) n) == 0)
+    return true;
+  memmove (want + 1, want, (size_t) n + 1);
+  want[0] = '\n';
+  return strstr (text, want) != NULL;
 }
 
 int

@@ -31,7 +31,7 @@ sysctl_path (const char *key)
     for (char *p = name; *p; p++)
       if (*p == '.')
         *p = '/';
-  for (char *c = name; c; c = strchr (c, '/') ? strchr (c, '/') + 1 : NULL)
+  for (const char *c = name;; c++)
     {
       size_t n = strcspn (c, "/");
       if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
@@ -39,8 +39,10 @@ sysctl_path (const char *key)
           free (path);
           return NULL;
         }
+      c += n;
+      if (*c == '\0')
+        return path;
     }
-  return path;
 }
 
 /* The dot form of a key, for telling which namespace it belongs to. */
