@@ -5,7 +5,7 @@
 
 #include "cmd.h"
 #include "minirun/minirun.h"
-#include "utils.h"
+#include "base/utils.h"
 
 static const char usage[] = "Usage: minirun kill [--all] ID [SIGNAL]\n"
                             "\n"

@@ -10,7 +10,7 @@
 
 #include "cmd.h"
 #include "minirun/error.h"
-#include "state.h"
+#include "state/state.h"
 
 static const struct mr_command commands[] = {
   { "run", cmd_run, "create and start a container (minirun run BUNDLE, or run [-b BUNDLE] ID)" },

@@ -6,11 +6,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cleanup.h"
+#include "base/cleanup.h"
 #include "cmd.h"
 #include "minirun/minirun.h"
-#include "state.h"
-#include "utils.h"
+#include "state/state.h"
+#include "base/utils.h"
 
 static const char usage[] =
     "Usage: minirun run [OPTIONS] BUNDLE\n"

@@ -7,10 +7,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cleanup.h"
+#include "base/cleanup.h"
 #include "cmd.h"
 #include "minirun/config.h"
-#include "utils.h"
+#include "base/utils.h"
 
 static const char usage[] = "Usage: minirun spec [OPTIONS]\n"
                             "\n"

@@ -10,7 +10,7 @@
 
 #include "cmd.h"
 #include "minirun/resources.h"
-#include "utils.h"
+#include "base/utils.h"
 
 static const char usage[]
     = "Usage: minirun update [OPTIONS] ID\n"

@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "minirun/config.h"
-#include "pidplan.h"
+#include "plan/pidplan.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 

@@ -1,5 +1,5 @@
-"""Escapes a hostile image or container process might try (runtime/rootfs.h,
-runtime/child.c): symlinks and /proc magic links in the rootfs at mount
+"""Escapes a hostile image or container process might try (runtime/rootfs/rootfs.h,
+runtime/launch/child.c): symlinks and /proc magic links in the rootfs at mount
 destinations and at process.cwd, overwriting the runtime binary through
 /proc/PID/exe (CVE-2019-5736), a /dev/null that is not the null device
 (CVE-2025-31133), and the default masked and read-only paths.
@@ -405,7 +405,7 @@ def test_default_readonly_paths_refuse_writes(mr):
 # An error message echoes the config value it is about. A value with an ESC
 # sequence would paint the operator's terminal, one with a newline would forge
 # a second "minirun:" line in stderr or in the --log file (where conmon reads
-# the last error); minirun escapes both (runtime/log.c), on every output.
+# the last error); minirun escapes both (runtime/base/log.c), on every output.
 
 HOSTILE = "x\x1b[31mRED\x1b]0;title\x07\nminirun: forged error\r\nwarning: forged"
 HOSTILE_ESCAPED = "x\\e[31mRED\\e]0;title\\x07\\nminirun: forged error\\r\\nwarning: forged"

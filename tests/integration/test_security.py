@@ -1,4 +1,4 @@
-"""What the container process gets and loses (runtime/security.h): capability
+"""What the container process gets and loses (runtime/security/security.h): capability
 sets, user and groups, umask, no_new_privs, rlimits, oom_score_adj, seccomp
 (errno, argument conditions, the notify agent), user namespaces and rootless
 containers, all observed from inside the container or through /proc of the

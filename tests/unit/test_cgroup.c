@@ -17,10 +17,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cgroup_internal.h"
+#include "cgroup/cgroup_internal.h"
 #include "harness.h"
 #include "test_cgroup_util.h"
-#include "utils.h"
+#include "base/utils.h"
 
 static const struct mr_cg_host *host;
 static char top[64];           /* /minirun-test-<pid> */

@@ -10,7 +10,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "cgroup_internal.h"
+#include "cgroup/cgroup_internal.h"
 #include "harness.h"
 
 static void

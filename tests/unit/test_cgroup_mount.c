@@ -19,7 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cgroup_internal.h"
+#include "cgroup/cgroup_internal.h"
 #include "harness.h"
 #include "test_cgroup_util.h"
 

@@ -14,9 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cgroup_internal.h"
+#include "cgroup/cgroup_internal.h"
 #include "harness.h"
-#include "syscalls.h"
+#include "base/syscalls.h"
 
 /* The start of a cgroup test: results and failures go to stdout.  If it
  * cannot run here, print "SKIP: <why>" and return false (main then returns

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "log.h"
+#include "base/log.h"
 
 /* The escape of in, in a fresh buffer of the exact size it measures. */
 static char *

@@ -10,8 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "rootfs.h"
-#include "rootfs_internal.h"
+#include "rootfs/rootfs.h"
+#include "rootfs/rootfs_internal.h"
 #include "test_rootfs_util.h"
 
 static char *root;   /* the tree */

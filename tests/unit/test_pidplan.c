@@ -1,4 +1,4 @@
-/* test_pidplan.c: the pid planner (runtime/pidplan.c) as pure data.  Configs
+/* test_pidplan.c: the pid planner (runtime/plan/pidplan.c) as pure data.  Configs
  * are written as JSON (single quotes for readability) and parsed with
  * mr_config_parse_data(); the plan is built for a new, a shared or a joined
  * container pid namespace and checked field by field: creation order,
@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "minirun/config.h"
-#include "pidplan.h"
+#include "plan/pidplan.h"
 
 static int passed, failed;
 

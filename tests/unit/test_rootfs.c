@@ -13,9 +13,9 @@
 #include <sys/sysmacros.h>
 #include <sys/vfs.h>
 
-#include "cgroup.h"
-#include "rootfs.h"
-#include "rootfs_internal.h"
+#include "cgroup/cgroup.h"
+#include "rootfs/rootfs.h"
+#include "rootfs/rootfs_internal.h"
 #include "test_rootfs_util.h"
 
 #define MNT(dest, typ, src, fl, dat)                                                                         \

@@ -12,8 +12,8 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
-#include "rootfs.h"
-#include "rootfs_internal.h"
+#include "rootfs/rootfs.h"
+#include "rootfs/rootfs_internal.h"
 #include "test_rootfs_util.h"
 
 #define MNT(dest, typ, src, fl, dat)                                                                         \

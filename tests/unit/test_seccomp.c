@@ -1,4 +1,4 @@
-/* test_seccomp.c: the seccomp half of runtime/security.h against the real
+/* test_seccomp.c: the seccomp half of runtime/security/security.h against the real
  * kernel (run as root).  Each case compiles a linux.seccomp config with
  * mr_security_prepare in this process, forks a child that applies it and
  * checks syscall results from inside (or stops so that /proc/PID/status can
@@ -22,10 +22,10 @@
 #include <seccomp.h>
 
 #include "harness.h"
-#include "security.h"
-#include "security_internal.h"
+#include "security/security.h"
+#include "security/security_internal.h"
 #include "test_security_util.h"
-#include "utils.h"
+#include "base/utils.h"
 
 static char *names_getcwd_mkdir[] = { (char *)"getcwd", (char *)"mkdir", NULL };
 

@@ -27,8 +27,8 @@
 #include <seccomp.h>
 
 #include "harness.h"
-#include "security.h"
-#include "security_internal.h"
+#include "security/security.h"
+#include "security/security_internal.h"
 
 #define TIMEOUT_MS 10000
 

@@ -1,4 +1,4 @@
-/* test_security.c: runtime/security.h against the real kernel (run as root):
+/* test_security.c: runtime/security/security.h against the real kernel (run as root):
  * capabilities, user/groups, umask, no_new_privs, rlimits, oom_score_adj, LSM
  * checks (user-namespace maps: test_security_userns.c).  Each case prepares in this process, forks
  * a child that applies (as the container process would) and then either
@@ -18,9 +18,9 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "security.h"
+#include "security/security.h"
 #include "test_security_util.h"
-#include "utils.h"
+#include "base/utils.h"
 
 #define BIT(c) (UINT64_C (1) << (c))
 

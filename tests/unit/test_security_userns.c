@@ -16,8 +16,9 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "security.h"
-#include "utils.h"
+#include "security/security.h"
+#include "ns/ns.h"
+#include "base/utils.h"
 
 struct userns_child
 {

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "harness.h"
-#include "security.h"
+#include "security/security.h"
 
 #if defined __has_include
 #if __has_include(<valgrind/valgrind.h>)

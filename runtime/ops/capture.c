@@ -1,0 +1,454 @@
+/* capture.c: a running container's processes: `ps` and the pin config
+ * fragment that replays the tree ("capture").
+ *
+ * The processes are the container's cgroup members, or, for a container
+ * without a cgroup (rootless), every process whose pid namespace is the
+ * init's or below it.  For each: host pid, ppid, NSpid (its pid at every
+ * level), pid namespace inode, args, env and cwd.  Namespaces are named as
+ * the config named them (from the pins recorded at creation) or, for ones
+ * the container made itself, "ns<N>". */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/nsfs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "cgroup/cgroup.h"
+#include "base/cleanup.h"
+#include "minirun/minirun.h"
+#include "state/state.h"
+#include "base/utils.h"
+
+#define MAX_LEVELS 33
+
+struct pinfo
+{
+  pid_t pid, ppid;
+  pid_t nspid[MAX_LEVELS];
+  size_t n_nspid;
+  ino_t ns;                    /* its pid namespace */
+  ino_t ns_parent;             /* that namespace's parent */
+  char **argv, **envp;
+  char cwd[PATH_MAX];
+  const char *name;            /* from the state, or NULL */
+};
+
+static char **
+split_nul (const char *data, size_t len)
+{
+  size_t n = 0, k = 0;
+  char **v;
+  for (size_t i = 0; i < len; i++)
+    if (data[i] == '\0')
+      n++;
+  if (len > 0 && data[len - 1] != '\0')
+    n++;
+  v = xcalloc (n + 1, sizeof *v);
+  for (size_t i = 0; i < len && k < n;)
+    {
+      size_t l = strnlen (data + i, len - i);
+      v[k++] = strndup (data + i, l);
+      i += l + 1;
+    }
+  return v;
+}
+
+static bool
+read_proc (pid_t pid, struct pinfo *p)
+{
+  char path[64];
+  cleanup_free char *status = NULL, *cmdline = NULL, *environ_ = NULL;
+  mr_error_t e = NULL;
+  size_t len = 0;
+  struct stat st;
+  char *line;
+  int fd, parent;
+  ssize_t n;
+
+  memset (p, 0, sizeof *p);
+  p->pid = pid;
+  snprintf (path, sizeof path, "/proc/%d/status", (int) pid);
+  if (mr_read_file_at (AT_FDCWD, path, 1 << 16, &status, NULL, &e) < 0)
+    {
+      mr_error_free (&e);
+      return false;
+    }
+  if ((line = strstr (status, "\nPPid:")))
+    p->ppid = (pid_t) strtol (line + 6, NULL, 10);
+  if ((line = strstr (status, "\nNSpid:")))
+    {
+      char *q = line + 7, *end;
+      while (p->n_nspid < MAX_LEVELS)
+        {
+          long v = strtol (q, &end, 10);
+          if (end == q)
+            break;
+          p->nspid[p->n_nspid++] = (pid_t) v;
+          q = end;
+        }
+    }
+  snprintf (path, sizeof path, "/proc/%d/ns/pid", (int) pid);
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || fstat (fd, &st) < 0)
+    {
+      if (fd >= 0)
+        close (fd);
+      return false;
+    }
+  p->ns = st.st_ino;
+  parent = ioctl (fd, NS_GET_PARENT);
+  if (parent >= 0 && fstat (parent, &st) == 0)
+    p->ns_parent = st.st_ino;
+  if (parent >= 0)
+    close (parent);
+  close (fd);
+  snprintf (path, sizeof path, "/proc/%d/cmdline", (int) pid);
+  if (mr_read_file_at (AT_FDCWD, path, 1 << 20, &cmdline, &len, &e) == 0)
+    p->argv = split_nul (cmdline, len);
+  mr_error_free (&e);
+  snprintf (path, sizeof path, "/proc/%d/environ", (int) pid);
+  if (mr_read_file_at (AT_FDCWD, path, 1 << 20, &environ_, &len, &e) == 0)
+    p->envp = split_nul (environ_, len);
+  mr_error_free (&e);
+  snprintf (path, sizeof path, "/proc/%d/cwd", (int) pid);
+  n = readlink (path, p->cwd, sizeof p->cwd - 1);
+  if (n <= 0 || p->cwd[0] != '/')
+    strcpy (p->cwd, "/");
+  else
+    p->cwd[n] = '\0';
+  if (p->argv == NULL || p->argv[0] == NULL)
+    return false; /* a kernel thread or a zombie: nothing to replay */
+  return true;
+}
+
+static void
+free_procs (struct pinfo *v, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      mr_strv_free (v[i].argv);
+      mr_strv_free (v[i].envp);
+    }
+  free (v);
+}
+
+/* Is namespace `ns` (of process pid) the container's or below it? */
+static bool
+pidns_below (pid_t pid, ino_t container)
+{
+  char path[64];
+  struct stat st;
+  int fd;
+  bool found = false;
+
+  snprintf (path, sizeof path, "/proc/%d/ns/pid", (int) pid);
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  for (int d = 0; fd >= 0 && d <= MAX_LEVELS; d++)
+    {
+      int parent;
+      if (fstat (fd, &st) < 0)
+        break;
+      if (st.st_ino == container)
+        {
+          found = true;
+          break;
+        }
+      parent = ioctl (fd, NS_GET_PARENT);
+      close (fd);
+      fd = parent;
+    }
+  if (fd >= 0)
+    close (fd);
+  return found;
+}
+
+static int
+collect (const char *root, const char *id, struct mr_state **st_out, struct pinfo **out, size_t *n_out,
+         mr_error_t *err)
+{
+  cleanup_close int dirfd = -1;
+  struct mr_state *st = NULL;
+  pid_t *pids = NULL;
+  size_t n = 0;
+  struct pinfo *v;
+  size_t k = 0;
+
+  dirfd = mr_state_dir_open (root, id, false, err);
+  if (dirfd < 0 || mr_state_read (dirfd, id, &st, err) < 0)
+    return -1;
+  if (mr_state_status (st) == MR_STATUS_STOPPED)
+    {
+      mr_state_free (st);
+      return mr_error_set (err, ESRCH, "container `%s` is not running", id);
+    }
+  if (st->cgroup_path)
+    {
+      struct mr_cgroup *cg = NULL;
+      int r = mr_cgroup_open (st->cgroup_path, &cg, err);
+      if (r == 0)
+        r = mr_cgroup_pids (cg, &pids, &n, err);
+      mr_cgroup_free (cg);
+      if (r < 0)
+        {
+          mr_state_free (st);
+          return -1;
+        }
+    }
+  else
+    {
+      char path[64];
+      struct stat sst;
+      DIR *d = opendir ("/proc");
+      size_t cap = 0;
+      snprintf (path, sizeof path, "/proc/%d/ns/pid", (int) st->pid);
+      if (d == NULL || stat (path, &sst) < 0)
+        {
+          if (d)
+            closedir (d);
+          mr_state_free (st);
+          return mr_error_set (err, errno, "list the processes of `%s`", id);
+        }
+      for (struct dirent *de; (de = readdir (d));)
+        {
+          int64_t pid;
+          if (!mr_parse_i64 (de->d_name, 1, INT32_MAX, &pid) || !pidns_below ((pid_t) pid, sst.st_ino))
+            continue;
+          if (n == cap)
+            pids = xrealloc (pids, (cap = cap ? cap * 2 : 16) * sizeof *pids);
+          pids[n++] = (pid_t) pid;
+        }
+      closedir (d);
+    }
+  v = xcalloc (n + 1, sizeof *v);
+  for (size_t i = 0; i < n; i++)
+    if (read_proc (pids[i], &v[k]))
+      {
+        for (size_t j = 0; j < st->n_procs; j++)
+          if (st->procs[j].host_pid == v[k].pid)
+            v[k].name = st->procs[j].name;
+        k++;
+      }
+  free (pids);
+  *st_out = st;
+  *out = v;
+  *n_out = k;
+  return 0;
+}
+
+int
+mr_container_pids (const char *root, const char *id, pid_t **pids, size_t *n, mr_error_t *err)
+{
+  struct mr_state *st;
+  struct pinfo *v;
+  size_t k;
+
+  if (collect (root, id, &st, &v, &k, err) < 0)
+    return -1;
+  *pids = xcalloc (k + 1, sizeof **pids);
+  for (size_t i = 0; i < k; i++)
+    (*pids)[i] = v[i].pid;
+  *n = k;
+  free_procs (v, k);
+  mr_state_free (st);
+  return 0;
+}
+
+char *
+mr_container_ps_table (const char *root, const char *id, mr_error_t *err)
+{
+  struct mr_state *st;
+  struct pinfo *v;
+  size_t k;
+  char *out = NULL;
+  size_t len = 0;
+  FILE *f;
+
+  if (collect (root, id, &st, &v, &k, err) < 0)
+    return NULL;
+  f = open_memstream (&out, &len);
+  if (f == NULL)
+    {
+      free_procs (v, k);
+      mr_state_free (st);
+      mr_error_set (err, errno, "open_memstream");
+      return NULL;
+    }
+  fprintf (f, "%-8s %-8s %-20s %-12s %s\n", "PID", "PPID", "NSPID", "NAME", "CMD");
+  for (size_t i = 0; i < k; i++)
+    {
+      char nspid[128] = "";
+      size_t o = 0;
+      for (size_t j = 0; j < v[i].n_nspid && o < sizeof nspid - 12; j++)
+        o += (size_t) snprintf (nspid + o, sizeof nspid - o, "%s%d", j ? "," : "", (int) v[i].nspid[j]);
+      fprintf (f, "%-8d %-8d %-20s %-12s", (int) v[i].pid, (int) v[i].ppid, nspid, v[i].name ? v[i].name : "-");
+      for (char **a = v[i].argv; a && *a; a++)
+        fprintf (f, " %s", *a);
+      fputc ('\n', f);
+    }
+  fclose (f);
+  free_procs (v, k);
+  mr_state_free (st);
+  return out;
+}
+
+/* Namespace names: from the recorded pins of the planned processes. */
+struct nsname
+{
+  ino_t ino;
+  char *name;
+  ino_t parent;
+};
+
+static const char *
+ns_name_of (struct nsname *names, size_t n, ino_t ino)
+{
+  for (size_t i = 0; i < n; i++)
+    if (names[i].ino == ino)
+      return names[i].name;
+  return NULL;
+}
+
+static size_t
+pindex_of (const struct pinfo *v, size_t n, pid_t pid)
+{
+  for (size_t i = 0; i < n; i++)
+    if (v[i].pid == pid)
+      return i;
+  return SIZE_MAX;
+}
+
+char *
+mr_container_capture (const char *root, const char *id, mr_error_t *err)
+{
+  struct mr_state *st;
+  struct pinfo *v;
+  size_t k, n_names = 0, init = SIZE_MAX, init_levels;
+  struct nsname *names;
+  json_t *decls, *procs, *out;
+  bool *done;
+  char *dump;
+  int next_ns = 1;
+
+  if (collect (root, id, &st, &v, &k, err) < 0)
+    return NULL;
+  init = pindex_of (v, k, st->pid);
+  if (init == SIZE_MAX)
+    {
+      free_procs (v, k);
+      mr_state_free (st);
+      mr_error_set (err, ESRCH, "container `%s`: its init (pid %d) is not among its processes", id, (int) st->pid);
+      return NULL;
+    }
+  init_levels = v[init].n_nspid;
+  names = xcalloc (k + 2, sizeof *names);
+  names[n_names++] = (struct nsname){ v[init].ns, xstrdup (init_levels > 1 ? "container" : "host"), v[init].ns_parent };
+  /* names the config gave: the innermost name in each planned process's pins */
+  for (size_t i = 0; i < st->n_procs; i++)
+    {
+      size_t pi = pindex_of (v, k, st->procs[i].host_pid);
+      const char *pins = st->procs[i].pins;
+      if (pi == SIZE_MAX || pins == NULL || *pins == '\0' || ns_name_of (names, n_names, v[pi].ns))
+        continue;
+      names[n_names++] = (struct nsname){ v[pi].ns, strndup (pins, strcspn (pins, "=")), v[pi].ns_parent };
+    }
+  for (size_t i = 0; i < k; i++)
+    if (!ns_name_of (names, n_names, v[i].ns))
+      names[n_names++] = (struct nsname){ v[i].ns, xasprintf ("ns%d", next_ns++), v[i].ns_parent };
+
+  decls = json_object ();
+  for (size_t i = 1; i < n_names; i++)
+    {
+      const char *parent = ns_name_of (names, n_names, names[i].parent);
+      json_object_set_new (decls, names[i].name, json_pack ("{s:s}", "parent", parent ? parent : "container"));
+    }
+
+  /* processes, parents first: walk from the init down */
+  procs = json_array ();
+  done = xcalloc (k + 1, sizeof *done);
+  done[init] = true;
+  for (bool progress = true; progress;)
+    {
+      progress = false;
+      for (size_t i = 0; i < k; i++)
+        {
+          size_t parent = pindex_of (v, k, v[i].ppid);
+          json_t *pins, *args, *env, *p;
+          const char *pname;
+          char autoname[32];
+          if (done[i] || (parent != SIZE_MAX && !done[parent]))
+            continue;
+          done[i] = true;
+          progress = true;
+          pins = json_object ();
+          /* NSpid is outermost first; our levels are the innermost (n_nspid - init_levels + 1) */
+          {
+            ino_t ns = v[i].ns;
+            for (size_t lv = v[i].n_nspid; lv-- > 0;)
+              {
+                const char *nm = lv == 0 ? "host" : ns_name_of (names, n_names, ns);
+                if (nm == NULL)
+                  break;
+                json_object_set_new (pins, nm, json_integer (v[i].nspid[lv]));
+                if (lv + 1 == init_levels)
+                  {
+                    /* from the container's level outward: the remaining one is host */
+                    if (lv > 0)
+                      json_object_set_new (pins, "host", json_integer (v[i].nspid[0]));
+                    break;
+                  }
+                for (size_t q = 0; q < n_names; q++)
+                  if (names[q].ino == ns)
+                    {
+                      ns = names[q].parent;
+                      break;
+                    }
+              }
+          }
+          args = json_array ();
+          for (char **a = v[i].argv; a && *a; a++)
+            json_array_append_new (args, json_string (*a));
+          env = json_array ();
+          for (char **e = v[i].envp; e && *e; e++)
+            if (strchr (*e, '='))
+              json_array_append_new (env, json_string (*e));
+          snprintf (autoname, sizeof autoname, "pid%d", (int) v[i].nspid[v[i].n_nspid - 1]);
+          pname = parent == SIZE_MAX || parent == init ? "init" : (v[parent].name ? v[parent].name : NULL);
+          {
+            char pauto[32];
+            if (pname == NULL)
+              {
+                snprintf (pauto, sizeof pauto, "pid%d", (int) v[parent].nspid[v[parent].n_nspid - 1]);
+                pname = pauto;
+              }
+            p = json_pack ("{s:s, s:s, s:s, s:o, s:o, s:o, s:s}", "name", v[i].name ? v[i].name : autoname, "parent",
+                           pname, "pidNamespace", ns_name_of (names, n_names, v[i].ns), "pids", pins, "args", args,
+                           "env", env, "cwd", v[i].cwd);
+          }
+          json_array_append_new (procs, p);
+        }
+    }
+  {
+    json_t *init_pins = json_object ();
+    json_object_set_new (init_pins, "host", json_integer (v[init].nspid[0]));
+    if (init_levels > 1)
+      json_object_set_new (init_pins, "container", json_integer (v[init].nspid[init_levels - 1]));
+    out = json_pack ("{s:{s:o, s:o, s:o}}", "minirun", "pids", init_pins, "pidNamespaces", decls, "processes", procs);
+  }
+  dump = json_dumps (out, JSON_INDENT (2));
+  json_decref (out);
+  free (done);
+  for (size_t i = 0; i < n_names; i++)
+    free (names[i].name);
+  free (names);
+  free_procs (v, k);
+  mr_state_free (st);
+  return dump;
+}

@@ -1,0 +1,150 @@
+/* terminal.c: ptys for process.terminal (see terminal.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "launch/launcher.h"
+#include "process/sync.h"
+#include "base/syscalls.h"
+#include "process/terminal.h"
+#include "base/utils.h"
+
+int
+mr_console_socket_connect (const char *path, mr_error_t *err)
+{
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  cleanup_close int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+  if (fd < 0)
+    return mr_error_set (err, errno, "--console-socket: socket");
+  if (strlen (path) >= sizeof addr.sun_path)
+    return mr_error_set (err, ENAMETOOLONG, "--console-socket `%s`: path longer than %zu bytes", path,
+                         sizeof addr.sun_path - 1);
+  strcpy (addr.sun_path, path);
+  if (connect (fd, (struct sockaddr *) &addr, sizeof addr) < 0)
+    return mr_error_set (err, errno, "--console-socket: connect to `%s`", path);
+  return MR_STEAL_FD (fd);
+}
+
+int
+mr_terminal_setup (const struct mr_process *p, int console_fd, int sync_fd, mr_error_t *err)
+{
+  cleanup_close int master = -1, slave = -1;
+  char name[64];
+
+  master = open ("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0)
+    return mr_error_set (err, errno, "open /dev/ptmx in the container (is /dev/pts a devpts mount?)");
+  if (unlockpt (master) < 0)
+    return mr_error_set (err, errno, "unlockpt");
+  if (ptsname_r (master, name, sizeof name) != 0)
+    return mr_error_set (err, errno, "ptsname");
+  slave = open (name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (slave < 0)
+    return mr_error_set (err, errno, "open the pty slave `%s`", name);
+  if (p->has_console_size)
+    {
+      struct winsize ws = { .ws_row = (unsigned short) p->console_height, .ws_col = (unsigned short) p->console_width };
+      if (ioctl (slave, TIOCSWINSZ, &ws) < 0)
+        return mr_error_set (err, errno, "set the console size");
+    }
+  if (setsid () < 0)
+    return mr_error_set (err, errno, "setsid");
+  if (ioctl (slave, TIOCSCTTY, 0) < 0)
+    return mr_error_set (err, errno, "make `%s` the controlling terminal", name);
+  for (int fd = 0; fd < 3; fd++)
+    if (dup2 (slave, fd) < 0)
+      return mr_error_set (err, errno, "dup2 the pty slave onto fd %d", fd);
+  if (console_fd >= 0)
+    {
+      if (mr_send_fd (console_fd, master, name, strlen (name), err) < 0)
+        return mr_error_wrap (err, "send the pty master to --console-socket");
+      close (console_fd);
+      return 0;
+    }
+  return mr_sync_send_fd (sync_fd, MR_SYNC_TERMINAL, master, err);
+}
+
+static void
+copy_once (int from, int to, bool *open_)
+{
+  char buf[8192];
+  ssize_t n = read (from, buf, sizeof buf);
+  if (n <= 0)
+    {
+      if (n < 0 && (errno == EINTR || errno == EAGAIN))
+        return;
+      *open_ = false;
+      return;
+    }
+  if (mr_write_all (to, buf, (size_t) n) < 0)
+    *open_ = false;
+}
+
+int
+mr_terminal_relay (int master, int pidfd, int sigfd, mr_error_t *err)
+{
+  struct termios saved, raw;
+  bool tty = isatty (STDIN_FILENO), in_open = true, out_open = true, raw_set = false;
+
+  if (tty && tcgetattr (STDIN_FILENO, &saved) == 0)
+    {
+      struct winsize ws;
+      raw = saved;
+      cfmakeraw (&raw);
+      raw.c_oflag = saved.c_oflag; /* keep output processing: \n stays \r\n on our side */
+      raw_set = tcsetattr (STDIN_FILENO, TCSANOW, &raw) == 0;
+      if (ioctl (STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
+        ioctl (master, TIOCSWINSZ, &ws);
+    }
+  while (out_open)
+    {
+      struct pollfd pfd[4] = {
+        { .fd = master, .events = POLLIN },
+        { .fd = in_open ? STDIN_FILENO : -1, .events = POLLIN },
+        { .fd = sigfd, .events = POLLIN },
+        { .fd = pidfd, .events = POLLIN },
+      };
+      if (poll (pfd, 4, -1) < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          mr_error_set (err, errno, "poll while relaying the terminal");
+          break;
+        }
+      if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))
+        copy_once (master, STDOUT_FILENO, &out_open);
+      if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR))
+        copy_once (STDIN_FILENO, master, &in_open);
+      if (pfd[2].revents & POLLIN)
+        {
+          struct signalfd_siginfo si;
+          if (read (sigfd, &si, sizeof si) == (ssize_t) sizeof si)
+            {
+              if (si.ssi_signo == SIGWINCH)
+                {
+                  struct winsize ws;
+                  if (ioctl (STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
+                    ioctl (master, TIOCSWINSZ, &ws);
+                }
+              else
+                mr_pidfd_send_signal (pidfd, (int) si.ssi_signo, NULL, 0);
+            }
+        }
+      if ((pfd[3].revents & POLLIN) && !(pfd[0].revents & POLLIN))
+        break; /* the process exited and the master has nothing left */
+    }
+  if (raw_set)
+    tcsetattr (STDIN_FILENO, TCSANOW, &saved);
+  return err && *err ? -1 : 0;
+}

@@ -1,0 +1,351 @@
+/* mounts.c: one OCI mount (config `mounts[i]`) inside the rootfs.  The
+ * destination is resolved (and created: a directory, or an empty file when a
+ * bind source is not a directory) in the root with pathsafe.c, and the mount
+ * is made onto "/proc/self/fd/N" of that O_PATH fd, never onto a path string
+ * that the kernel would resolve again.  Bind mounts are MS_BIND (|MS_REC for
+ * rbind) followed, when the config asks for flags, by MS_BIND|MS_REMOUNT that
+ * keeps the source's nosuid/nodev/noexec/ro/atime flags unless the config
+ * clears them explicitly (those flags are locked in a user namespace, and
+ * silently dropping nosuid from a host mount is never what anyone meant);
+ * "rro" is mount_setattr(AT_RECURSIVE, MOUNT_ATTR_RDONLY).  Everything else is
+ * mount(source, target, type, flags, data); type "cgroup" is delegated to
+ * mr_cgroup_mount().  Per-mount propagation comes last.  Errors name the
+ * mount: `mounts[3] (/proc, type proc, source proc): mount: Operation not
+ * permitted`. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include "cgroup/cgroup.h"
+#include "base/cleanup.h"
+#include "rootfs/rootfs.h"
+#include "rootfs/rootfs_internal.h"
+#include "base/utils.h"
+
+#define ATIME_FLAGS (MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME)
+/* Per-mount flags a bind remount keeps from its source unless cleared. */
+#define KEEP_FLAGS (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
+
+const char *
+mr_fdpath (struct mr_fdpath *p, const char *prefix, int fd)
+{
+  snprintf (p->buf, sizeof p->buf, "%s%d", prefix, fd);
+  return p->buf;
+}
+
+unsigned long
+mr_propagation_flags (enum mr_propagation p)
+{
+  switch (p)
+    {
+    case MR_PROP_PRIVATE:
+      return MS_PRIVATE;
+    case MR_PROP_RPRIVATE:
+      return MS_PRIVATE | MS_REC;
+    case MR_PROP_SHARED:
+      return MS_SHARED;
+    case MR_PROP_RSHARED:
+      return MS_SHARED | MS_REC;
+    case MR_PROP_SLAVE:
+      return MS_SLAVE;
+    case MR_PROP_RSLAVE:
+      return MS_SLAVE | MS_REC;
+    case MR_PROP_UNBINDABLE:
+      return MS_UNBINDABLE;
+    case MR_PROP_RUNBINDABLE:
+      return MS_UNBINDABLE | MS_REC;
+    case MR_PROP_NONE:
+    default:
+      return 0;
+    }
+}
+
+const char *
+mr_propagation_name (enum mr_propagation p)
+{
+  static const char *const names[] = {
+    [MR_PROP_NONE] = "none",     [MR_PROP_PRIVATE] = "private",       [MR_PROP_RPRIVATE] = "rprivate",
+    [MR_PROP_SHARED] = "shared", [MR_PROP_RSHARED] = "rshared",       [MR_PROP_SLAVE] = "slave",
+    [MR_PROP_RSLAVE] = "rslave", [MR_PROP_UNBINDABLE] = "unbindable", [MR_PROP_RUNBINDABLE] = "runbindable",
+  };
+  if ((size_t)p < sizeof names / sizeof names[0] && names[p] != NULL)
+    return names[p];
+  return "?";
+}
+
+const char *
+mr_mount_flags_str (unsigned long flags, char *buf, size_t len)
+{
+  static const struct
+  {
+    unsigned long flag;
+    const char *name;
+  } names[] = {
+    { MS_RDONLY, "ro" },
+    { MS_NOSUID, "nosuid" },
+    { MS_NODEV, "nodev" },
+    { MS_NOEXEC, "noexec" },
+    { MS_SYNCHRONOUS, "sync" },
+    { MS_REMOUNT, "remount" },
+    { MS_MANDLOCK, "mand" },
+    { MS_DIRSYNC, "dirsync" },
+    { MS_NOSYMFOLLOW, "nosymfollow" },
+    { MS_NOATIME, "noatime" },
+    { MS_NODIRATIME, "nodiratime" },
+    { MS_BIND, "bind" },
+    { MS_MOVE, "move" },
+    { MS_REC, "rec" },
+    { MS_UNBINDABLE, "unbindable" },
+    { MS_PRIVATE, "private" },
+    { MS_SLAVE, "slave" },
+    { MS_SHARED, "shared" },
+    { MS_RELATIME, "relatime" },
+    { MS_STRICTATIME, "strictatime" },
+    { MS_LAZYTIME, "lazytime" },
+  };
+  size_t used = 0;
+
+  buf[0] = '\0';
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+    if (flags & names[i].flag)
+      {
+        used += snprintf (buf + used, used < len ? len - used : 0, "%s%s", used ? "," : "", names[i].name);
+        flags &= ~names[i].flag;
+      }
+  if (flags)
+    used += snprintf (buf + used, used < len ? len - used : 0, "%s0x%lx", used ? "," : "", flags);
+  if (used == 0)
+    snprintf (buf, len, "none");
+  return buf;
+}
+
+int
+mr_mount_flags_of (int fd, unsigned long *out)
+{
+  static const struct
+  {
+    unsigned long st, ms;
+  } map[] = {
+    { ST_RDONLY, MS_RDONLY },     { ST_NOSUID, MS_NOSUID },   { ST_NODEV, MS_NODEV },
+    { ST_NOEXEC, MS_NOEXEC },     { ST_NOATIME, MS_NOATIME }, { ST_NODIRATIME, MS_NODIRATIME },
+    { ST_RELATIME, MS_RELATIME },
+  };
+  struct statvfs sv;
+
+  if (fstatvfs (fd, &sv) < 0)
+    return -1;
+  *out = 0;
+  for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+    if (sv.f_flag & map[i].st)
+      *out |= map[i].ms;
+  return 0;
+}
+
+static int
+sys_mount_setattr (int dfd, const char *path, unsigned int flags, struct mount_attr *attr)
+{
+  return (int)syscall (SYS_mount_setattr, dfd, path, flags, attr, sizeof *attr);
+}
+
+/* "mounts[3] (/proc, type proc, source proc, options nosuid,noexec)". Caller frees. */
+static char *
+describe (const struct mr_mount *m, size_t index)
+{
+  cleanup_free char *opts = NULL;
+  size_t len = 0;
+
+  for (size_t i = 0; i < m->n_options && m->options != NULL; i++)
+    len += strlen (m->options[i]) + 1;
+  if (len > 0)
+    {
+      opts = xcalloc (1, len);
+      for (size_t i = 0; i < m->n_options; i++)
+        {
+          if (i > 0)
+            strcat (opts, ",");
+          strcat (opts, m->options[i]);
+        }
+    }
+  return xasprintf ("mounts[%zu] (%s, type %s%s%s%s%s)", index, m->destination ? m->destination : "(null)",
+                    m->type ? m->type : (m->bind ? "bind" : "none"), m->source ? ", source " : "",
+                    m->source ? m->source : "", opts ? ", options " : "", opts ? opts : "");
+}
+
+/* Re-resolve the destination after mounting: the fd taken before the mount
+ * still names the directory underneath, not the new mount's root. */
+static int
+reopen_target (int rootfd, const char *dest, const char *what, mr_error_t *err)
+{
+  int fd = mr_open_in_root (rootfd, dest, O_PATH, 0, err);
+
+  if (fd < 0)
+    return mr_error_wrap (err, "%s: reopen after mount", what);
+  return fd;
+}
+
+static int
+apply_after (int rootfd, const struct mr_mount *m, const char *what, mr_error_t *err)
+{
+  cleanup_close int fd = -1;
+  struct mr_fdpath fp;
+
+  if (!m->ro_recursive && !m->rw_recursive && m->propagation == MR_PROP_NONE)
+    return 0;
+  fd = reopen_target (rootfd, m->destination, what, err);
+  if (fd < 0)
+    return -1;
+  if (m->ro_recursive || m->rw_recursive)
+    {
+      struct mount_attr attr = { .attr_set = m->ro_recursive ? MOUNT_ATTR_RDONLY : 0,
+                                 .attr_clr = m->ro_recursive ? 0 : MOUNT_ATTR_RDONLY };
+
+      if (sys_mount_setattr (fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr) < 0)
+        return mr_error_set (err, errno, "%s: %s: mount_setattr(AT_RECURSIVE, %s MOUNT_ATTR_RDONLY)%s", what,
+                             m->ro_recursive ? "rro" : "rrw", m->ro_recursive ? "set" : "clear",
+                             errno == ENOSYS ? " (needs Linux 5.12 or later)" : "");
+    }
+  if (m->propagation != MR_PROP_NONE
+      && mount (NULL, mr_fdpath (&fp, MR_HOST_FDPREFIX, fd), NULL, mr_propagation_flags (m->propagation),
+                NULL)
+             < 0)
+    return mr_error_set (err, errno, "%s: set propagation %s", what, mr_propagation_name (m->propagation));
+  return 0;
+}
+
+static int
+do_bind (int rootfd, const struct mr_mount *m, const char *source, const char *bundle, bool recursive,
+         unsigned long flags, const char *what, mr_error_t *err)
+{
+  cleanup_close int srcfd = -1, dstfd = -1, newfd = -1;
+  cleanup_free char *joined = NULL;
+  struct mr_fdpath sp, dp;
+  unsigned long src_flags, keep, remount;
+  char fbuf[128];
+  struct stat sb;
+
+  if (source == NULL)
+    return mr_error_set (err, 0, "%s: a bind mount needs a source", what);
+  /* OCI: a relative source is relative to the bundle. */
+  if (source[0] != '/' && bundle != NULL)
+    source = joined = xasprintf ("%s/%s", bundle, source);
+  srcfd = open (source, O_PATH | O_CLOEXEC);
+  if (srcfd < 0)
+    return mr_error_set (err, errno, "%s: open bind source `%s`", what, source);
+  if (fstat (srcfd, &sb) < 0 || mr_mount_flags_of (srcfd, &src_flags) < 0)
+    return mr_error_set (err, errno, "%s: stat bind source `%s`", what, source);
+  if (S_ISDIR (sb.st_mode))
+    dstfd = mr_mkdir_in_root (rootfd, m->destination, 0755, err);
+  else
+    dstfd = mr_mkfile_in_root (rootfd, m->destination, 0644, err);
+  if (dstfd < 0)
+    return mr_error_wrap (err, "%s", what);
+
+  if (mount (mr_fdpath (&sp, MR_HOST_FDPREFIX, srcfd), mr_fdpath (&dp, MR_HOST_FDPREFIX, dstfd), NULL,
+             MS_BIND | (recursive ? MS_REC : 0), NULL)
+      < 0)
+    return mr_error_set (err, errno, "%s: mount: %s `%s`", what, recursive ? "rbind" : "bind", source);
+
+  flags &= ~(MS_BIND | MS_REC | MS_REMOUNT);
+  if (flags == 0 && (m->clear_flags & src_flags & (KEEP_FLAGS | ATIME_FLAGS)) == 0)
+    return 0;
+  keep = src_flags & KEEP_FLAGS;
+  /* The atime mode is one setting: keep the source's unless the config names one. */
+  if (((flags | m->clear_flags) & ATIME_FLAGS) == 0)
+    keep |= src_flags & ATIME_FLAGS;
+  remount = MS_BIND | MS_REMOUNT | flags | (keep & ~m->clear_flags);
+  newfd = reopen_target (rootfd, m->destination, what, err);
+  if (newfd < 0)
+    return -1;
+  if (mount (NULL, mr_fdpath (&dp, MR_HOST_FDPREFIX, newfd), NULL, remount, NULL) < 0)
+    return mr_error_set (err, errno, "%s: remount %s", what, mr_mount_flags_str (remount, fbuf, sizeof fbuf));
+  return 0;
+}
+
+/* A type "cgroup" mount without a container cgroup (nothing to show but the
+ * host's tree): only a cgroup2 host can mount one without help. */
+static int
+do_cgroup (int dstfd, const struct mr_mount *m, const struct mr_rootfs_opts *opts, unsigned long flags,
+           const char *what, mr_error_t *err)
+{
+  struct mr_fdpath dp;
+  struct statfs sfs;
+
+  if (opts->cgroup != NULL)
+    {
+      if (mr_cgroup_mount (opts->cgroup, dstfd, flags, err) < 0)
+        return mr_error_wrap (err, "%s", what);
+      return 0;
+    }
+  if (statfs ("/sys/fs/cgroup", &sfs) < 0 || sfs.f_type != CGROUP2_SUPER_MAGIC)
+    return mr_error_set (err, 0,
+                         "%s: a cgroup mount on a cgroup v1 or hybrid host needs the container's cgroup, and "
+                         "there is none (the container runs without a cgroup)",
+                         what);
+  if (mount ("cgroup2", mr_fdpath (&dp, MR_HOST_FDPREFIX, dstfd), "cgroup2", flags, NULL) < 0)
+    return mr_error_set (err, errno, "%s: mount cgroup2", what);
+  return 0;
+}
+
+int
+mr_mount_one (int rootfd, const struct mr_config *config, size_t index, const struct mr_rootfs_opts *opts,
+              unsigned long drop, mr_error_t *err)
+{
+  const struct mr_mount *m = &config->mounts[index];
+  cleanup_free char *what = describe (m, index);
+  cleanup_close int dstfd = -1;
+  unsigned long flags = m->flags & ~drop;
+  bool bind = m->bind || (m->type != NULL && strcmp (m->type, "bind") == 0);
+  struct mr_fdpath dp;
+  char fbuf[128];
+
+  if (m->destination == NULL || m->destination[0] != '/')
+    return mr_error_set (err, 0, "%s: the destination must be an absolute path", what);
+  if (bind)
+    {
+      if (do_bind (rootfd, m, m->source, opts->bundle, m->recursive, flags, what, err) < 0)
+        return -1;
+      return apply_after (rootfd, m, what, err);
+    }
+  if (m->type == NULL)
+    return mr_error_set (
+        err, 0, "%s: no type given and not a bind mount (add \"type\" or the \"bind\" option)", what);
+
+  dstfd = mr_mkdir_in_root (rootfd, m->destination, 0755, err);
+  if (dstfd < 0)
+    return mr_error_wrap (err, "%s", what);
+
+  if (strcmp (m->type, "cgroup") == 0)
+    {
+      if (do_cgroup (dstfd, m, opts, flags, what, err) < 0)
+        return -1;
+      return apply_after (rootfd, m, what, err);
+    }
+
+  if (mount (m->source ? m->source : m->type, mr_fdpath (&dp, MR_HOST_FDPREFIX, dstfd), m->type, flags,
+             m->data)
+      < 0)
+    {
+      int saved = errno;
+
+      /* sysfs belongs to the network namespace's owner: a user namespace
+         sharing the host's netns cannot mount it, so bind the host's /sys. */
+      if (saved == EPERM && strcmp (m->type, "sysfs") == 0 && opts->in_userns)
+        {
+          if (do_bind (rootfd, m, "/sys", NULL, true, flags, what, err) < 0)
+            return -1;
+          return apply_after (rootfd, m, what, err);
+        }
+      return mr_error_set (err, saved, "%s: mount (flags %s%s%s)", what,
+                           mr_mount_flags_str (flags, fbuf, sizeof fbuf), m->data ? ", data " : "",
+                           m->data ? m->data : "");
+    }
+  return apply_after (rootfd, m, what, err);
+}
