@@ -8,8 +8,8 @@
 # shape the root (customize-root.sh, root-files/): KEY/root.img (ext4, the whole
 # root, booted read-only through qemu's snapshot=on), KEY/vmlinuz and
 # KEY/initrd.img (Debian's linux-image-amd64 from that root), KEY/stamp
-# (written last: an entry without it is unfinished).  Older entries are
-# removed when a new one is built.
+# (written last: an entry without it is unfinished).  A new entry removes
+# all older ones but the newest (another work tree may still use it).
 # The root comes from mmdebstrap (Debian's apt-based debootstrap) with the
 # host's own Debian apt sources ($MINIRUN_VM_SOURCES, default
 # /etc/apt/sources.list.d/debian.sources), so it fetches what apt-get would.
@@ -99,9 +99,9 @@ mv "$entry.tmp.img" "$entry/root.img"
   echo "packages=$packages"
 } >"$entry/stamp.tmp"
 mv "$entry/stamp.tmp" "$entry/stamp"
-# older entries
-for old in "$cache"/*; do
-  [ -d "$old" ] && [ "$old" != "$entry" ] && rm -rf "$old"
+# older entries: keep this one and the newest other (another tree may use it)
+ls -dt "$cache"/*/ 2>/dev/null | grep -v "^$entry/\$" | tail -n +2 | while read -r old; do
+  rm -rf "$old"
 done
 echo "build-root: built $entry (kernel $kver, ${used} MiB) in $(( $(date +%s) - start )) s" >&2
 echo "$entry"
