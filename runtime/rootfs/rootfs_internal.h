@@ -1,4 +1,4 @@
-/* rootfs_internal.h: what rootfs.c, mounts.c and devices.c share (and what
+/* rootfs_internal.h: what the files of runtime/rootfs/ share (and what
  * their unit tests reach into): fd-based mount paths, one OCI mount, /dev setup, and
  * small MS_* flag helpers.  Not a public interface. */
 #ifndef MINIRUN_ROOTFS_INTERNAL_H
