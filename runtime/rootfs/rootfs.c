@@ -142,8 +142,8 @@ remount_dev_ro (int rootfd, const struct mr_mount *m, size_t index, mr_error_t *
   return 0;
 }
 
-int
-mr_rootfs_prepare (const struct mr_config *config, const struct mr_rootfs_opts *opts, mr_error_t *err)
+static int
+prepare (const struct mr_config *config, const struct mr_rootfs_opts *opts, mr_error_t *err)
 {
   cleanup_close int rootfd = -1;
   unsigned long root_prop = initial_root_propagation (config);
@@ -204,6 +204,18 @@ mr_rootfs_prepare (const struct mr_config *config, const struct mr_rootfs_opts *
         return mr_error_wrap (err, "process.cwd");
     }
   return 0;
+}
+
+int
+mr_rootfs_prepare (const struct mr_config *config, const struct mr_rootfs_opts *opts, mr_error_t *err)
+{
+  int ret = prepare (config, opts, err);
+
+  /* the idmapped mounts are attached (or never will be): none stays open */
+  for (size_t i = 0; opts->idmapped != NULL && i < opts->idmapped->n; i++)
+    if (opts->idmapped->fds[i] >= 0)
+      close (opts->idmapped->fds[i]);
+  return ret;
 }
 
 static int
