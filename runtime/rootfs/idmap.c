@@ -45,8 +45,7 @@ asker (const struct mr_mount *m, size_t index)
 static int
 helper_userns (const struct mr_mount *m, size_t index, int *nsfd, mr_error_t *err)
 {
-  cleanup_free char *uwhat = xasprintf ("mounts[%zu] uid mappings", index);
-  cleanup_free char *gwhat = xasprintf ("mounts[%zu] gid mappings", index);
+  cleanup_free char *uwhat = NULL, *gwhat = NULL; /* the parent's: the helper allocates nothing */
   bool rootless = geteuid () != 0;
   char path[64];
   int p[2], ret = 0;
@@ -75,6 +74,8 @@ helper_userns (const struct mr_mount *m, size_t index, int *nsfd, mr_error_t *er
       _exit (0);
     }
   close (p[0]);
+  uwhat = xasprintf ("mounts[%zu] uid mappings", index);
+  gwhat = xasprintf ("mounts[%zu] gid mappings", index);
   if (mr_userns_write_map (pid, "uid_map", uwhat, m->uid_mappings, m->n_uid_mappings, rootless, err) < 0
       || mr_userns_write_map (pid, "gid_map", gwhat, m->gid_mappings, m->n_gid_mappings, rootless, err) < 0)
     ret = mr_error_wrap (err, "mounts[%zu]: the idmapped mount's user namespace", index);

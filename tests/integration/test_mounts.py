@@ -417,3 +417,13 @@ def test_idmap_without_any_mapping_is_refused(mr):
     assert r.returncode != 0
     assert ('mounts[7].options[1]: "idmap" without mounts[7].uidMappings and gidMappings takes the mappings of the '
             "container's user namespace, and the container has none") in r.stderr, r.stderr
+
+
+def test_features_lists_the_mount_options(mr):
+    import json
+    f = json.loads(mr.cmd("features", check=True).stdout)
+    want = {"rro", "rrw", "rnoexec", "rexec", "rnosuid", "rsuid", "rnodev", "rdev", "rnoatime", "ratime",
+            "rrelatime", "rnorelatime", "rstrictatime", "rnostrictatime", "rnodiratime", "rdiratime",
+            "rnosymfollow", "rsymfollow", "tmpcopyup", "idmap", "ridmap"}
+    assert want <= set(f["mountOptions"]), want - set(f["mountOptions"])
+    assert f["linux"]["mountExtensions"] == {"idmap": {"enabled": True}}
