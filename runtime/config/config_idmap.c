@@ -48,9 +48,9 @@ mr_cfg_mount_mappings (const json_t *v, const char *path, const char *key, struc
         cleanup_free char *sp = mr_cfg_key (ep, "size");
         return mr_cfg_error (err, sp, "is 0 (expected a mapping of at least one id)");
       }
-    (*out)[i].container_id = (uint32_t) vals[0];
-    (*out)[i].host_id = (uint32_t) vals[1];
-    (*out)[i].size = (uint32_t) vals[2];
+    (*out)[i].container_id = (uint32_t)vals[0];
+    (*out)[i].host_id = (uint32_t)vals[1];
+    (*out)[i].size = (uint32_t)vals[2];
   }
   return 1;
 }
@@ -60,9 +60,9 @@ static bool
 to_host (const struct mr_idmap *maps, size_t n, uint64_t id, uint64_t size, uint32_t *host)
 {
   for (size_t i = 0; i < n; i++)
-    if (id >= maps[i].container_id && id + size <= (uint64_t) maps[i].container_id + maps[i].size)
+    if (id >= maps[i].container_id && id + size <= (uint64_t)maps[i].container_id + maps[i].size)
       {
-        *host = (uint32_t) (id - maps[i].container_id + maps[i].host_id);
+        *host = (uint32_t)(id - maps[i].container_id + maps[i].host_id);
         return true;
       }
   return false;
@@ -73,7 +73,8 @@ to_host (const struct mr_idmap *maps, size_t n, uint64_t id, uint64_t size, uint
    user namespace.  `end` is where this value stops (';' or the end). */
 static int
 parse_triplets (const char *s, const char *end, const char *path, const char *what,
-                const struct mr_idmap *ns_maps, size_t n_ns_maps, struct mr_idmap **out, size_t *n, mr_error_t *err)
+                const struct mr_idmap *ns_maps, size_t n_ns_maps, struct mr_idmap **out, size_t *n,
+                mr_error_t *err)
 {
   size_t cap = 0;
 
@@ -97,36 +98,39 @@ parse_triplets (const char *s, const char *end, const char *path, const char *wh
           if (k > 0 && s < end && *s == '-')
             s++;
           if (s >= end || *s < '0' || *s > '9')
-            return mr_cfg_error (err, path, "%s: expected container-host-size triplets like 0-1000-10, got \"%.*s\"",
-                                 what, (int) (end - s), s);
+            return mr_cfg_error (err, path,
+                                 "%s: expected container-host-size triplets like 0-1000-10, got \"%.*s\"",
+                                 what, (int)(end - s), s);
           errno = 0;
           x = strtoull (s, &stop, 10);
           if (errno != 0 || x > UINT32_MAX || stop > end)
             return mr_cfg_error (err, path, "%s: id \"%.*s\" is out of range (0 to %u)", what,
-                                 (int) (stop - s), s, UINT32_MAX);
+                                 (int)(stop - s), s, UINT32_MAX);
           v[k] = x;
           s = stop;
         }
       if (v[2] == 0)
         return mr_cfg_error (err, path, "%s: a mapping of size 0", what);
       if (s < end && *s != '#')
-        return mr_cfg_error (err, path, "%s: unexpected \"%.*s\" after a triplet (triplets are '#'-separated)",
-                             what, (int) (end - s), s);
+        return mr_cfg_error (err, path,
+                             "%s: unexpected \"%.*s\" after a triplet (triplets are '#'-separated)", what,
+                             (int)(end - s), s);
       if (*n == cap)
         {
           cap = cap ? cap * 2 : 4;
           *out = xrealloc (*out, cap * sizeof **out);
         }
-      (*out)[*n].container_id = (uint32_t) v[0];
-      (*out)[*n].size = (uint32_t) v[2];
+      (*out)[*n].container_id = (uint32_t)v[0];
+      (*out)[*n].size = (uint32_t)v[2];
       if (!relative)
-        (*out)[*n].host_id = (uint32_t) v[1];
+        (*out)[*n].host_id = (uint32_t)v[1];
       else if (!to_host (ns_maps, n_ns_maps, v[1], v[2], &(*out)[*n].host_id))
-        return mr_cfg_error (err, path,
-                             "%s: \"@%llu\" (%llu ids) is not inside one range of linux.%s%s (an id after '@' is "
-                             "an id of the container's user namespace)",
-                             what, (unsigned long long) v[1], (unsigned long long) v[2],
-                             what[0] == 'u' ? "uidMappings" : "gidMappings", n_ns_maps == 0 ? ", which is empty" : "");
+        return mr_cfg_error (
+            err, path,
+            "%s: \"@%llu\" (%llu ids) is not inside one range of linux.%s%s (an id after '@' is "
+            "an id of the container's user namespace)",
+            what, (unsigned long long)v[1], (unsigned long long)v[2],
+            what[0] == 'u' ? "uidMappings" : "gidMappings", n_ns_maps == 0 ? ", which is empty" : "");
       (*n)++;
     }
   return 0;
@@ -148,11 +152,12 @@ parse_idmap_value (const struct mr_config *c, struct mr_mount *m, const char *va
         end = s + strlen (s);
       if (!uids && strncmp (s, "gids=", 5) != 0)
         return mr_cfg_error (err, path, "expected \"uids=...\" or \"gids=...\" (';'-separated), got \"%.*s\"",
-                             (int) (end - s), s);
+                             (int)(end - s), s);
       if ((uids ? m->n_uid_mappings : m->n_gid_mappings) > 0)
         return mr_cfg_error (err, path, "\"%s\" is given twice", uids ? "uids=" : "gids=");
       if (parse_triplets (s + 5, end, path, uids ? "uids" : "gids", uids ? c->uid_mappings : c->gid_mappings,
-                          uids ? c->n_uid_mappings : c->n_gid_mappings, uids ? &m->uid_mappings : &m->gid_mappings,
+                          uids ? c->n_uid_mappings : c->n_gid_mappings,
+                          uids ? &m->uid_mappings : &m->gid_mappings,
                           uids ? &m->n_uid_mappings : &m->n_gid_mappings, err)
           < 0)
         return -1;
@@ -188,9 +193,10 @@ mr_cfg_finish_mounts (struct mr_config *c, mr_error_t *err)
       if (m->n_uid_mappings > 0)
         {
           if (value != NULL)
-            mr_log_warning ("%s: the mappings of \"%s\" are not used: mounts[%zu].uidMappings and gidMappings are "
-                            "(as crun does)",
-                            path, opt, i);
+            mr_log_warning (
+                "%s: the mappings of \"%s\" are not used: mounts[%zu].uidMappings and gidMappings are "
+                "(as crun does)",
+                path, opt, i);
           continue;
         }
       if (value != NULL && value[1] != '\0')
@@ -208,12 +214,13 @@ mr_cfg_finish_mounts (struct mr_config *c, mr_error_t *err)
           m->n_gid_mappings = c->n_gid_mappings;
         }
       else if (!(c->namespaces[MR_NS_USER].present && c->namespaces[MR_NS_USER].path != NULL))
-        return mr_cfg_error (err, path,
-                             "\"%s\" without mounts[%zu].uidMappings and gidMappings takes the mappings of the "
-                             "container's user namespace, and the container has none (no user namespace in "
-                             "linux.namespaces, or linux.uidMappings empty): add uidMappings and gidMappings to "
-                             "the mount",
-                             opt, i);
+        return mr_cfg_error (
+            err, path,
+            "\"%s\" without mounts[%zu].uidMappings and gidMappings takes the mappings of the "
+            "container's user namespace, and the container has none (no user namespace in "
+            "linux.namespaces, or linux.uidMappings empty): add uidMappings and gidMappings to "
+            "the mount",
+            opt, i);
     }
   return 0;
 }

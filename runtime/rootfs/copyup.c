@@ -33,7 +33,7 @@
 
 struct copy
 {
-  dev_t dev;          /* the copied directory's filesystem: other mounts are not entered */
+  dev_t dev;           /* the copied directory's filesystem: other mounts are not entered */
   char path[PATH_MAX]; /* the entry being copied, relative to the directory (for messages) */
   size_t len;
   unsigned depth;
@@ -57,8 +57,8 @@ copy_xattrs (struct copy *c, int from, int to, mr_error_t *err)
     return mr_error_set (err, errno, "list the xattrs of `%s`", c->path);
   if (len == 0)
     return 0;
-  names = xmalloc ((size_t) len);
-  len = flistxattr (from, names, (size_t) len);
+  names = xmalloc ((size_t)len);
+  len = flistxattr (from, names, (size_t)len);
   if (len < 0)
     return mr_error_set (err, errno, "list the xattrs of `%s`", c->path);
   value = xmalloc (XATTR_SIZE_MAX);
@@ -70,7 +70,7 @@ copy_xattrs (struct copy *c, int from, int to, mr_error_t *err)
         continue;
       if (vlen < 0)
         return mr_error_set (err, errno, "read xattr %s of `%s`", name, c->path);
-      if (fsetxattr (to, name, value, (size_t) vlen, 0) < 0)
+      if (fsetxattr (to, name, value, (size_t)vlen, 0) < 0)
         {
           if (!skippable (errno))
             return mr_error_set (err, errno, "set xattr %s on the copy of `%s`", name, c->path);
@@ -119,7 +119,7 @@ copy_data (struct copy *c, int from, int to, mr_error_t *err)
         return 0;
       while (off < n)
         {
-          ssize_t w = write (to, buf + off, (size_t) (n - off));
+          ssize_t w = write (to, buf + off, (size_t)(n - off));
 
           if (w < 0 && errno == EINTR)
             continue;
@@ -175,7 +175,7 @@ copy_entry (struct copy *c, int fromdir, int todir, const char *name, mr_error_t
 
         if (n < 0)
           return mr_error_set (err, errno, "readlink `%s`", c->path);
-        if ((size_t) n >= sizeof target)
+        if ((size_t)n >= sizeof target)
           return mr_error_set (err, ENAMETOOLONG, "readlink `%s`", c->path);
         target[n] = '\0';
         if (symlinkat (target, todir, name) < 0)
@@ -250,8 +250,9 @@ copy_dir (struct copy *c, int from, int to, mr_error_t *err)
           ret = mr_error_set (err, ENAMETOOLONG, "`%s/%s`: path too long", c->path, de->d_name);
           break;
         }
-      c->len = base + (size_t) snprintf (c->path + base, sizeof c->path - base, "%s%s", base ? "/" : "",
-                                         de->d_name);
+      c->len
+          = base
+            + (size_t)snprintf (c->path + base, sizeof c->path - base, "%s%s", base ? "/" : "", de->d_name);
       ret = copy_entry (c, from, to, de->d_name, err);
       c->len = base;
       c->path[base] = '\0';

@@ -54,14 +54,14 @@ helper_userns (const struct mr_mount *m, size_t index, int *nsfd, mr_error_t *er
   if (pipe2 (p, O_CLOEXEC) < 0)
     return mr_error_set (err, errno, "mounts[%zu]: pipe for the idmapped mount's user namespace", index);
   /* like fork, in a new user namespace from the start */
-  pid = (pid_t) syscall (SYS_clone, (unsigned long) (CLONE_NEWUSER | SIGCHLD), NULL, NULL, NULL, NULL);
+  pid = (pid_t)syscall (SYS_clone, (unsigned long)(CLONE_NEWUSER | SIGCHLD), NULL, NULL, NULL, NULL);
   if (pid < 0)
     {
       int saved = errno;
       close (p[0]);
       close (p[1]);
-      return mr_error_set (err, saved, "mounts[%zu]: clone(CLONE_NEWUSER) for the idmapped mount's user namespace",
-                           index);
+      return mr_error_set (
+          err, saved, "mounts[%zu]: clone(CLONE_NEWUSER) for the idmapped mount's user namespace", index);
     }
   if (pid == 0)
     {
@@ -81,7 +81,7 @@ helper_userns (const struct mr_mount *m, size_t index, int *nsfd, mr_error_t *er
     ret = mr_error_wrap (err, "mounts[%zu]: the idmapped mount's user namespace", index);
   else
     {
-      snprintf (path, sizeof path, "/proc/%d/ns/user", (int) pid);
+      snprintf (path, sizeof path, "/proc/%d/ns/user", (int)pid);
       *nsfd = open (path, O_RDONLY | O_CLOEXEC);
       if (*nsfd < 0)
         ret = mr_error_set (err, errno, "mounts[%zu]: open `%s`", index, path);
@@ -117,7 +117,10 @@ new_fs (const struct mr_mount *m, const char *what, mr_error_t *err)
     unsigned long flag;
     const char *name;
   } sb_flags[] = {
-    { MS_SYNCHRONOUS, "sync" }, { MS_DIRSYNC, "dirsync" }, { MS_LAZYTIME, "lazytime" }, { MS_MANDLOCK, "mand" },
+    { MS_SYNCHRONOUS, "sync" },
+    { MS_DIRSYNC, "dirsync" },
+    { MS_LAZYTIME, "lazytime" },
+    { MS_MANDLOCK, "mand" },
   };
   cleanup_close int fsfd = fsopen (m->type, FSOPEN_CLOEXEC);
   cleanup_free char *data = m->data ? xstrdup (m->data) : NULL;
@@ -211,14 +214,16 @@ idmap_one (const struct mr_config *config, size_t index, const char *bundle, int
   mfd = open_mount (m, bundle, what, err);
   if (mfd < 0)
     return -1;
-  attr.userns_fd = (uint64_t) nsfd;
-  if (mount_setattr (mfd, "", AT_EMPTY_PATH | (m->idmap_recursive ? AT_RECURSIVE : 0), &attr, sizeof attr) < 0)
+  attr.userns_fd = (uint64_t)nsfd;
+  if (mount_setattr (mfd, "", AT_EMPTY_PATH | (m->idmap_recursive ? AT_RECURSIVE : 0), &attr, sizeof attr)
+      < 0)
     {
       int saved = errno;
       const char *hint = "";
 
       if (saved == EINVAL)
-        hint = " (the filesystem cannot be idmapped on this kernel: ext4, xfs, btrfs, tmpfs, overlayfs and a few "
+        hint = " (the filesystem cannot be idmapped on this kernel: ext4, xfs, btrfs, tmpfs, overlayfs and a "
+               "few "
                "more can; or a mapping is invalid)";
       else if (saved == EPERM)
         hint = " (needs CAP_SYS_ADMIN in the user namespace that owns the filesystem: root on the host)";

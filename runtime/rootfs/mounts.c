@@ -238,11 +238,12 @@ apply_after (int rootfd, const struct mr_mount *m, size_t index, const char *wha
       struct mount_attr attr = { .attr_set = a->set, .attr_clr = a->clr };
 
       if (mount_setattr (fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
-        return mr_error_set (err, errno, "mounts[%zu].options[%zu] \"%s\" (the mount on %s): mount_setattr(AT_RECURSIVE, %s)%s",
-                             index, a->option, a->option < m->n_options ? m->options[a->option] : "?",
-                             m->destination,
-                             attr_change_str (a->set, a->clr, abuf, sizeof abuf),
-                             errno == ENOSYS ? " (needs Linux 5.12 or later)" : "");
+        return mr_error_set (
+            err, errno,
+            "mounts[%zu].options[%zu] \"%s\" (the mount on %s): mount_setattr(AT_RECURSIVE, %s)%s", index,
+            a->option, a->option < m->n_options ? m->options[a->option] : "?", m->destination,
+            attr_change_str (a->set, a->clr, abuf, sizeof abuf),
+            errno == ENOSYS ? " (needs Linux 5.12 or later)" : "");
     }
   if (m->propagation != MR_PROP_NONE
       && mount (NULL, mr_fdpath (&fp, MR_HOST_FDPREFIX, fd), NULL, mr_propagation_flags (m->propagation),
@@ -257,8 +258,8 @@ apply_after (int rootfd, const struct mr_mount *m, size_t index, const char *wha
  * and atime mode unless the config clears or names them.  src_flags: the
  * source mount's, from mr_mount_flags_of. */
 static int
-remount_flags (int rootfd, const struct mr_mount *m, unsigned long src_flags, unsigned long flags, const char *what,
-               mr_error_t *err)
+remount_flags (int rootfd, const struct mr_mount *m, unsigned long src_flags, unsigned long flags,
+               const char *what, mr_error_t *err)
 {
   cleanup_close int newfd = -1;
   unsigned long keep, remount;

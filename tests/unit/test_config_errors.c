@@ -195,21 +195,26 @@ test_mounts (void)
   EXPECT_ERROR ("{" BASE ", 'mounts': [{'destination': '/a', 'options': ['idmap', 'ridmap']}]}",
                 "mounts[0].options[1]: \"ridmap\" after \"idmap\" (options[0]): give one idmap option");
   /* crun's form: uids=/gids= triplets, '@' for ids of the container's user namespace */
-  EXPECT_OK ("{" BASE ", 'mounts': [{'destination': '/a', 'options': ['idmap=uids=0-1000-10#10-2000-5;gids=0-1000-1']}]}");
-  EXPECT_OK ("{" BASE ", 'mounts': [{'destination': '/a', 'options': ['idmap=uids=@0-0-1;gids=@0-0-1']}]" USERNS "}");
+  EXPECT_OK (
+      "{" BASE
+      ", 'mounts': [{'destination': '/a', 'options': ['idmap=uids=0-1000-10#10-2000-5;gids=0-1000-1']}]}");
+  EXPECT_OK ("{" BASE
+             ", 'mounts': [{'destination': '/a', 'options': ['idmap=uids=@0-0-1;gids=@0-0-1']}]" USERNS "}");
   EXPECT_ERROR ("{" BASE ", 'mounts': [{'destination': '/a', 'options': ['idmap=uids=0-1000']}]}",
                 "mounts[0].options[0]: uids: expected container-host-size triplets like 0-1000-10, got \"\"");
   EXPECT_ERROR ("{" BASE ", 'mounts': [{'destination': '/a', 'options': ['idmap=uids=0-1-1x']}]}",
                 "mounts[0].options[0]: uids: unexpected \"x\" after a triplet");
   EXPECT_ERROR ("{" BASE ", 'mounts': [{'destination': '/a', 'options': ['idmap=uids=0-99999999999-1']}]}",
                 "mounts[0].options[0]: uids: id \"99999999999\" is out of range");
-  EXPECT_ERROR ("{" BASE ", 'mounts': [{'destination': '/a', 'options': ['idmap=users=0-1-1']}]}",
-                "mounts[0].options[0]: expected \"uids=...\" or \"gids=...\" (';'-separated), got \"users=0-1-1\"");
+  EXPECT_ERROR (
+      "{" BASE ", 'mounts': [{'destination': '/a', 'options': ['idmap=users=0-1-1']}]}",
+      "mounts[0].options[0]: expected \"uids=...\" or \"gids=...\" (';'-separated), got \"users=0-1-1\"");
   EXPECT_ERROR ("{" BASE ", 'mounts': [{'destination': '/a', 'options': ['idmap=uids=0-1-1;uids=1-2-1']}]}",
                 "mounts[0].options[0]: \"uids=\" is given twice");
-  EXPECT_ERROR ("{" BASE ", 'mounts': [{'destination': '/a', 'options': ['idmap=gids=@0-0-1']}]}",
-                "mounts[0].options[0]: gids: \"@0\" (1 ids) is not inside one range of linux.gidMappings, which "
-                "is empty");
+  EXPECT_ERROR (
+      "{" BASE ", 'mounts': [{'destination': '/a', 'options': ['idmap=gids=@0-0-1']}]}",
+      "mounts[0].options[0]: gids: \"@0\" (1 ids) is not inside one range of linux.gidMappings, which "
+      "is empty");
   EXPECT_ERROR ("{" BASE ", 'mounts': [{'destination': '/a', 'options': ['idmap=uids=@0-5-1']}]" USERNS "}",
                 "mounts[0].options[0]: uids: \"@5\" (1 ids) is not inside one range of linux.uidMappings (an id");
   /* tmpcopyup is for a tmpfs (as in crun) */
