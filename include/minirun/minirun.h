@@ -14,6 +14,7 @@
 
 #include "minirun/config.h"
 #include "minirun/error.h"
+#include "minirun/log.h"
 
 /* ---------- the state root and container ids ---------- */
 
