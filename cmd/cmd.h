@@ -5,6 +5,7 @@
 #ifndef MINIRUN_CMD_H
 #define MINIRUN_CMD_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -80,7 +81,11 @@ static inline void
 cmd_closep (int *fd)
 {
   if (*fd >= 0)
-    close (*fd);
+    {
+      int saved = errno;
+      close (*fd);
+      errno = saved;
+    }
   *fd = -1;
 }
 

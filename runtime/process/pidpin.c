@@ -3,10 +3,10 @@
  * namespace and a number (the kernel's errno alone does not say which level
  * failed: it checks innermost first and reports the first failure). */
 #include <dirent.h>
-#include <stddef.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
