@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
-#include "plan/pidpin.h"
+#include "process/pidpin.h"
 #include "base/syscalls.h"
 #include "base/utils.h"
 
