@@ -33,6 +33,7 @@ FLOORS = {
     "config": 1,
     "plan": 2,
     "cgroup": 3,
+    "resctrl": 3,
     "security": 3,
     "ns": 3,
     "process": 3,
