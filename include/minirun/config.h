@@ -399,7 +399,16 @@ struct mr_config
     int64_t monotonic_secs, boottime_secs;
     uint32_t monotonic_nsecs, boottime_nsecs;
   } time_offsets;
-  char *intel_rdt_clos_id;     /* parsed; applying it is an error on hosts without resctrl */
+  struct mr_intel_rdt
+  {
+    bool present;
+    char *clos_id;             /* the resctrl group (a directory name); NULL: the container id */
+    char *l3_cache_schema;     /* "L3:0=ffff;1=3ff": written to the group's schemata */
+    char *mem_bw_schema;       /* "MB:0=70" */
+    char **schemata;           /* more schemata lines, written in order */
+    size_t n_schemata;
+    bool enable_monitoring;    /* a mon_groups/<id> group with the container's tasks */
+  } intel_rdt;
   char *personality_domain;    /* "LINUX" / "LINUX32" */
 
   struct mr_pin_config pins;   /* minirun.* */

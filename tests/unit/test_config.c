@@ -169,7 +169,8 @@ test_full_linux (const struct mr_config *c)
   CHECK_STR (c->mount_label, "system_u:object_r:container_file_t:s0");
   CHECK (c->time_offsets.present && c->time_offsets.monotonic_secs == -86400);
   CHECK (c->time_offsets.monotonic_nsecs == 500 && c->time_offsets.boottime_secs == 3600);
-  CHECK_STR (c->intel_rdt_clos_id, "clos1");
+  CHECK (c->intel_rdt.present);
+  CHECK_STR (c->intel_rdt.clos_id, "clos1");
   CHECK_STR (c->personality_domain, "LINUX32");
 }
 
