@@ -17,7 +17,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cgroup/cgroup_internal.h"
+#include "cgroup/common/cg.h"
+#include "cgroup/common/marks.h"
+#include "cgroup/common/util.h"
+#include "cgroup/v1/v1.h"
 #include "harness.h"
 #include "test_cgroup_util.h"
 #include "base/utils.h"

@@ -17,7 +17,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cgroup/cgroup_internal.h"
+#include "cgroup/common/cg.h"
+#include "cgroup/common/util.h"
+#include "cgroup/v2/v2.h"
 #include "harness.h"
 #include "test_cgroup_util.h"
 

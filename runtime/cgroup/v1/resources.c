@@ -1,10 +1,10 @@
-/* cgroup_v1.c: the cgroup v1 driver.  Writes linux.resources into the files
- * of one v1 hierarchy's directory (memory.*, cpu.*, cpuset.*, pids.max,
- * blkio.*, hugetlb.*, devices.allow/deny, net_cls/net_prio, rdma.max),
- * initialises new cpuset levels from their parent, drives the v1 freezer and
- * reads the v1 statistics; also the v1 device rule format ("c 1:3 rwm").
- * Which hierarchy gets which group is decided in
- * cgroup.c; every function here gets the directory to write. */
+/* v1/resources.c: the cgroup v1 writers.  linux.resources into the files
+ * of one v1 hierarchy's directory: memory.* (limit and memsw in the order
+ * the kernel accepts), memory.kmem.tcp, cpu.*, blkio.* (CFQ or BFQ names),
+ * devices.allow/deny, net_cls, net_prio; the groups both versions write
+ * alike (cpuset, pids, hugetlb, rdma) come from common/writers.c.  Also the
+ * v1 device rule format ("c 1:3 rwm") and the table the dispatch
+ * (common/resources.c) takes. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -13,75 +13,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cgroup/cgroup_internal.h"
+#include "cgroup/v1/v1.h"
+#include "cgroup/common/util.h"
+#include "cgroup/common/writers.h"
 #include "base/cleanup.h"
 #include "base/log.h"
 #include "base/utils.h"
 
 #define SET(o) MR_CG_SET (o)
-
-/* Whether `dir` or one of its ancestors (up to the hierarchy's root, where
- * the file ends) balances load: then the scheduler builds one domain over
- * that ancestor's cpus and every descendant's sched_load_balance is moot. */
-static bool
-ancestor_balances (const char *dir)
-{
-  cleanup_free char *p = xstrdup (dir);
-
-  for (;;)
-    {
-      cleanup_free char *flag = NULL;
-      mr_error_t ignored = NULL;
-      char *slash;
-      if (mr_cg_read (p, "cpuset.sched_load_balance", &flag, &ignored) < 0)
-        {
-          mr_error_free (&ignored);
-          return false; /* above the hierarchy's root */
-        }
-      if (flag[0] == '1')
-        return true;
-      slash = strrchr (p, '/');
-      if (slash == NULL || slash == p)
-        return false;
-      *slash = '\0';
-    }
-}
-
-/* A new v1 cpuset cgroup starts with empty cpus/mems and refuses processes
- * until they are set: copy them from the parent (levels already set are
- * left alone).
- *
- * A cgroup that has cpus and sched_load_balance=1 makes the kernel rebuild
- * the scheduling domains, walking every cpuset, when it is removed (and when
- * the flag changes): with 1000 containers that walk, run by a kworker that
- * holds cpuset_mutex, stalls the next create's cpuset writes.  Under a
- * balancing ancestor the flag changes nothing, so the fresh cgroup clears it
- * while it has no cpus yet, which costs no rebuild. */
-int
-mr_cg_v1_cpuset_init (const char *parent, const char *dir, mr_error_t *err)
-{
-  static const char *const files[] = { "cpuset.cpus", "cpuset.mems" };
-  for (size_t i = 0; i < 2; i++)
-    {
-      cleanup_free char *cur = NULL, *from = NULL;
-      if (mr_cg_read (dir, files[i], &cur, err) < 0)
-        return -1;
-      if (cur[strspn (cur, " \n")] != '\0')
-        continue;
-      if (mr_cg_read (parent, files[i], &from, err) < 0)
-        return -1;
-      from[strcspn (from, "\n")] = '\0';
-      if (i == 0 && ancestor_balances (parent))
-        {
-          mr_error_t ignored = NULL;
-          if (mr_cg_write (dir, "cpuset.sched_load_balance", "0", NULL, &ignored) < 0)
-            mr_error_free (&ignored);
-        }
-      if (mr_cg_write (dir, files[i], from, NULL, err) < 0)
-        return mr_error_wrap (err, "initialise cpuset of `%s` from its parent", dir);
-    }
-  return 0;
-}
 
 int
 mr_cg_v1_memory (const char *dir, const struct mr_resources *res, bool update, mr_error_t *err)
@@ -236,43 +175,6 @@ mr_cg_v1_cpu (const char *dir, const struct mr_resources *res, bool update, mr_e
 }
 
 int
-mr_cg_v1_cpuset (const char *dir, const struct mr_resources *res, bool update, mr_error_t *err)
-{
-  if (res->cpu.cpus && *res->cpu.cpus
-      && mr_cg_write (dir, "cpuset.cpus", res->cpu.cpus, "linux.resources.cpu.cpus", err) < 0)
-    return -1;
-  if (res->cpu.mems && *res->cpu.mems
-      && mr_cg_write (dir, "cpuset.mems", res->cpu.mems, "linux.resources.cpu.mems", err) < 0)
-    return -1;
-  return 0;
-}
-
-int
-mr_cg_v1_pids (const char *dir, const struct mr_resources *res, bool update, mr_error_t *err)
-{
-  if (res->pids.limit.v > 0)
-    return mr_cg_writef (dir, "pids.max", "linux.resources.pids.limit", err, "%lld",
-                         (long long)res->pids.limit.v);
-  return mr_cg_write (dir, "pids.max", "max", "linux.resources.pids.limit", err);
-}
-
-static int
-throttle (const char *dir, const char *file, const char *cfg, const struct mr_throttle_device *t, size_t n,
-          mr_error_t *err)
-{
-  for (size_t i = 0; i < n; i++)
-    {
-      char what[96];
-      snprintf (what, sizeof what, "%s[%zu]", cfg, i);
-      if (mr_cg_writef (dir, file, what, err, "%lld:%lld %llu", (long long)t[i].major, (long long)t[i].minor,
-                        (unsigned long long)t[i].rate)
-          < 0)
-        return -1;
-    }
-  return 0;
-}
-
-int
 mr_cg_v1_blkio (const char *dir, const struct mr_resources *res, bool update, mr_error_t *err)
 {
   const typeof (res->block_io) *b = &res->block_io;
@@ -306,58 +208,24 @@ mr_cg_v1_blkio (const char *dir, const struct mr_resources *res, bool update, mr
                  < 0)
         return -1;
     }
-  if (throttle (dir, "blkio.throttle.read_bps_device", "linux.resources.blockIO.throttleReadBpsDevice",
-                b->throttle_read_bps, b->n_throttle_read_bps, err)
+  if (mr_cg_write_device_rates (dir, "blkio.throttle.read_bps_device", NULL,
+                                "linux.resources.blockIO.throttleReadBpsDevice", b->throttle_read_bps,
+                                b->n_throttle_read_bps, err)
           < 0
-      || throttle (dir, "blkio.throttle.write_bps_device", "linux.resources.blockIO.throttleWriteBpsDevice",
-                   b->throttle_write_bps, b->n_throttle_write_bps, err)
+      || mr_cg_write_device_rates (dir, "blkio.throttle.write_bps_device", NULL,
+                                   "linux.resources.blockIO.throttleWriteBpsDevice", b->throttle_write_bps,
+                                   b->n_throttle_write_bps, err)
              < 0
-      || throttle (dir, "blkio.throttle.read_iops_device", "linux.resources.blockIO.throttleReadIOPSDevice",
-                   b->throttle_read_iops, b->n_throttle_read_iops, err)
+      || mr_cg_write_device_rates (dir, "blkio.throttle.read_iops_device", NULL,
+                                   "linux.resources.blockIO.throttleReadIOPSDevice", b->throttle_read_iops,
+                                   b->n_throttle_read_iops, err)
              < 0
-      || throttle (dir, "blkio.throttle.write_iops_device", "linux.resources.blockIO.throttleWriteIOPSDevice",
-                   b->throttle_write_iops, b->n_throttle_write_iops, err)
+      || mr_cg_write_device_rates (dir, "blkio.throttle.write_iops_device", NULL,
+                                   "linux.resources.blockIO.throttleWriteIOPSDevice", b->throttle_write_iops,
+                                   b->n_throttle_write_iops, err)
              < 0)
     return -1;
   return 0;
-}
-
-/* Shared with v2 (suffix "max" there): an explicit limit of 0 is written,
- * it forbids huge pages. */
-static int
-hugetlb (const char *dir, const struct mr_resources *res, const char *suffix, mr_error_t *err)
-{
-  char sizes[8][16];
-  size_t n_sizes = mr_cg_hugepage_sizes (sizes, 8);
-  for (size_t i = 0; i < res->n_hugepage_limits; i++)
-    {
-      const struct mr_hugepage_limit *l = &res->hugepage_limits[i];
-      char what[64], file[64];
-      bool ok = false;
-      snprintf (what, sizeof what, "linux.resources.hugepageLimits[%zu]", i);
-      for (size_t k = 0; k < n_sizes; k++)
-        ok |= strcmp (sizes[k], l->page_size) == 0;
-      if (!ok)
-        return mr_error_set (
-            err, 0, "%s.pageSize: `%s` is not a huge page size of this host (see /sys/kernel/mm/hugepages)",
-            what, l->page_size);
-      snprintf (file, sizeof file, "hugetlb.%s.%s", l->page_size, suffix);
-      if (mr_cg_writef (dir, file, what, err, "%llu", (unsigned long long)l->limit) < 0)
-        return -1;
-    }
-  return 0;
-}
-
-int
-mr_cg_v1_hugetlb (const char *dir, const struct mr_resources *res, bool update, mr_error_t *err)
-{
-  return hugetlb (dir, res, "limit_in_bytes", err);
-}
-
-int
-mr_cg_hugetlb_write (const char *dir, const struct mr_resources *res, const char *suffix, mr_error_t *err)
-{
-  return hugetlb (dir, res, suffix, err);
 }
 
 /* Deny everything, then replay the rules in order (each write edits the
@@ -414,125 +282,6 @@ mr_cg_v1_net_prio (const char *dir, const struct mr_resources *res, bool update,
   return 0;
 }
 
-int
-mr_cg_v1_rdma (const char *dir, const struct mr_resources *res, bool update, mr_error_t *err)
-{
-  for (size_t i = 0; i < res->n_rdma; i++)
-    {
-      const struct mr_rdma_limit *r = &res->rdma[i];
-      char what[48], line[256];
-      int n = snprintf (line, sizeof line, "%s", r->device);
-      snprintf (what, sizeof what, "linux.resources.rdma[\"%s\"]", r->device);
-      if (r->hca_handles.set)
-        n += snprintf (line + n, sizeof line - (size_t)n, " hca_handle=%llu",
-                       (unsigned long long)r->hca_handles.v);
-      if (r->hca_objects.set)
-        snprintf (line + n, sizeof line - (size_t)n, " hca_object=%llu",
-                  (unsigned long long)r->hca_objects.v);
-      if ((r->hca_handles.set || r->hca_objects.set) && mr_cg_write (dir, "rdma.max", line, what, err) < 0)
-        return -1;
-    }
-  return 0;
-}
-
-/* FROZEN goes through FREEZING until every task stopped; rewrite it now and
- * then (as runc does) and give up after about a second, thawing again. */
-int
-mr_cg_v1_freeze (const char *dir, bool frozen, mr_error_t *err)
-{
-  const char *want = frozen ? "FROZEN" : "THAWED";
-  for (int attempt = 0; attempt < 10; attempt++)
-    {
-      if (mr_cg_write (dir, "freezer.state", want, NULL, err) < 0)
-        return -1;
-      if (mr_cg_wait_file (dir, "freezer.state", NULL, want, 100, err) == 0)
-        return 0;
-      if ((*err)->errno_ != ETIMEDOUT)
-        return -1;
-      mr_error_free (err);
-    }
-  if (frozen)
-    {
-      mr_error_t ignored = NULL;
-      if (mr_cg_write (dir, "freezer.state", "THAWED", NULL, &ignored) < 0)
-        mr_error_free (&ignored);
-    }
-  return mr_error_set (err, ETIMEDOUT, "%s `%s`: freezer.state did not become %s within 1 s",
-                       frozen ? "freeze" : "thaw", dir, want);
-}
-
-void
-mr_cg_v1_stats (const struct mr_cgroup *cg, struct mr_cgroup_stats *out)
-{
-  int i;
-  mr_error_t err = NULL;
-  long hz = sysconf (_SC_CLK_TCK);
-
-  if ((i = mr_cg_locate (cg, "memory", NULL)) >= 0)
-    {
-      const char *d = cg->v1[i].dir;
-      cleanup_free char *st = NULL, *oom = NULL;
-      out->memory.usage = mr_cg_read_u64 (d, "memory.usage_in_bytes");
-      out->memory.max_usage = mr_cg_read_u64 (d, "memory.max_usage_in_bytes");
-      out->memory.limit = mr_cg_read_u64 (d, "memory.limit_in_bytes");
-      out->memory.failcnt = mr_cg_read_u64 (d, "memory.failcnt");
-      out->memory.swap_usage = mr_cg_read_u64 (d, "memory.memsw.usage_in_bytes");
-      out->memory.swap_limit = mr_cg_read_u64 (d, "memory.memsw.limit_in_bytes");
-      if (mr_cg_read (d, "memory.stat", &st, &err) == 0)
-        {
-          out->memory.cache = mr_cg_kv (st, "total_cache", mr_cg_kv (st, "cache", 0));
-          out->memory.rss = mr_cg_kv (st, "total_rss", mr_cg_kv (st, "rss", 0));
-        }
-      mr_error_free (&err);
-      if (mr_cg_read (d, "memory.oom_control", &oom, &err) == 0)
-        out->memory.oom_kill = out->memory.oom_events = mr_cg_kv (oom, "oom_kill", 0);
-      mr_error_free (&err);
-    }
-  if ((i = mr_cg_locate (cg, "cpuacct", NULL)) >= 0)
-    {
-      cleanup_free char *st = NULL;
-      out->cpu.usage_total = mr_cg_read_u64 (cg->v1[i].dir, "cpuacct.usage");
-      if (mr_cg_read (cg->v1[i].dir, "cpuacct.stat", &st, &err) == 0 && hz > 0)
-        {
-          /* USER_HZ ticks -> ns */
-          out->cpu.usage_user = mr_cg_kv (st, "user", 0) * (1000000000ULL / (uint64_t)hz);
-          out->cpu.usage_kernel = mr_cg_kv (st, "system", 0) * (1000000000ULL / (uint64_t)hz);
-        }
-      mr_error_free (&err);
-    }
-  if ((i = mr_cg_locate (cg, "cpu", NULL)) >= 0)
-    {
-      cleanup_free char *st = NULL;
-      if (mr_cg_read (cg->v1[i].dir, "cpu.stat", &st, &err) == 0)
-        {
-          out->cpu.periods = mr_cg_kv (st, "nr_periods", 0);
-          out->cpu.throttled_periods = mr_cg_kv (st, "nr_throttled", 0);
-          out->cpu.throttled_time = mr_cg_kv (st, "throttled_time", 0);
-        }
-      mr_error_free (&err);
-    }
-  if ((i = mr_cg_locate (cg, "pids", NULL)) >= 0)
-    {
-      out->pids.current = mr_cg_read_u64 (cg->v1[i].dir, "pids.current");
-      out->pids.limit = mr_cg_read_u64 (cg->v1[i].dir, "pids.max");
-    }
-  if ((i = mr_cg_locate (cg, "hugetlb", NULL)) >= 0)
-    {
-      char sizes[4][16], f[64];
-      out->n_hugetlb = mr_cg_hugepage_sizes (sizes, 4);
-      for (size_t k = 0; k < out->n_hugetlb; k++)
-        {
-          snprintf (out->hugetlb[k].page_size, sizeof out->hugetlb[k].page_size, "%s", sizes[k]);
-          snprintf (f, sizeof f, "hugetlb.%s.usage_in_bytes", sizes[k]);
-          out->hugetlb[k].usage = mr_cg_read_u64 (cg->v1[i].dir, f);
-          snprintf (f, sizeof f, "hugetlb.%s.max_usage_in_bytes", sizes[k]);
-          out->hugetlb[k].max_usage = mr_cg_read_u64 (cg->v1[i].dir, f);
-          snprintf (f, sizeof f, "hugetlb.%s.failcnt", sizes[k]);
-          out->hugetlb[k].failcnt = mr_cg_read_u64 (cg->v1[i].dir, f);
-        }
-    }
-}
-
 void
 mr_cg_device_rule_v1 (const struct mr_device_rule *r, char *buf, size_t len)
 {
@@ -549,3 +298,31 @@ mr_cg_device_rule_v1 (const struct mr_device_rule *r, char *buf, size_t len)
     snprintf (min, sizeof min, "%lld", (long long)r->minor);
   snprintf (buf, len, "%c %s:%s %s", r->type, maj, min, access);
 }
+
+static int
+v1_hugetlb (const char *dir, const struct mr_resources *res, bool update, mr_error_t *err)
+{
+  return mr_cg_write_hugetlb (dir, res, "limit_in_bytes", err);
+}
+
+static int
+v1_kernel_tcp (const char *dir, const struct mr_resources *res, bool update, mr_error_t *err)
+{
+  return mr_cg_v1_kernel_tcp (dir, res, err);
+}
+
+const struct mr_cg_writers mr_cg_v1_writers = {
+  .group = {
+    [MR_CG_G_MEMORY] = mr_cg_v1_memory,
+    [MR_CG_G_CPU] = mr_cg_v1_cpu,
+    [MR_CG_G_CPUSET] = mr_cg_write_cpuset,
+    [MR_CG_G_PIDS] = mr_cg_write_pids,
+    [MR_CG_G_BLKIO] = mr_cg_v1_blkio,
+    [MR_CG_G_HUGETLB] = v1_hugetlb,
+    [MR_CG_G_DEVICES] = mr_cg_v1_devices,
+    [MR_CG_G_NET_CLS] = mr_cg_v1_net_cls,
+    [MR_CG_G_NET_PRIO] = mr_cg_v1_net_prio,
+    [MR_CG_G_RDMA] = mr_cg_write_rdma,
+  },
+  .kernel_tcp = v1_kernel_tcp,
+};
