@@ -57,6 +57,8 @@ char *mr_cgroup_path_for (const char *cgroups_path, const char *id);
  * parents get the controllers enabled in cgroup.subtree_control (pure v2: all
  * available ones, hybrid: the ones a resource needs).  A leaf that already
  * exists is reused if it has no processes ("already in use" otherwise).
+ * v1 realtime (cpu.realtimeRuntime): the parents minirun made get the
+ * realtime runtime their children need (v1/levels.c); others are not changed.
  * Every directory this call makes is marked as minirun's (an xattr, see
  * common/marks.c) and a leaf that existed is marked as not minirun's, so that
  * mr_cgroup_destroy, in this or any later process, removes only what minirun

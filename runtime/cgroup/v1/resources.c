@@ -1,6 +1,7 @@
 /* v1/resources.c: the cgroup v1 writers.  linux.resources into the files
  * of one v1 hierarchy's directory: memory.* (limit and memsw in the order
- * the kernel accepts), memory.kmem.tcp, cpu.*, blkio.* (CFQ or BFQ names),
+ * the kernel accepts), memory.kmem.tcp, cpu.* (the realtime budget with the
+ * parents minirun made, v1/levels.c), blkio.* (CFQ or BFQ names),
  * devices.allow/deny, net_cls, net_prio; the groups both versions write
  * alike (cpuset, pids, hugetlb, rdma) come from common/writers.c.  Also the
  * v1 device rule format ("c 1:3 rwm") and the table the dispatch
@@ -158,15 +159,7 @@ mr_cg_v1_cpu (const char *dir, const struct mr_resources *res, bool update, mr_e
                        (unsigned long long)c->burst.v)
              < 0)
     return -1;
-  if (SET (c->realtime_period)
-      && mr_cg_writef (dir, "cpu.rt_period_us", "linux.resources.cpu.realtimePeriod", err, "%llu",
-                       (unsigned long long)c->realtime_period.v)
-             < 0)
-    return -1;
-  if (SET (c->realtime_runtime)
-      && mr_cg_writef (dir, "cpu.rt_runtime_us", "linux.resources.cpu.realtimeRuntime", err, "%lld",
-                       (long long)c->realtime_runtime.v)
-             < 0)
+  if ((SET (c->realtime_runtime) || SET (c->realtime_period)) && mr_cg_v1_rt (dir, res, err) < 0)
     return -1;
   if (SET (c->idle)
       && mr_cg_writef (dir, "cpu.idle", "linux.resources.cpu.idle", err, "%lld", (long long)c->idle.v) < 0)

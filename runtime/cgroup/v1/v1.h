@@ -31,6 +31,9 @@ void mr_cg_device_rule_v1 (const struct mr_device_rule *r, char *buf, size_t len
 /* v1/levels.c */
 /* Give a new cpuset level `dir` the cpus/mems of `parent` (levels already set are left). */
 int mr_cg_v1_cpuset_init (const char *parent, const char *dir, mr_error_t *err);
+/* realtimeRuntime/realtimePeriod into the cpu cgroup `dir`, after raising
+ * the realtime runtime of the parents minirun made as far as it needs. */
+int mr_cg_v1_rt (const char *dir, const struct mr_resources *res, mr_error_t *err);
 
 /* v1/driver.c: the steps the v1 driver and a composition build on. */
 /* Make the container's directory in every v1 hierarchy (cpuset levels
