@@ -245,6 +245,15 @@ test_detect (void)
     CHECK (strcmp (v1_dir (need[k], ""), "/nonexistent") != 0, "v1 hierarchy %s found", need[k]);
   CHECK (strcmp (v1_dir ("name=systemd", ""), "/sys/fs/cgroup/systemd") == 0, "systemd at %s",
          v1_dir ("name=systemd", ""));
+  {
+    /* the layout picks the driver: hybrid, a directory in every v1 hierarchy and the unified tree */
+    struct mr_cgroup *cg = NULL;
+    CHECK (mr_cgroup_lookup ("/x", &cg, &err) == 0 && strcmp (mr_cgroup_driver_name (cg), "hybrid") == 0,
+           "hybrid driver: %s", cg ? mr_cgroup_driver_name (cg) : ERRMSG (err));
+    CHECK (cg && cg->n_v1 == host->n_v1 && cg->v2_dir && strcmp (cg->v2_dir, "/sys/fs/cgroup/unified/x") == 0,
+           "v1 and v2 directories");
+    mr_cgroup_free (cg);
+  }
   mr_error_free (&err);
 }
 
