@@ -65,10 +65,11 @@ cleanup_all (void)
             fclose ((fputs ("THAWED", f), f));
         }
     }
-  snprintf (cmd, sizeof cmd,
-            "find /sys/fs/cgroup/cpu%s* /sys/fs/cgroup/memory%s* /sys/fs/cgroup/pids%s* /sys/fs/cgroup/freezer%s* "
-            "-depth -type d -exec rmdir {} + 2>/dev/null",
-            top, top, top, top);
+  snprintf (
+      cmd, sizeof cmd,
+      "find /sys/fs/cgroup/cpu%s* /sys/fs/cgroup/memory%s* /sys/fs/cgroup/pids%s* /sys/fs/cgroup/freezer%s* "
+      "-depth -type d -exec rmdir {} + 2>/dev/null",
+      top, top, top, top);
   if (system (cmd) < 0)
     printf ("cleanup: system failed\n");
 }
@@ -139,7 +140,8 @@ test_refusals (void)
   memset (&r, 0, sizeof r);
   r.unified = &u;
   r.n_unified = 1;
-  tc_expect_create_error (path, &r, "linux.resources.unified: needs cgroup v2, but this host has only cgroup v1",
+  tc_expect_create_error (path, &r,
+                          "linux.resources.unified: needs cgroup v2, but this host has only cgroup v1",
                           "unified on legacy", true);
   memset (&r, 0, sizeof r);
   r.block_io.weight = (struct mr_opt_u64){ true, 500 };
@@ -243,7 +245,8 @@ test_lifecycle (void)
   CHECK (harness_file_is (host_path ("pids", "/x", "pids.max"), "20"), "pids limit updated");
 
   CHECK (mr_cgroup_kill (cg, SIGKILL, &err) == 0, "kill --all: %s", ERRMSG (err));
-  CHECK (child > 0 && waitpid (child, &status, 0) == child && WIFSIGNALED (status) && WTERMSIG (status) == SIGKILL,
+  CHECK (child > 0 && waitpid (child, &status, 0) == child && WIFSIGNALED (status)
+             && WTERMSIG (status) == SIGKILL,
          "the child died of SIGKILL");
   CHECK (harness_file_is (host_path ("freezer", "/x", "freezer.state"), "THAWED"), "thawed after the kill");
 
@@ -273,7 +276,8 @@ test_view (void)
       return;
     }
   fd = open (view, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (mr_cgroup_mount (cg, fd, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, &err) < 0 && err->errno_ == ENOSYS)
+  if (mr_cgroup_mount (cg, fd, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, &err) < 0
+      && err->errno_ == ENOSYS)
     printf ("SKIP view: the mount API is ENOSYS here (valgrind 3.19?): %s\n", err->msg);
   else
     {
@@ -308,7 +312,8 @@ main (void)
       snprintf (p, sizeof p, "/sys/fs/cgroup/%s/tasks", hiers[i]);
       ok = exists (p);
     }
-  if (!tc_begin (ok, "needs root and the v1 hierarchies cpu, memory, pids and freezer at /sys/fs/cgroup/<name>",
+  if (!tc_begin (ok,
+                 "needs root and the v1 hierarchies cpu, memory, pids and freezer at /sys/fs/cgroup/<name>",
                  top, sizeof top))
     {
       harness_summary ();

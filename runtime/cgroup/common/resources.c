@@ -6,15 +6,11 @@
  * config path and the missing controller (checked before anything is
  * created or written).  The writers are the drivers': each passes its table
  * (v1/resources.c, v2/resources.c; a hybrid host both). */
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cgroup/common/resources.h"
 #include "cgroup/common/util.h"
-#include "base/cleanup.h"
 #include "base/log.h"
-#include "base/utils.h"
 
 #define SET(o) MR_CG_SET (o)
 

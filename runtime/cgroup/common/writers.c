@@ -84,8 +84,8 @@ mr_cg_write_device_rates (const char *dir, const char *file, const char *key, co
     {
       char what[96];
       snprintf (what, sizeof what, "%s[%zu]", cfg, i);
-      if (mr_cg_writef (dir, file, what, err, "%lld:%lld %s%s%llu", (long long)t[i].major, (long long)t[i].minor,
-                        key ? key : "", key ? "=" : "", (unsigned long long)t[i].rate)
+      if (mr_cg_writef (dir, file, what, err, "%lld:%lld %s%s%llu", (long long)t[i].major,
+                        (long long)t[i].minor, key ? key : "", key ? "=" : "", (unsigned long long)t[i].rate)
           < 0)
         return -1;
     }

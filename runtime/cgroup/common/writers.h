@@ -18,7 +18,8 @@ int mr_cg_write_pids (const char *dir, const struct mr_resources *res, bool upda
 int mr_cg_write_rdma (const char *dir, const struct mr_resources *res, bool update, mr_error_t *err);
 /* hugetlb.<size>.<suffix> for every hugepageLimits entry (v1 "limit_in_bytes",
  * v2 "max"); a size the host lacks is refused; an explicit 0 is written. */
-int mr_cg_write_hugetlb (const char *dir, const struct mr_resources *res, const char *suffix, mr_error_t *err);
+int mr_cg_write_hugetlb (const char *dir, const struct mr_resources *res, const char *suffix,
+                         mr_error_t *err);
 /* One line "<major>:<minor> <key>=<rate>" (key NULL: "<major>:<minor> <rate>")
  * per device into dir/file; errors name `cfg`[i]. */
 int mr_cg_write_device_rates (const char *dir, const char *file, const char *key, const char *cfg,

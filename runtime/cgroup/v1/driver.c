@@ -32,8 +32,8 @@ mr_cg_v1_make (const struct mr_cgroup *cg, struct mr_cg_created *c, mr_error_t *
 {
   static const struct mr_cg_level_hooks cpuset = { .after = cpuset_level };
   for (size_t i = 0; i < cg->n_v1; i++)
-    if (mr_cg_make_leaf (cg, cg->v1[i].dir, mr_cg_list_has (cg->v1[i].h->name, ',', "cpuset") ? &cpuset : NULL,
-                         c, err)
+    if (mr_cg_make_leaf (cg, cg->v1[i].dir,
+                         mr_cg_list_has (cg->v1[i].h->name, ',', "cpuset") ? &cpuset : NULL, c, err)
         < 0)
       return -1;
   return 0;

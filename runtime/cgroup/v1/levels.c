@@ -198,7 +198,8 @@ raise_parents (const char *dir, const struct mr_resources *res, mr_error_t *err)
       if (want > pperiod)
         {
           ret = mr_error_set (err, 0,
-                              CFG_RUNTIME ": the cgroups below `%s` would need %llu us of realtime runtime per "
+                              CFG_RUNTIME
+                              ": the cgroups below `%s` would need %llu us of realtime runtime per "
                               "%llu us period, more than the whole period",
                               p, (unsigned long long)want, (unsigned long long)pperiod);
           break;
@@ -212,12 +213,14 @@ raise_parents (const char *dir, const struct mr_resources *res, mr_error_t *err)
   while (n > 0)
     {
       struct rt_raise *u = &up[--n];
-      if (ret == 0 && mr_cg_writef (u->dir, RT_RUNTIME, NULL, err, "%llu", (unsigned long long)u->runtime) < 0)
-        ret = mr_error_wrap (err, CFG_RUNTIME ": give `%s` (a parent minirun made) %llu us of realtime runtime per %llu us%s",
-                             u->dir, (unsigned long long)u->runtime, (unsigned long long)u->period,
-                             (*err)->errno_ == EINVAL ? " (its own parent has less left for its children; minirun "
-                                                        "changes only the cgroups it made)"
-                                                      : "");
+      if (ret == 0
+          && mr_cg_writef (u->dir, RT_RUNTIME, NULL, err, "%llu", (unsigned long long)u->runtime) < 0)
+        ret = mr_error_wrap (
+            err, CFG_RUNTIME ": give `%s` (a parent minirun made) %llu us of realtime runtime per %llu us%s",
+            u->dir, (unsigned long long)u->runtime, (unsigned long long)u->period,
+            (*err)->errno_ == EINVAL ? " (its own parent has less left for its children; minirun "
+                                       "changes only the cgroups it made)"
+                                     : "");
       free (u->dir);
     }
   return ret;
@@ -272,10 +275,11 @@ mr_cg_v1_rt (const char *dir, const struct mr_resources *res, mr_error_t *err)
     {
       /* the kernel's EINVAL says neither which rule: name both */
       mr_error_t e = NULL;
-      mr_error_set_explained (&e, EINVAL,
-                              "%s (the realtime runtime must be at most the period and fit in what `%s` has left "
-                              "for its children; minirun raises only the parents it made)",
-                              (*err)->msg, parent);
+      mr_error_set_explained (
+          &e, EINVAL,
+          "%s (the realtime runtime must be at most the period and fit in what `%s` has left "
+          "for its children; minirun raises only the parents it made)",
+          (*err)->msg, parent);
       mr_error_free (err);
       *err = e;
     }

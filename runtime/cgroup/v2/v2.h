@@ -48,8 +48,8 @@ int mr_cg_v2_enable (const char *dir, const char *const *want, const char *const
  * resource needs in the unified tree (hybrid), plus the controllers named by
  * linux.resources.unified keys.  needed[i] names the config path needing
  * want[i], or NULL; keybuf holds names taken from the keys. */
-size_t mr_cg_v2_wanted (const struct mr_cgroup *cg, const struct mr_resources *res, bool all, const char **want,
-                        const char **needed, size_t max, char (*keybuf)[32]);
+size_t mr_cg_v2_wanted (const struct mr_cgroup *cg, const struct mr_resources *res, bool all,
+                        const char **want, const char **needed, size_t max, char (*keybuf)[32]);
 /* Make the container's v2 directory, enabling `want` in every parent on the
  * way, recorded in c for a rollback. */
 int mr_cg_v2_make (const struct mr_cgroup *cg, const char *const *want, const char *const *needed, size_t n,
