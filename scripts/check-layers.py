@@ -12,7 +12,9 @@ Rules (docs/architecture.md):
      rooms on one floor do not use each other;
   3. the CLI (cmd/) includes only the public headers (include/minirun/) and its own;
   4. no runtime/ file over MAX_LINES lines;
-  5. inside runtime/cgroup/ (one room above), the driver folders: the shared
+  5. the parser and the planner make no syscalls of their own: config/ and
+     plan/ include no base/syscalls.h; runtime/ includes nothing from cmd/;
+  6. inside runtime/cgroup/ (one room above), the driver folders: the shared
      helpers (common/) use none of the others; a leaf driver (v1/, v2/) uses
      only common/; a composition (hybrid/, systemd/) uses common/ and the
      leaf drivers, never another composition; the front (the files directly
@@ -47,7 +49,7 @@ FLOORS = {
     "ops": 7,
 }
 MAX_LINES = 500
-# rule 5: the folders of runtime/cgroup/ ("front" = the files directly in it)
+# rule 6: the folders of runtime/cgroup/ ("front" = the files directly in it)
 CGROUP_PARTS = {
     "front": "front",
     "common": "shared",
@@ -116,6 +118,10 @@ def include_graph(problems):
             problems.append(f"size: runtime/{os.path.relpath(path, RUNTIME)} has "
                             f"{text.count(chr(10))} lines (more than {MAX_LINES})")
         for inc in INCLUDE.findall(text):
+            if inc == "base/syscalls.h" and room(me) in ("config", "plan"):
+                problems.append(f"pure: {me} includes base/syscalls.h (config/ and plan/ make no syscalls)")
+            if inc.startswith("cmd") or inc == "cmd.h":
+                problems.append(f"include: {me} includes the CLI's {inc}")
             target = os.path.join(RUNTIME, inc)
             if not os.path.exists(target):
                 # a header next to the file ("v1.h" inside cgroup/v1/)

@@ -38,7 +38,7 @@
 #include "launch/launcher.h"
 #include "base/log.h"
 #include "rootfs/rootfs.h"
-#include "plan/pidpin.h"
+#include "process/pidpin.h"
 #include "process/supervise.h"
 #include "process/sync.h"
 #include "base/syscalls.h"
