@@ -19,7 +19,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cgroup/cgroup_internal.h"
+#include "cgroup/common/cg.h"
+#include "cgroup/common/util.h"
 #include "harness.h"
 #include "test_cgroup_util.h"
 

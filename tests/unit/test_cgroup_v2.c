@@ -17,7 +17,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cgroup/cgroup_internal.h"
+#include "cgroup/common/cg.h"
+#include "cgroup/common/util.h"
+#include "cgroup/v2/v2.h"
 #include "harness.h"
 #include "test_cgroup_util.h"
 
@@ -273,6 +275,15 @@ main (void)
 
   CHECK (mr_cgroup_layout (&l, &err) == 0 && l == MR_CGROUP_UNIFIED, "unified: %s", ERRMSG (err));
   mr_error_free (&err);
+  {
+    /* the layout picks the driver: a pure v2 host gets the v2 one */
+    struct mr_cgroup *cg = NULL;
+    CHECK (mr_cgroup_lookup ("/x", &cg, &err) == 0 && strcmp (mr_cgroup_driver_name (cg), "v2") == 0,
+           "v2 driver: %s", cg ? mr_cgroup_driver_name (cg) : ERRMSG (err));
+    CHECK (cg && cg->n_v1 == 0 && cg->v2_dir && strcmp (cg->v2_dir, V2 "/x") == 0, "only a v2 directory");
+    mr_cgroup_free (cg);
+    mr_error_free (&err);
+  }
   test_unavailable ();
   test_v2 ();
 

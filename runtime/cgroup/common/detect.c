@@ -1,4 +1,4 @@
-/* cgroup_detect.c: the host's cgroup layout, detected once per process and
+/* common/detect.c: the host's cgroup layout, detected once per process and
  * cached: statfs of the cgroup root (cgroup2: unified; a tmpfs: legacy, or
  * hybrid when a cgroup2 is mounted at <root>/unified), this process's own
  * cgroups from /proc/self/cgroup, and the v1 hierarchies mounted directly
@@ -11,7 +11,8 @@
 #include <sys/statfs.h>
 #include <linux/magic.h>
 
-#include "cgroup/cgroup_internal.h"
+#include "cgroup/common/host.h"
+#include "cgroup/common/util.h"
 #include "base/cleanup.h"
 #include "base/utils.h"
 
