@@ -1,8 +1,7 @@
-/* cgroup_util.c: the small helpers every cgroup file uses: reading and
+/* common/util.c: the small helpers every cgroup file uses: reading and
  * writing a controller file with errors that name the config path, the
  * "key value" and single-number file formats, cgroup.procs, polling a file
- * until it reports a state, the host's huge page sizes, word lists and a
- * monotonic millisecond clock. */
+ * until it reports a state, the host's huge page sizes and word lists. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -13,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cgroup/cgroup_internal.h"
+#include "cgroup/common/util.h"
 #include "base/cleanup.h"
 #include "base/utils.h"
 
