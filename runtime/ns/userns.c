@@ -42,9 +42,9 @@ describe_map (const struct mr_idmap *m, size_t n)
   return buf;
 }
 
-static int
-write_map (pid_t pid, const char *file, const char *what, const struct mr_idmap *m, size_t n, bool rootless,
-           mr_error_t *err)
+int
+mr_userns_write_map (pid_t pid, const char *file, const char *what, const struct mr_idmap *m, size_t n,
+                     bool rootless, mr_error_t *err)
 {
   cleanup_free char *map = NULL, *desc = NULL;
   cleanup_close int fd = -1;
@@ -110,10 +110,10 @@ mr_userns_write_maps (pid_t pid, const struct mr_config *config, bool rootless, 
           mr_error_free (&e);
         }
     }
-  if (write_map (pid, "uid_map", "linux.uidMappings", config->uid_mappings, config->n_uid_mappings, rootless,
-                 err)
+  if (mr_userns_write_map (pid, "uid_map", "linux.uidMappings", config->uid_mappings, config->n_uid_mappings,
+                           rootless, err)
       < 0)
     return -1;
-  return write_map (pid, "gid_map", "linux.gidMappings", config->gid_mappings, config->n_gid_mappings,
+  return mr_userns_write_map (pid, "gid_map", "linux.gidMappings", config->gid_mappings, config->n_gid_mappings,
                     rootless, err);
 }

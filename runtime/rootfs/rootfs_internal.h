@@ -1,4 +1,4 @@
-/* rootfs_internal.h: what rootfs.c, mounts.c and devices.c share (and what
+/* rootfs_internal.h: what the files of runtime/rootfs/ share (and what
  * their unit tests reach into): fd-based mount paths, one OCI mount, /dev setup, and
  * small MS_* flag helpers.  Not a public interface. */
 #ifndef MINIRUN_ROOTFS_INTERNAL_H
@@ -40,6 +40,16 @@ int mr_mount_flags_of (int fd, unsigned long *out);
  * nodes exist).  Errors name the mount: "mounts[3] (/proc, type proc, ...)". */
 int mr_mount_one (int rootfd, const struct mr_config *config, size_t index, const struct mr_rootfs_opts *opts,
                   unsigned long drop, mr_error_t *err);
+
+/* ---------- copyup.c ---------- */
+
+/* tmpcopyup: copy the tree under the directory `from` into the directory
+ * `to` (both O_RDONLY|O_DIRECTORY): files, directories, symlinks, fifos and
+ * device nodes with their modes, owners, times and xattrs where the kernel
+ * lets us; the tree is walked with O_NOFOLLOW fds, never by path, and does
+ * not cross into other mounts.  `to` itself gets `from`'s mode and owner
+ * unless `data` (the tmpfs options) sets mode=, uid= or gid=. */
+int mr_tmpcopyup (int from, int to, const char *data, mr_error_t *err);
 
 /* ---------- devices.c ---------- */
 
