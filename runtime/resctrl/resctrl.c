@@ -55,7 +55,7 @@ last_status (const char *root, char *buf, size_t len)
     }
   text[strcspn (text, "\n")] = '\0';
   if (text[0] != '\0' && strcmp (text, "ok") != 0)
-    snprintf (buf, len, " (resctrl: %s)", text);
+    (void) snprintf (buf, len, " (resctrl: %s)", text);
 }
 
 /* Write one schemata line (one write: the kernel parses each on its own)
@@ -108,7 +108,7 @@ write_schemata (const char *root, const struct mr_rdt *g, const struct mr_intel_
   for (size_t i = 0; i < cfg->n_schemata; i++)
     {
       char field[64];
-      snprintf (field, sizeof field, "linux.intelRdt.schemata[%zu]", i);
+      (void) snprintf (field, sizeof field, "linux.intelRdt.schemata[%zu]", i);
       if (write_line (root, g->dir, &fd, field, cfg->schemata[i], err) < 0)
         return -1;
     }
