@@ -390,6 +390,28 @@ copy_up (int rootfd, const struct mr_mount *m, int from, bool ro, const char *wh
   return 0;
 }
 
+bool
+mr_selinux_enabled (void)
+{
+  struct statfs sfs;
+  return statfs ("/sys/fs/selinux", &sfs) == 0 && (unsigned long) sfs.f_type == SELINUX_MAGIC;
+}
+
+char *
+mr_mount_data_labeled (const char *type, const char *data, const char *label)
+{
+  static const char *const unlabeled[] = { "proc", "sysfs", "cgroup", "cgroup2", "bind" };
+
+  if (label == NULL || label[0] == '\0' || type == NULL)
+    return NULL;
+  for (size_t i = 0; i < sizeof unlabeled / sizeof unlabeled[0]; i++)
+    if (strcmp (type, unlabeled[i]) == 0)
+      return NULL;
+  if (data != NULL && (strncmp (data, "context=", 8) == 0 || strstr (data, ",context=") != NULL))
+    return NULL; /* the mount names its own */
+  return xasprintf ("context=\"%s\"%s%s", label, data && *data ? "," : "", data && *data ? data : "");
+}
+
 int
 mr_mount_one (int rootfd, const struct mr_config *config, size_t index, const struct mr_rootfs_opts *opts,
               unsigned long drop, mr_error_t *err)
@@ -402,6 +424,9 @@ mr_mount_one (int rootfd, const struct mr_config *config, size_t index, const st
   int idmapped = opts->idmapped != NULL && index < opts->idmapped->n ? opts->idmapped->fds[index] : -1;
   struct mr_fdpath dp;
   char fbuf[128];
+  cleanup_free char *labeled = config->mount_label && mr_selinux_enabled ()
+                                   ? mr_mount_data_labeled (m->type, m->data, config->mount_label)
+                                   : NULL;
 
   if (m->destination == NULL || m->destination[0] != '/')
     return mr_error_set (err, 0, "%s: the destination must be an absolute path", what);
@@ -441,7 +466,7 @@ mr_mount_one (int rootfd, const struct mr_config *config, size_t index, const st
         return -1;
     }
   else if (mount (m->source ? m->source : m->type, mr_fdpath (&dp, MR_HOST_FDPREFIX, dstfd), m->type, flags,
-                  m->data)
+                  labeled ? labeled : m->data)
            < 0)
     {
       int saved = errno;
@@ -455,8 +480,8 @@ mr_mount_one (int rootfd, const struct mr_config *config, size_t index, const st
           return apply_after (rootfd, m, index, what, err);
         }
       return mr_error_set (err, saved, "%s: mount (flags %s%s%s)", what,
-                           mr_mount_flags_str (flags, fbuf, sizeof fbuf), m->data ? ", data " : "",
-                           m->data ? m->data : "");
+                           mr_mount_flags_str (flags, fbuf, sizeof fbuf), labeled || m->data ? ", data " : "",
+                           labeled ? labeled : m->data ? m->data : "");
     }
   if (from >= 0 && copy_up (rootfd, m, from, (m->flags & ~drop & MS_RDONLY) != 0, what, err) < 0)
     return -1;
