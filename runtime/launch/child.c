@@ -166,6 +166,7 @@ mr_child_main (struct mr_launch *l)
     .no_pivot = l->opts->no_pivot,
     .shared_mount_ns = !c->namespaces[MR_NS_MOUNT].present,
     .cgroup = l->cgroup,
+    .idmapped = l->idmapped,
   };
 
   child_sync_fd = l->sync_child;

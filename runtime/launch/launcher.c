@@ -38,7 +38,7 @@
 #include "launch/launcher.h"
 #include "base/log.h"
 #include "rootfs/rootfs.h"
-#include "plan/pidpin.h"
+#include "process/pidpin.h"
 #include "process/supervise.h"
 #include "process/sync.h"
 #include "base/syscalls.h"
@@ -77,6 +77,7 @@ mr_launch_release (struct mr_launch *l)
     close (l->console_fd);
   if (l->pidfd >= 0)
     close (l->pidfd);
+  mr_rootfs_idmap_free (&l->idmapped);
   mr_cgroup_free (l->cgroup);
   mr_security_free (l->sec);
   mr_pidplan_free (l->plan);
@@ -579,8 +580,12 @@ mr_launch_spawn (struct mr_launch *l, enum mr_start_mode mode, int *terminal_mas
    * leaves the host's mount namespace view. */
   if (mr_security_listener_connect (l->sec, err) < 0)
     goto fail;
+  /* idmapped mounts need the host's privileges: made here, attached by the init */
+  if (mr_rootfs_idmap_open (l->config, l->bundle, l->ns_fds[MR_NS_USER], &l->idmapped, err) < 0)
+    goto fail;
   if (clone_init (l, err) < 0)
     goto fail;
+  mr_rootfs_idmap_free (&l->idmapped);
   /* The init has its copy; ours (and our copy of the agent socket) go. */
   mr_security_free (l->sec);
   l->sec = NULL;

@@ -14,6 +14,8 @@
 #include "security/security.h"
 #include "state/state.h"
 
+struct mr_idmapped_mounts;
+
 enum mr_start_mode
 {
   MR_START_BY_SYNC,    /* foreground/detached run: the launcher sends START */
@@ -38,6 +40,7 @@ struct mr_launch
   int sync_parent, sync_child;
   int start_listen_fd;            /* MR_START_BY_SOCKET */
   int console_fd;                 /* connected --console-socket, -1 if none */
+  struct mr_idmapped_mounts *idmapped; /* detached idmapped mounts for the init (NULL: none) */
   enum mr_start_mode start_mode;
   bool keep_pdeathsig;            /* foreground run: the init dies with the launcher until exec */
   pid_t pid;                      /* init, host pid */

@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
-#include "plan/pidpin.h"
+#include "process/pidpin.h"
 #include "process/procexec.h"
 #include "process/sync.h"
 #include "base/syscalls.h"
