@@ -403,7 +403,7 @@ def test_rootless_in_a_delegated_cgroup_gets_its_limits(tmp_path):
     need("pids", "memory")
     if shutil.which("setpriv") is None:
         pytest.skip("setpriv (util-linux) is needed to run minirun as an unprivileged uid")
-    from test_security import Rootless
+    from test_rootless import Rootless
     pristine = tmp_path / "pristine"
     subprocess.run(["cp", "-a", ROOTFS, str(pristine)], check=True)
     rl = Rootless(str(pristine))
