@@ -581,6 +581,9 @@ mr_launch_spawn (struct mr_launch *l, enum mr_start_mode mode, int *terminal_mas
     goto fail;
   if (clone_init (l, err) < 0)
     goto fail;
+  /* the init is in its cgroup: the systemd driver lets its scope's holder go */
+  if (l->cgroup && mr_cgroup_init_started (l->cgroup, l->pid, err) < 0)
+    goto fail;
   /* The init has its copy; ours (and our copy of the agent socket) go. */
   mr_security_free (l->sec);
   l->sec = NULL;
