@@ -350,6 +350,28 @@ def test_a_cgroups_path_the_driver_cannot_use_is_refused(sd, path, words):
     sd.mr.created.discard(cid)
 
 
+CRASH_BIN = os.environ.get("MINIRUN_CRASH_BIN", os.path.join(os.path.dirname(MINIRUN), "..", "build-crash",
+                                                              "minirun"))
+
+
+@pytest.mark.parametrize("point", ["create:cgroup", "create:clone", "create:ready"])
+def test_delete_force_after_a_crashed_create_leaves_no_unit(sd, point):
+    """minirun SIGKILLed after the scope started (its holder dies with it),
+    after the init went in, and at the end of setup: delete --force stops
+    what is left."""
+    if not os.access(CRASH_BIN, os.X_OK):
+        pytest.skip(f"no crash-hook build at {CRASH_BIN} (cmake -DMINIRUN_CRASH_HOOKS=ON)")
+    cid = new_id()
+    sd.mr.created.add(cid)
+    sd.units[cid] = f"minirun-{cid}.scope"
+    r = subprocess.run([CRASH_BIN, "--root", sd.mr.root, "--systemd-cgroup", "create", "-b",
+                        str(sd.bundle(["sleep", "60"])), cid], env=dict(os.environ, MINIRUN_CRASH_AT=point),
+                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       timeout=TIMEOUT)
+    assert r.returncode == -9, f"the crash hook did not fire at {point} ({r.returncode})"
+    sd.delete(cid)
+
+
 # ---------- the controllers' effects, through the scope ----------
 
 def test_oom_kill_is_counted_and_the_scope_lives_on(sd):
