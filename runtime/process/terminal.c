@@ -13,11 +13,11 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
-#include "launch/launcher.h"
 #include "process/sync.h"
 #include "base/syscalls.h"
 #include "process/terminal.h"
 #include "base/utils.h"
+#include "minirun/config.h"
 
 int
 mr_console_socket_connect (const char *path, mr_error_t *err)

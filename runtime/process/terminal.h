@@ -9,7 +9,6 @@
 
 #include "minirun/error.h"
 
-struct mr_launch;
 struct mr_process;
 
 /* Connect to the console socket (before clone, so the path resolves on the host). */
