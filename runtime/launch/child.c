@@ -30,7 +30,7 @@
  *   startContainer hooks
  *   start         let the tree exec
  *   keyring       a session keyring of its own
- * then the tail every container process shares (steps.c): fds,
+ * then the tail every container process shares (steps.c): fds, personality,
  * final security (rlimits, user, capabilities, no_new_privs, seccomp), exec.
  */
 #include <errno.h>

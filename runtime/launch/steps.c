@@ -1,10 +1,11 @@
 /* steps.c: the step runner every container process ends in (see steps.h):
  * the one failure reporter, the steps several tables share, and the tail
- * (fds, final security, execve). */
+ * (fds, personality, final security, execve). */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -144,6 +145,21 @@ tail_fds (struct mr_proc *p, mr_error_t *err)
   return 0;
 }
 
+/* linux.personality: before seccomp, which may not allow personality(2). */
+static int
+tail_personality (struct mr_proc *p, mr_error_t *err)
+{
+  const char *domain = p->plan->config->personality_domain;
+  unsigned long persona;
+
+  if (domain == NULL)
+    return 0;
+  persona = strcmp (domain, "LINUX32") == 0 ? PER_LINUX32 : PER_LINUX;
+  if (personality (persona) == -1)
+    return mr_error_set (err, errno, "linux.personality.domain %s: personality(0x%lx)", domain, persona);
+  return 0;
+}
+
 static int
 tail_security (struct mr_proc *p, mr_error_t *err)
 {
@@ -166,6 +182,7 @@ tail_exec (struct mr_proc *p, mr_error_t *err)
 
 static const struct mr_step tail[] = {
   { "fds", tail_fds },
+  { "personality", tail_personality },
   { "security", tail_security },
   { "exec", tail_exec },
 };
