@@ -21,8 +21,8 @@
  *   rootfs        mounts, /dev
  *   createContainer hooks
  *   pivot_root
+ *   terminal      the pty, bound over /dev/console too
  *   rootfs        masked and read-only paths, root.readonly
- *   terminal      the pty
  *   processes     minirun.processes (tree.c)
  *   cwd           chdir into process.cwd, checked to stay inside the root
  *   exec          find process.args[0] (PATH of process.env): fails the create
@@ -231,19 +231,21 @@ pivot (struct mr_proc *p, mr_error_t *err)
   return mr_rootfs_pivot (&ro, err);
 }
 
-static int
-rootfs_finalize (struct mr_proc *p, mr_error_t *err)
-{
-  struct mr_rootfs_opts ro = rootfs_opts (p->plan);
-  return mr_rootfs_finalize (p->plan->config, &ro, err);
-}
-
+/* the pty, also bound over /dev/console: before the rootfs is made
+ * read-only, since /dev/console may have to be created */
 static int
 terminal (struct mr_proc *p, mr_error_t *err)
 {
   if (!p->process->terminal)
     return 0;
-  return mr_terminal_setup (p->process, p->plan->console_fd, p->sync_fd, err);
+  return mr_terminal_setup (p->process, p->plan->console_fd, p->sync_fd, true, err);
+}
+
+static int
+rootfs_finalize (struct mr_proc *p, mr_error_t *err)
+{
+  struct mr_rootfs_opts ro = rootfs_opts (p->plan);
+  return mr_rootfs_finalize (p->plan->config, &ro, err);
 }
 
 /* minirun.processes: every pinned process exists before anything execs */
@@ -344,8 +346,8 @@ static const struct mr_step init_steps[] = {
   { "rootfs", rootfs_prepare },
   { "createContainer hooks", create_container_hooks },
   { "pivot_root", pivot },
-  { "rootfs", rootfs_finalize },
   { "terminal", terminal },
+  { "rootfs", rootfs_finalize },
   { "processes", spawn_tree },
   { "cwd", mr_step_cwd },
   { "exec", find_exe },

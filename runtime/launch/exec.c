@@ -270,12 +270,13 @@ exec_setns (struct mr_proc *p, mr_error_t *err)
   return 0;
 }
 
+/* its own pty; /dev/console stays the init's */
 static int
 exec_terminal (struct mr_proc *p, mr_error_t *err)
 {
   if (!p->process->terminal)
     return 0;
-  return mr_terminal_setup (p->process, p->plan->console_fd, p->sync_fd, err);
+  return mr_terminal_setup (p->process, p->plan->console_fd, p->sync_fd, false, err);
 }
 
 static const struct mr_step exec_steps[] = {
