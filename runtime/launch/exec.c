@@ -5,9 +5,12 @@
  * asked for and CLONE_INTO_CGROUP on v2, and returns to its own pid
  * namespace.  The new process joins the rest itself (mount, network, ipc,
  * uts, cgroup, user, time: one setns on the init's pidfd), joins the v1
- * cgroups, creates a pty when asked, applies the process's security settings
- * with the container's seccomp profile, and execs.  Errors come back over the
- * setup channel; exec success is its close-on-exec EOF. */
+ * cgroups, creates a pty when asked, and ends in the tail every container
+ * process shares (launch/steps.c): the process's security settings with the
+ * container's seccomp profile and personality, then exec.  What it reads is
+ * an init plan (plan.h) filled from the container's kept config; its steps
+ * are exec_steps.  Errors come back over the setup channel; exec success is
+ * its close-on-exec EOF. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -204,7 +207,8 @@ prepare (struct exec_ctx *x, mr_error_t *err)
   if (mr_handle_open (o->state_root, o->id, false, &x->h, err) < 0)
     return -1;
   if (x->h.status != MR_STATUS_RUNNING && x->h.status != MR_STATUS_CREATED)
-    return mr_error_set (err, 0, "cannot exec in container `%s`: it is %s", o->id, mr_status_name (x->h.status));
+    return mr_error_set (err, 0, "cannot exec in container `%s`: it is %s", o->id,
+                         mr_status_name (x->h.status));
   plan->join_pidfd = mr_state_open_pidfd (x->h.st);
   if (plan->join_pidfd < 0)
     return mr_error_set (err, ESRCH, "cannot exec in container `%s`: its init is gone", o->id);
@@ -243,7 +247,8 @@ prepare (struct exec_ctx *x, mr_error_t *err)
   plan->sec = x->sec;
   plan->cgroup = x->h.cg;
   plan->pids = x->plan;
-  plan->keep_pdeathsig = !o->detach; /* a foreground process dies with `minirun exec`, like a foreground run's init */
+  /* a foreground process dies with `minirun exec`, like a foreground run's init */
+  plan->keep_pdeathsig = !o->detach;
   plan->preserve_fds = o->preserve_fds;
   plan->id = o->id;
   return 0;
@@ -329,9 +334,7 @@ mr_container_exec (const struct mr_exec_opts *opts, int *exit_status, mr_error_t
   sigset_t old;
   bool foreground = !opts->detach, masked = false;
   pid_t pid;
-  int ret = -1;
-
-  int fds[2];
+  int ret = -1, fds[2];
 
   mr_init_plan_clear (&x.init);
   if (prepare (&x, err) < 0)

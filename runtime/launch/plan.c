@@ -160,7 +160,8 @@ mr_launch_prepare (struct mr_launch *l, mr_error_t *err)
   else if (l->init.ns_fds[MR_NS_PID] >= 0)
     {
       env.container = MR_PIDNS_JOINED;
-      if (mr_pidpin_depth_below_self (l->init.ns_fds[MR_NS_PID], c->namespaces[MR_NS_PID].path, &env.joined_depth, err)
+      if (mr_pidpin_depth_below_self (l->init.ns_fds[MR_NS_PID], c->namespaces[MR_NS_PID].path,
+                                      &env.joined_depth, err)
           < 0)
         return mr_error_wrap (err, "linux.namespaces[%zu].path", c->namespaces[MR_NS_PID].index);
       env.joined_pid_max = MR_PID_MAX_LIMIT;

@@ -67,10 +67,15 @@ void mr_proc_fail (const struct mr_proc *p, const char *step, mr_error_t *err) _
 char *mr_proc_state_json (const struct mr_proc *p, enum mr_status status);
 
 /* Steps more than one table uses. */
-int mr_step_identity (struct mr_proc *p, mr_error_t *err);  /* not dumpable, default signals, dies with the launcher */
-int mr_step_procfs (struct mr_proc *p, mr_error_t *err);    /* oom_score_adj, LSM exec labels (host /proc) */
-int mr_step_cwd (struct mr_proc *p, mr_error_t *err);       /* chdir into process.cwd inside the root */
-int mr_step_own_life (struct mr_proc *p, mr_error_t *err);  /* drop the parent-death signal unless kept */
+/* not dumpable (unless a new user namespace still needs its maps), default
+ * signals, dies with the launcher */
+int mr_step_identity (struct mr_proc *p, mr_error_t *err);
+/* oom_score_adj, LSM exec labels (through the host's /proc) */
+int mr_step_procfs (struct mr_proc *p, mr_error_t *err);
+/* chdir into process.cwd inside the root */
+int mr_step_cwd (struct mr_proc *p, mr_error_t *err);
+/* drop the parent-death signal unless the plan keeps it (foreground) */
+int mr_step_own_life (struct mr_proc *p, mr_error_t *err);
 
 /* Reset every signal disposition to the default, unblock all. */
 void mr_proc_reset_signals (void);
