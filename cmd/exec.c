@@ -5,7 +5,7 @@
 
 #include "cmd.h"
 #include "minirun/minirun.h"
-#include "base/utils.h"
+#include "minirun/util.h"
 
 static const char usage[] =
     "Usage: minirun exec [OPTIONS] ID COMMAND [ARGS...]\n"
@@ -34,7 +34,7 @@ static const char usage[] =
 static char **
 push (char **v, size_t *n, const char *s)
 {
-  v = xrealloc (v, (*n + 2) * sizeof *v);
+  v = cmd_xrealloc (v, (*n + 2) * sizeof *v);
   v[(*n)++] = (char *) s;
   v[*n] = NULL;
   return v;

@@ -10,7 +10,7 @@
 
 #include "cmd.h"
 #include "minirun/error.h"
-#include "state/state.h"
+#include "minirun/minirun.h"
 
 static const struct mr_command commands[] = {
   { "run", cmd_run, "create and start a container (minirun run BUNDLE, or run [-b BUNDLE] ID)" },
@@ -65,25 +65,12 @@ main (int argc, char **argv)
     { "version", no_argument, NULL, 'v' },        { "rootless", required_argument, NULL, 'R' },
     { "criu", required_argument, NULL, 'C' },     { NULL, 0, NULL, 0 },
   };
-  struct mr_global g = { .root = MR_DEFAULT_STATE_ROOT, .log_format = MR_LOG_TEXT };
+  /* the library's rule: /run/minirun, or a directory of the user's own when rootless */
+  cmd_cleanup_free char *default_root = mr_state_root_default (geteuid () != 0);
+  struct mr_global g = { .root = default_root, .log_format = MR_LOG_TEXT };
   const char *cmd;
   int c, ret;
 
-  if (geteuid () != 0)
-    {
-      /* rootless: $XDG_RUNTIME_DIR/minirun, else /run/user/UID/minirun, else /tmp/minirun-UID */
-      static char rootless_root[4096];
-      const char *xdg = getenv ("XDG_RUNTIME_DIR");
-      char user_run[64];
-      snprintf (user_run, sizeof user_run, "/run/user/%u", (unsigned) geteuid ());
-      if (xdg && *xdg)
-        snprintf (rootless_root, sizeof rootless_root, "%s/minirun", xdg);
-      else if (access (user_run, W_OK) == 0)
-        snprintf (rootless_root, sizeof rootless_root, "%s/minirun", user_run);
-      else
-        snprintf (rootless_root, sizeof rootless_root, "/tmp/minirun-%u", (unsigned) geteuid ());
-      g.root = rootless_root;
-    }
   /* A peer that goes away (a hook that does not read its stdin, a closed
    * console socket) is an EPIPE to handle, not a reason to die. */
   signal (SIGPIPE, SIG_IGN);

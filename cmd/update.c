@@ -10,7 +10,7 @@
 
 #include "cmd.h"
 #include "minirun/resources.h"
-#include "base/utils.h"
+#include "minirun/util.h"
 
 static const char usage[]
     = "Usage: minirun update [OPTIONS] ID\n"
@@ -135,7 +135,7 @@ static void
 set_string (char **dst, const char *v)
 {
   free (*dst);
-  *dst = xstrdup (v);
+  *dst = cmd_xstrdup (v);
 }
 
 /* Apply one flag to r; MR_EXIT_FAILURE on a bad value. */

@@ -11,7 +11,9 @@ Rules (docs/architecture.md):
   2. a room uses (includes or calls) only rooms on a lower floor, or itself;
      rooms on one floor do not use each other;
   3. the CLI (cmd/) includes only the public headers (include/minirun/) and its own;
-  4. no runtime/ file over MAX_LINES lines.
+  4. no runtime/ file over MAX_LINES lines;
+  5. the parser and the planner make no syscalls of their own: config/ and
+     plan/ include no base/syscalls.h; runtime/ includes nothing from cmd/.
 Usage: scripts/check-layers.py [BUILD_DIR]   (default build/; needs nm)
 Exit 0 when every rule holds, 1 with one line per violation otherwise.
 """
@@ -97,6 +99,10 @@ def include_graph(problems):
             problems.append(f"size: runtime/{os.path.relpath(path, RUNTIME)} has "
                             f"{text.count(chr(10))} lines (more than {MAX_LINES})")
         for inc in INCLUDE.findall(text):
+            if inc == "base/syscalls.h" and room(me) in ("config", "plan"):
+                problems.append(f"pure: {me} includes base/syscalls.h (config/ and plan/ make no syscalls)")
+            if inc.startswith("cmd") or inc == "cmd.h":
+                problems.append(f"include: {me} includes the CLI's {inc}")
             target = os.path.join(RUNTIME, inc)
             if not os.path.exists(target):
                 # a header next to the file ("v1.h" inside cgroup/v1/)

@@ -32,6 +32,12 @@ int mr_cfg_missing (mr_error_t *err, const char *path, const char *key);
 int mr_cfg_error (mr_error_t *err, const char *path, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
 
+/* Always -1, and visible as such to the compiler and analyzers (as the
+ * setters of minirun/error.h). */
+#define mr_cfg_type_error(...) ({ (mr_cfg_type_error) (__VA_ARGS__); -1; })
+#define mr_cfg_missing(...) ({ (mr_cfg_missing) (__VA_ARGS__); -1; })
+#define mr_cfg_error(...) ({ (mr_cfg_error) (__VA_ARGS__); -1; })
+
 /* The member `key` of obj, or NULL when obj is NULL, the key is absent or its value is null. */
 json_t *mr_cfg_get (const json_t *obj, const char *key);
 

@@ -19,7 +19,7 @@
 #include "base/utils.h"
 #include "launch/child.h"
 #include "launch/launcher.h"
-#include "plan/pidpin.h"
+#include "process/pidpin.h"
 #include "process/sync.h"
 #include "process/terminal.h"
 #include "rootfs/rootfs.h"

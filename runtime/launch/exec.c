@@ -28,7 +28,7 @@
 #include "base/crash.h"
 #include "base/log.h"
 #include "minirun/minirun.h"
-#include "plan/pidpin.h"
+#include "process/pidpin.h"
 #include "process/procexec.h"
 #include "plan/pidplan.h"
 #include "security/security.h"

@@ -37,7 +37,7 @@
 #include "launch/child.h"
 #include "launch/launcher.h"
 #include "ns/ns.h"
-#include "plan/pidpin.h"
+#include "process/pidpin.h"
 #include "process/hooks.h"
 #include "process/supervise.h"
 #include "process/sync.h"

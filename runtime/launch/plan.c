@@ -20,7 +20,7 @@
 #include "base/log.h"
 #include "launch/launcher.h"
 #include "ns/ns.h"
-#include "plan/pidpin.h"
+#include "process/pidpin.h"
 #include "base/utils.h"
 
 void

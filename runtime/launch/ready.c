@@ -14,7 +14,7 @@
 #include "base/utils.h"
 #include "launch/launcher.h"
 #include "ns/ns.h"
-#include "plan/pidpin.h"
+#include "process/pidpin.h"
 #include "process/hooks.h"
 #include "process/sync.h"
 

@@ -21,7 +21,7 @@
 
 #include "base/cleanup.h"
 #include "launch/steps.h"
-#include "plan/pidpin.h"
+#include "process/pidpin.h"
 #include "process/sync.h"
 #include "base/syscalls.h"
 #include "launch/tree.h"

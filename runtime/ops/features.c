@@ -9,7 +9,7 @@
 
 #include "cgroup/cgroup.h"
 #include "minirun/minirun.h"
-#include "plan/pidpin.h"
+#include "process/pidpin.h"
 
 static json_t *
 strings (const char *const *v)

@@ -44,7 +44,7 @@ mr_cap_name (int cap, char buf[32])
     snprintf (buf, 32, "capability %d", cap);
   else
     {
-      for (i = 0; n[i] && i < 31; i++)
+      for (i = 0; i < 31 && n[i]; i++)
         buf[i] = (n[i] >= 'a' && n[i] <= 'z') ? (char) (n[i] - 'a' + 'A') : n[i];
       buf[i] = '\0';
     }

@@ -129,17 +129,7 @@ set_flag (scmp_filter_ctx ctx, size_t i, const char *flag, unsigned int api, mr_
   else if (strcmp (flag, "SECCOMP_FILTER_FLAG_SPEC_ALLOW") == 0)
     attr = SCMP_FLTATR_CTL_SSB, need = 4;
   else if (strcmp (flag, "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV") == 0)
-    {
-#ifdef SCMP_FLTATR_CTL_WAITKILL
-      attr = SCMP_FLTATR_CTL_WAITKILL, need = 7;
-#else
-      const struct scmp_version *v = seccomp_version ();
-      return mr_error_set (err, 0,
-                           "linux.seccomp.flags[%zu]: %s is not supported by libseccomp %u.%u.%u "
-                           "(needs libseccomp 2.6 and Linux 5.19)",
-                           i, flag, v->major, v->minor, v->micro);
-#endif
-    }
+    return 0; /* a flag of the load, not of the program: mr_seccomp_load passes it (sec->bpf_flags) */
   else
     return mr_error_set (err, 0, "linux.seccomp.flags[%zu]: unknown flag `%s`", i, flag);
   if (api < need)
@@ -270,6 +260,8 @@ mr_seccomp_compile (const struct mr_seccomp *s, struct mr_security *sec, mr_erro
       sec->bpf_flags |= SECCOMP_FILTER_FLAG_LOG;
     else if (strcmp (s->flags[i], "SECCOMP_FILTER_FLAG_SPEC_ALLOW") == 0)
       sec->bpf_flags |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+    else if (strcmp (s->flags[i], "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV") == 0)
+      sec->bpf_flags |= SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
   if (s->listener_path != NULL)
     sec->listener_path = xstrdup (s->listener_path);
   if (s->listener_metadata != NULL)
@@ -501,18 +493,28 @@ int
 mr_seccomp_load (const struct mr_security *sec, const char *state_json, mr_error_t *err)
 {
   int r, fd, ret;
-
+  unsigned long flags;
   struct sock_fprog prog;
 
   if (sec->bpf == NULL)
     return 0;
   prog.len = sec->bpf_len;
   prog.filter = sec->bpf;
-  r = (int) syscall (SYS_seccomp, SECCOMP_SET_MODE_FILTER,
-                     sec->bpf_flags | (sec->seccomp_notify ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0), &prog);
+  /* WAIT_KILLABLE_RECV changes how a notified syscall waits for the
+   * listener's answer: the kernel takes it only with NEW_LISTENER, and
+   * without SCMP_ACT_NOTIFY rules there is nothing for it to change. */
+  flags = sec->bpf_flags;
+  if (sec->seccomp_notify)
+    flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
+  else
+    flags &= ~(unsigned long) SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
+  r = (int) syscall (SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
   if (r < 0)
     return mr_error_set (err, errno, "load the seccomp filter (linux.seccomp)%s",
-                         errno == EACCES ? ": without process.noNewPrivileges this needs CAP_SYS_ADMIN" : "");
+                         errno == EACCES ? ": without process.noNewPrivileges this needs CAP_SYS_ADMIN"
+                         : errno == EINVAL && (flags & SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV)
+                           ? ": SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV needs Linux 5.19 or later"
+                           : "");
   if (!sec->seccomp_notify)
     return 0;
   fd = r; /* SECCOMP_FILTER_FLAG_NEW_LISTENER: the listener fd */

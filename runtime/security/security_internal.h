@@ -25,7 +25,7 @@ struct mr_security
   scmp_filter_ctx seccomp;
   struct sock_filter *bpf; /* the generated program (from the cache or libseccomp), or NULL */
   unsigned short bpf_len;
-  unsigned int bpf_flags;  /* SECCOMP_FILTER_FLAG_LOG / _SPEC_ALLOW from linux.seccomp.flags */
+  unsigned int bpf_flags;  /* SECCOMP_FILTER_FLAG_LOG / _SPEC_ALLOW / _WAIT_KILLABLE_RECV from linux.seccomp.flags */
   bool seccomp_notify;     /* some rule uses SCMP_ACT_NOTIFY */
   char *listener_path;     /* linux.seccomp.listenerPath (copy) */
   char *listener_metadata; /* linux.seccomp.listenerMetadata (copy), may be NULL */

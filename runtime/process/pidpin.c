@@ -6,35 +6,76 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <linux/nsfs.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "base/cleanup.h"
-#include "plan/pidpin.h"
+#include "process/pidpin.h"
 #include "base/syscalls.h"
 #include "base/utils.h"
+
+/* The probe's answer, once per process: -1 not yet asked, else the errno of
+ * clone3 { set_tid = NULL, set_tid_size = 1 }.  A kernel that knows set_tid
+ * refuses that pair with EINVAL before it creates anything; one that has
+ * clone3 without set_tid (5.3, 5.4) sees unknown non-zero fields past its
+ * struct and says E2BIG; without clone3 (or under a seccomp filter that
+ * hides it, as container engines' default profiles do) it is ENOSYS. */
+static int probe_errno = -1;
+
+static int
+probe_set_tid (void)
+{
+  struct clone_args args;
+  pid_t pid;
+
+  if (probe_errno >= 0)
+    return probe_errno;
+  memset (&args, 0, sizeof args);
+  args.set_tid_size = 1;
+  args.exit_signal = SIGCHLD;
+  pid = mr_clone3 (&args, offsetof (struct clone_args, set_tid_size) + sizeof args.set_tid_size);
+  if (pid == 0)
+    _exit (0); /* no kernel creates a process for this; if one did, it ends here */
+  if (pid > 0)
+    {
+      /* it ignored the fields: set_tid cannot be trusted there */
+      while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+      probe_errno = ENOTSUP;
+    }
+  else
+    probe_errno = errno == EINVAL ? 0 : errno;
+  return probe_errno;
+}
 
 bool
 mr_pidpin_kernel_supported (void)
 {
-  static int cached = -1;
-  struct utsname u;
-  int major = 0, minor = 0;
+  return probe_set_tid () == 0;
+}
 
-  if (cached >= 0)
-    return cached;
-  if (uname (&u) == 0 && sscanf (u.release, "%d.%d", &major, &minor) == 2)
-    cached = major > 5 || (major == 5 && minor >= 5);
-  else
-    cached = 1;
-  return cached;
+/* Why pins cannot work here, for the error. */
+static const char *
+unsupported_reason (void)
+{
+  switch (probe_set_tid ())
+    {
+    case ENOSYS:
+      return "clone3 is not available (Linux before 5.3, or a seccomp filter around minirun refuses it)";
+    case E2BIG:
+      return "clone3 has no set_tid (Linux before 5.5)";
+    case EPERM:
+      return "clone3 is refused (a seccomp filter or LSM around minirun)";
+    default:
+      return "clone3 does not take set_tid here (it needs Linux 5.5 or later)";
+    }
 }
 
 int64_t
@@ -307,7 +348,7 @@ mr_pidpin_clone (const struct mr_pid_plan *plan, size_t proc, uint64_t flags, in
   if (plan->use_legacy)
     return legacy_clone (plan, proc, flags, cgroup_fd, pidfd, err);
   if (p->set_tid_size > 0 && !mr_pidpin_kernel_supported ())
-    return mr_error_set_explained (err, ENOSYS, "this kernel cannot pin pids (clone3 set_tid needs Linux >= 5.5)");
+    return mr_error_set_explained (err, ENOSYS, "cannot pin pids here: %s", unsupported_reason ());
 
   memcpy (set_tid, p->set_tid, sizeof set_tid);
   /* With "any" levels to emulate, a pinned host level that is taken would

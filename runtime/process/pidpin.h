@@ -33,13 +33,17 @@ int mr_pidpin_read_nspid (int pidfd, pid_t *out, size_t max, size_t *n, mr_error
  * "the session of process 99 (bash)"; NULL when nothing visible does. */
 char *mr_pidpin_holder (pid_t pid);
 
-/* Does the running kernel support clone3 set_tid? (cached) */
+/* Can clone3 set_tid be used here?  A probe (clone3 with set_tid_size 1 and
+ * no set_tid: EINVAL from a kernel that knows the field, E2BIG or ENOSYS
+ * from one that does not or from a seccomp filter), asked once per process;
+ * no kernel version is compared. */
 bool mr_pidpin_kernel_supported (void);
 
 /* Should this plan pin through /proc/sys/kernel/ns_last_pid?  Only when the
- * config opts in (minirun.legacyNsLastPid) and the kernel has no set_tid, or
- * the test hook MINIRUN_FORCE_LEGACY_PINS=1 forces it where set_tid exists.
- * Without the opt-in on an old kernel, pins are an error. */
+ * config opts in (minirun.legacyNsLastPid) and set_tid is not available, or
+ * MINIRUN_FORCE_LEGACY_PINS=1 in the environment (documented in the README:
+ * the old-kernel path where set_tid exists) forces it.  Without the opt-in,
+ * where set_tid is missing, pins are an error. */
 bool mr_pidpin_want_legacy (bool config_opt_in);
 
 #define MR_LEGACY_TRIES 64
