@@ -64,8 +64,7 @@ parse_size (const char *s, int64_t *out)
 {
   static const char units[] = "kmgtp";
   const char *p = s, *u;
-  uint64_t whole = 0, mult = 1;
-  double frac = 0, scale = 0.1;
+  uint64_t whole = 0, mult = 1, frac = 0, denom = 1; /* the fraction: frac / denom */
 
   if (strcmp (s, "-1") == 0)
     {
@@ -84,8 +83,9 @@ parse_size (const char *s, int64_t *out)
     {
       if (!isdigit ((unsigned char)*++p))
         return false;
-      for (; isdigit ((unsigned char)*p); p++, scale /= 10)
-        frac += (*p - '0') * scale;
+      for (; isdigit ((unsigned char)*p); p++)
+        if (denom < 1000000) /* six digits: a millionth of the unit (more do not count) */
+          frac = frac * 10 + (uint64_t)(*p - '0'), denom *= 10;
     }
   if (*p == ' ')
     p++;
@@ -102,7 +102,8 @@ parse_size (const char *s, int64_t *out)
   if (*p != '\0' || whole > (uint64_t)INT64_MAX / mult)
     return false;
   whole *= mult;
-  whole += (uint64_t)(frac * (double)mult);
+  /* frac/denom of mult bytes, without overflow: frac < denom <= 10^6 */
+  whole += mult / denom * frac + (mult % denom) * frac / denom;
   if (whole > (uint64_t)INT64_MAX)
     return false;
   *out = (int64_t)whole;
@@ -114,7 +115,7 @@ parse_u64 (const char *s, uint64_t max, uint64_t *out)
 {
   char *end;
   unsigned long long v;
-  if (!isdigit ((unsigned char)*s))
+  if (s == NULL || !isdigit ((unsigned char)*s))
     return false;
   errno = 0;
   v = strtoull (s, &end, 10);

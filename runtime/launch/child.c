@@ -79,6 +79,7 @@ rootfs_opts (const struct mr_init_plan *plan)
     .no_pivot = plan->no_pivot,
     .shared_mount_ns = !plan->config->namespaces[MR_NS_MOUNT].present,
     .cgroup = plan->cgroup,
+    .idmapped = plan->idmapped,
   };
   return ro;
 }

@@ -1,9 +1,9 @@
 /* clone.c: the birth of the init (the "create:clone" step of spawn): the
  * setup channel, the start socket in the state directory, the console
- * socket, the seccomp agent's connection, then clone3 with its namespaces,
- * CLONE_INTO_CGROUP and set_tid (inside the joined pid namespace and a new
- * time namespace, set around the clone), and the NSpid the kernel gave it
- * checked against the pins. */
+ * socket, the seccomp agent's connection, the idmapped mounts, then clone3
+ * with its namespaces, CLONE_INTO_CGROUP and set_tid (inside the joined pid
+ * namespace and a new time namespace, set around the clone), and the NSpid
+ * the kernel gave it checked against the pins. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -159,11 +159,17 @@ mr_launch_clone (struct mr_launch *l, mr_error_t *err)
    * leaves the host's mount namespace view. */
   if (mr_security_listener_connect (l->sec, err) < 0)
     return -1;
+  /* idmapped mounts need the host's privileges: made here, attached by the init */
+  if (mr_rootfs_idmap_open (l->config, l->bundle, l->init.ns_fds[MR_NS_USER], &l->idmapped, err) < 0)
+    return -1;
+  l->init.idmapped = l->idmapped;
   l->init.launcher_fds[0] = l->sync_parent;
   l->init.launcher_fds[1] = l->state_dirfd;
   if (clone_init (l, err) < 0)
     return -1;
-  /* The init has its copy; ours (and our copy of the agent socket) go. */
+  /* The init has its copies; ours (and our copy of the agent socket) go. */
+  mr_rootfs_idmap_free (&l->idmapped);
+  l->init.idmapped = NULL;
   mr_security_free (l->sec);
   l->sec = NULL;
   l->init.sec = NULL;

@@ -68,6 +68,7 @@ mr_launch_release (struct mr_launch *l)
   for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
     if (fds[i] >= 0)
       close (fds[i]);
+  mr_rootfs_idmap_free (&l->idmapped);
   mr_cgroup_free (l->cgroup);
   mr_security_free (l->sec);
   mr_pidplan_free (l->plan);

@@ -31,6 +31,7 @@ struct mr_launch
   struct mr_pid_plan *plan;
   struct mr_security *sec;        /* freed once the init has its copy */
   struct mr_cgroup *cgroup;
+  struct mr_idmapped_mounts *idmapped; /* made before the clone, freed once the init has its copy */
 
   /* host only */
   int state_dirfd;                /* locked */

@@ -19,6 +19,8 @@
 #include "security/security.h"
 #include "state/state.h"
 
+struct mr_idmapped_mounts;
+
 enum mr_start_mode
 {
   MR_START_BY_SYNC,    /* foreground/detached run: the launcher sends START */
@@ -48,6 +50,7 @@ struct mr_init_plan
   const char *rootfs;              /* absolute, symlinks resolved */
   const char *bundle;
   bool no_pivot;
+  const struct mr_idmapped_mounts *idmapped; /* detached idmapped mounts the init attaches (NULL: none) */
 
   /* start */
   enum mr_start_mode start_mode;

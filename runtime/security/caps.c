@@ -41,11 +41,11 @@ mr_cap_name (int cap, char buf[32])
   size_t i;
 
   if (n == NULL || strncasecmp (n, "cap_", 4) != 0)
-    snprintf (buf, 32, "capability %d", cap);
+    (void) snprintf (buf, 32, "capability %d", cap);
   else
     {
       for (i = 0; i < 31 && n[i]; i++)
-        buf[i] = (n[i] >= 'a' && n[i] <= 'z') ? (char) (n[i] - 'a' + 'A') : n[i];
+        buf[i] = (char) ((n[i] >= 'a' && n[i] <= 'z') ? n[i] - 'a' + 'A' : n[i]);
       buf[i] = '\0';
     }
   if (n != NULL)

@@ -46,7 +46,7 @@ rl_value (uint64_t v, char buf[24])
 {
   if (v == (uint64_t) RLIM_INFINITY)
     return "unlimited";
-  snprintf (buf, 24, "%" PRIu64, v);
+  (void) snprintf (buf, 24, "%" PRIu64, v);
   return buf;
 }
 

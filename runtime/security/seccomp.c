@@ -104,7 +104,7 @@ add_arch (scmp_filter_ctx ctx, size_t i, const char *name, mr_error_t *err)
   for (size_t k = 0; k <= n; k++)
     {
       char c = name[10 + k];
-      lower[k] = (c >= 'A' && c <= 'Z') ? (char) (c - 'A' + 'a') : c;
+      lower[k] = (char) ((c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c);
     }
   arch = seccomp_arch_resolve_name (lower);
   if (arch == 0)
@@ -308,7 +308,7 @@ mr_seccomp_compile (const struct mr_seccomp *s, struct mr_security *sec, mr_erro
       char path[64];
       uint32_t act;
 
-      snprintf (path, sizeof path, "linux.seccomp.syscalls[%zu]", i);
+      (void) snprintf (path, sizeof path, "linux.seccomp.syscalls[%zu]", i);
       if (map_action (path, rule->action, rule->has_errno_ret, rule->errno_ret, &act, err) < 0)
         return -1;
       if (act == SCMP_ACT_NOTIFY)

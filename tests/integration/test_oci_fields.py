@@ -66,20 +66,6 @@ def test_mount_options_iversion_and_silent_are_mount_flags_not_data(mr, option):
     assert "size=1024k" in sup, sup
 
 
-@pytest.mark.parametrize("option", ["rnoexec", "rnosuid", "rnodev", "rnoatime", "rnosymfollow", "rexec",
-                                    "rstrictatime"])
-def test_recursive_mount_options_minirun_cannot_apply_are_refused(mr, option):
-    """Passed on as data they would be dropped without a word for a bind mount
-    (the kernel ignores a bind's data): refused with the path and a hint."""
-    def mutate(cfg):
-        add_mount(cfg, destination="/run", type="bind", source="/tmp", options=["rbind", option])
-
-    r = mr.run(mr.bundle(["true"], mutate=mutate))
-    assert r.returncode != 0
-    assert (f'mounts[7].options[1]: recursive mount option "{option}" is not supported by minirun '
-            f'(only "rro" and "rrw" are); use "{option[1:]}"') in r.stderr, r.stderr
-
-
 @pytest.mark.parametrize("options,per_mount,super_", [
     (["nosuid", "nodev", "noexec", "noatime"], {"nosuid", "nodev", "noexec", "noatime"}, set()),
     (["strictatime"], set(), set()),

@@ -1,66 +1,23 @@
-/* cgroup_v2.c: the cgroup v2 driver.  Enables controllers in parents'
- * cgroup.subtree_control, writes linux.resources into v2 files (converting
- * the OCI v1-style values as runc does: cpu.shares -> cpu.weight, blkio
- * weight -> io.weight, memory+swap -> memory.swap.max, quota/period ->
- * cpu.max), writes linux.resources.unified verbatim, hands device rules to the
- * eBPF filter (cgroup_ebpf.c), and drives cgroup.freeze, cgroup.kill and the
- * v2 statistics. */
+/* v2/resources.c: the cgroup v2 writers.  linux.resources into v2 files,
+ * converting the OCI v1-style values as runc does (cpu.shares ->
+ * cpu.weight, blkio weight -> io.weight, memory+swap -> memory.swap.max,
+ * quota/period -> cpu.max), the throttles as io.max lines, device rules
+ * through the eBPF filter (v2/ebpf.c), linux.resources.unified verbatim;
+ * cpuset, pids, hugetlb and rdma come from common/writers.c.  Also the
+ * table the dispatch (common/resources.c) takes. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cgroup/cgroup_internal.h"
+#include "cgroup/v2/v2.h"
+#include "cgroup/common/util.h"
+#include "cgroup/common/writers.h"
 #include "base/cleanup.h"
 #include "base/log.h"
 #include "base/utils.h"
 
 #define SET(o) MR_CG_SET (o)
-
-static void
-spaces (char *s)
-{
-  for (; *s; s++)
-    if (*s == '\n')
-      *s = ' ';
-}
-
-int
-mr_cg_v2_enable (const char *dir, const char *const *want, const char *const *needed_by, size_t n,
-                 mr_error_t *err)
-{
-  cleanup_free char *avail = NULL, *sub = NULL;
-
-  if (mr_cg_read (dir, "cgroup.controllers", &avail, err) < 0
-      || mr_cg_read (dir, "cgroup.subtree_control", &sub, err) < 0)
-    return -1;
-  spaces (avail);
-  spaces (sub);
-  for (size_t i = 0; i < n; i++)
-    {
-      char plus[64];
-      if (mr_cg_list_has (sub, ' ', want[i]))
-        continue;
-      if (!mr_cg_list_has (avail, ' ', want[i]))
-        {
-          if (needed_by[i])
-            return mr_error_set (
-                err, 0, "%s: %s controller not available in cgroup v2 at `%s` (cgroup.controllers: %s)",
-                needed_by[i], want[i], dir, avail);
-          continue;
-        }
-      snprintf (plus, sizeof plus, "+%s", want[i]);
-      if (mr_cg_write (dir, "cgroup.subtree_control", plus, NULL, err) < 0)
-        {
-          if (needed_by[i])
-            return mr_error_wrap (err, "%s: enable the %s controller for the children of `%s`", needed_by[i],
-                                  want[i], dir);
-          mr_log_debug ("cannot enable the %s controller in `%s`: %s", want[i], dir, (*err)->msg);
-          mr_error_free (err);
-        }
-    }
-  return 0;
-}
 
 static int
 write_max (const char *dir, const char *file, int64_t v, const char *cfg, mr_error_t *err)
@@ -147,34 +104,6 @@ mr_cg_v2_cpu (const char *dir, const struct mr_resources *res, bool update, mr_e
 }
 
 int
-mr_cg_v2_cpuset (const char *dir, const struct mr_resources *res, bool update, mr_error_t *err)
-{
-  return mr_cg_v1_cpuset (dir, res, update, err); /* same file names on v2 */
-}
-
-int
-mr_cg_v2_pids (const char *dir, const struct mr_resources *res, bool update, mr_error_t *err)
-{
-  return mr_cg_v1_pids (dir, res, update, err); /* same file and values on v2 */
-}
-
-static int
-io_max (const char *dir, const char *key, const char *cfg, const struct mr_throttle_device *t, size_t n,
-        mr_error_t *err)
-{
-  for (size_t i = 0; i < n; i++)
-    {
-      char what[96];
-      snprintf (what, sizeof what, "%s[%zu]", cfg, i);
-      if (mr_cg_writef (dir, "io.max", what, err, "%lld:%lld %s=%llu", (long long) t[i].major,
-                        (long long) t[i].minor, key, (unsigned long long) t[i].rate)
-          < 0)
-        return -1;
-    }
-  return 0;
-}
-
-int
 mr_cg_v2_io (const char *dir, const struct mr_resources *res, bool update, mr_error_t *err)
 {
   const typeof (res->block_io) *b = &res->block_io;
@@ -193,7 +122,7 @@ mr_cg_v2_io (const char *dir, const struct mr_resources *res, bool update, mr_er
     {
       const struct mr_weight_device *w = &b->weight_device[i];
       char what[64];
-      snprintf (what, sizeof what, "linux.resources.blockIO.weightDevice[%zu]", i);
+      (void) snprintf (what, sizeof what, "linux.resources.blockIO.weightDevice[%zu]", i);
       if (SET (w->weight)
           && mr_cg_writef (
                  dir, bfq ? "io.bfq.weight" : "io.weight", what, err, "%lld:%lld %llu", (long long) w->major,
@@ -202,17 +131,17 @@ mr_cg_v2_io (const char *dir, const struct mr_resources *res, bool update, mr_er
                  < 0)
         return -1;
     }
-  if (io_max (dir, "rbps", "linux.resources.blockIO.throttleReadBpsDevice", b->throttle_read_bps,
-              b->n_throttle_read_bps, err)
+  if (mr_cg_write_device_rates (dir, "io.max", "rbps", "linux.resources.blockIO.throttleReadBpsDevice",
+                                b->throttle_read_bps, b->n_throttle_read_bps, err)
           < 0
-      || io_max (dir, "wbps", "linux.resources.blockIO.throttleWriteBpsDevice", b->throttle_write_bps,
-                 b->n_throttle_write_bps, err)
+      || mr_cg_write_device_rates (dir, "io.max", "wbps", "linux.resources.blockIO.throttleWriteBpsDevice",
+                                   b->throttle_write_bps, b->n_throttle_write_bps, err)
              < 0
-      || io_max (dir, "riops", "linux.resources.blockIO.throttleReadIOPSDevice", b->throttle_read_iops,
-                 b->n_throttle_read_iops, err)
+      || mr_cg_write_device_rates (dir, "io.max", "riops", "linux.resources.blockIO.throttleReadIOPSDevice",
+                                   b->throttle_read_iops, b->n_throttle_read_iops, err)
              < 0
-      || io_max (dir, "wiops", "linux.resources.blockIO.throttleWriteIOPSDevice", b->throttle_write_iops,
-                 b->n_throttle_write_iops, err)
+      || mr_cg_write_device_rates (dir, "io.max", "wiops", "linux.resources.blockIO.throttleWriteIOPSDevice",
+                                   b->throttle_write_iops, b->n_throttle_write_iops, err)
              < 0)
     return -1;
   return 0;
@@ -221,7 +150,7 @@ mr_cg_v2_io (const char *dir, const struct mr_resources *res, bool update, mr_er
 int
 mr_cg_v2_hugetlb (const char *dir, const struct mr_resources *res, bool update, mr_error_t *err)
 {
-  return mr_cg_hugetlb_write (dir, res, "max", err);
+  return mr_cg_write_hugetlb (dir, res, "max", err);
 }
 
 int
@@ -240,7 +169,7 @@ mr_cg_v2_unified (const struct mr_cgroup *cg, const struct mr_resources *res, mr
       const char *key = res->unified[i].key;
       char what[160], ctrl[32];
       size_t l = strcspn (key, ".");
-      snprintf (what, sizeof what, "linux.resources.unified[\"%s\"]", key);
+      (void) snprintf (what, sizeof what, "linux.resources.unified[\"%s\"]", key);
       if (strchr (key, '/') || key[l] == '\0' || l == 0 || l >= sizeof ctrl)
         return mr_error_set (err, 0, "%s: not a cgroup v2 file name (expected `<controller>.<file>`)", what);
       memcpy (ctrl, key, l);
@@ -252,107 +181,6 @@ mr_cg_v2_unified (const struct mr_cgroup *cg, const struct mr_resources *res, mr
         return -1;
     }
   return 0;
-}
-
-int
-mr_cg_v2_freeze (const char *dir, bool frozen, mr_error_t *err)
-{
-  if (!mr_cg_exists (dir, "cgroup.freeze"))
-    return mr_error_set (err, 0, "%s `%s`: cgroup.freeze is not available (Linux >= 5.2 needed)",
-                         frozen ? "freeze" : "thaw", dir);
-  if (mr_cg_write (dir, "cgroup.freeze", frozen ? "1" : "0", NULL, err) < 0)
-    return -1;
-  if (mr_cg_wait_file (dir, "cgroup.events", "frozen", frozen ? "1" : "0", 1000, err) < 0)
-    {
-      mr_error_t ignored = NULL;
-      if (frozen && mr_cg_write (dir, "cgroup.freeze", "0", NULL, &ignored) < 0)
-        mr_error_free (&ignored);
-      return mr_error_wrap (err, "%s `%s`", frozen ? "freeze" : "thaw", dir);
-    }
-  return 0;
-}
-
-int
-mr_cg_v2_kill (const char *dir, bool *done, mr_error_t *err)
-{
-  *done = false;
-  if (!mr_cg_exists (dir, "cgroup.kill"))
-    return 0;
-  if (mr_cg_write (dir, "cgroup.kill", "1", NULL, err) < 0)
-    return -1;
-  *done = true;
-  return 0;
-}
-
-void
-mr_cg_v2_stats (const struct mr_cgroup *cg, struct mr_cgroup_stats *out)
-{
-  const char *d = cg->v2_dir;
-  mr_error_t err = NULL;
-
-  if (mr_cg_locate (cg, "memory", "memory") == MR_CG_V2)
-    {
-      cleanup_free char *ev = NULL, *st = NULL;
-      uint64_t swap_max = mr_cg_read_u64 (d, "memory.swap.max");
-      out->memory.usage = mr_cg_read_u64 (d, "memory.current");
-      out->memory.max_usage = mr_cg_read_u64 (d, "memory.peak");
-      out->memory.limit = mr_cg_read_u64 (d, "memory.max");
-      /* swap_* keep v1's memory+swap meaning */
-      out->memory.swap_usage = mr_cg_read_u64 (d, "memory.swap.current") + out->memory.usage;
-      out->memory.swap_limit = swap_max && out->memory.limit ? swap_max + out->memory.limit : 0;
-      if (mr_cg_read (d, "memory.events", &ev, &err) == 0)
-        {
-          out->memory.failcnt = mr_cg_kv (ev, "max", 0);
-          out->memory.oom_events = mr_cg_kv (ev, "oom", 0);
-          out->memory.oom_kill = mr_cg_kv (ev, "oom_kill", 0);
-        }
-      mr_error_free (&err);
-      if (mr_cg_read (d, "memory.stat", &st, &err) == 0)
-        {
-          out->memory.cache = mr_cg_kv (st, "file", 0);
-          out->memory.rss = mr_cg_kv (st, "anon", 0);
-        }
-      mr_error_free (&err);
-    }
-  if (mr_cg_locate (cg, "cpuacct", NULL) < 0)
-    {
-      /* cpu.stat's usage lines exist in every v2 cgroup, throttling only with the cpu controller */
-      cleanup_free char *st = NULL;
-      if (mr_cg_read (d, "cpu.stat", &st, &err) == 0)
-        {
-          out->cpu.usage_total = mr_cg_kv (st, "usage_usec", 0) * 1000;
-          out->cpu.usage_user = mr_cg_kv (st, "user_usec", 0) * 1000;
-          out->cpu.usage_kernel = mr_cg_kv (st, "system_usec", 0) * 1000;
-          if (mr_cg_locate (cg, "cpu", "cpu") == MR_CG_V2)
-            {
-              out->cpu.periods = mr_cg_kv (st, "nr_periods", 0);
-              out->cpu.throttled_periods = mr_cg_kv (st, "nr_throttled", 0);
-              out->cpu.throttled_time = mr_cg_kv (st, "throttled_usec", 0) * 1000;
-            }
-        }
-      mr_error_free (&err);
-    }
-  if (mr_cg_locate (cg, "pids", "pids") == MR_CG_V2)
-    {
-      out->pids.current = mr_cg_read_u64 (d, "pids.current");
-      out->pids.limit = mr_cg_read_u64 (d, "pids.max");
-    }
-  if (mr_cg_locate (cg, "hugetlb", "hugetlb") == MR_CG_V2)
-    {
-      char sizes[4][16], f[64];
-      out->n_hugetlb = mr_cg_hugepage_sizes (sizes, 4);
-      for (size_t k = 0; k < out->n_hugetlb; k++)
-        {
-          cleanup_free char *ev = NULL;
-          snprintf (out->hugetlb[k].page_size, sizeof out->hugetlb[k].page_size, "%s", sizes[k]);
-          snprintf (f, sizeof f, "hugetlb.%s.current", sizes[k]);
-          out->hugetlb[k].usage = mr_cg_read_u64 (d, f);
-          snprintf (f, sizeof f, "hugetlb.%s.events", sizes[k]);
-          if (mr_cg_read (d, f, &ev, &err) == 0)
-            out->hugetlb[k].failcnt = mr_cg_kv (ev, "max", 0);
-          mr_error_free (&err);
-        }
-    }
 }
 
 /* ---------- v1 -> v2 value conversions ---------- */
@@ -417,6 +245,20 @@ mr_cg_cpu_max (const struct mr_opt_i64 *quota, const struct mr_opt_u64 *period, 
   n = quota->set && quota->v > 0 ? snprintf (buf, len, "%lld", (long long) quota->v)
                                  : snprintf (buf, len, "max");
   if (MR_CG_SET (*period))
-    snprintf (buf + n, len - (size_t) n, " %llu", (unsigned long long) period->v);
+    (void) snprintf (buf + n, len - (size_t) n, " %llu", (unsigned long long) period->v);
   return true;
 }
+
+const struct mr_cg_writers mr_cg_v2_writers = {
+  .group = {
+    [MR_CG_G_MEMORY] = mr_cg_v2_memory,
+    [MR_CG_G_CPU] = mr_cg_v2_cpu,
+    [MR_CG_G_CPUSET] = mr_cg_write_cpuset, /* same file names on v2 */
+    [MR_CG_G_PIDS] = mr_cg_write_pids,     /* same file and values on v2 */
+    [MR_CG_G_BLKIO] = mr_cg_v2_io,
+    [MR_CG_G_HUGETLB] = mr_cg_v2_hugetlb,
+    [MR_CG_G_DEVICES] = mr_cg_v2_devices,
+    [MR_CG_G_RDMA] = mr_cg_write_rdma,     /* rdma.max has the same format on v1 and v2 */
+  },
+  .unified = mr_cg_v2_unified,
+};

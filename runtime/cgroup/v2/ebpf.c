@@ -1,4 +1,4 @@
-/* cgroup_ebpf.c: the cgroup v2 device controller.  cgroup v2 has no
+/* v2/ebpf.c: the cgroup v2 device controller.  cgroup v2 has no
  * devices.allow/deny files; access is decided by a BPF_PROG_TYPE_CGROUP_DEVICE
  * program attached to the cgroup.  This file turns linux.resources.devices
  * into such a program (a few hand-written instructions per rule, no libbpf),
@@ -17,7 +17,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "cgroup/cgroup_internal.h"
+#include "cgroup/v2/v2.h"
 #include "base/cleanup.h"
 #include "base/utils.h"
 

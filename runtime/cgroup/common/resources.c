@@ -1,32 +1,16 @@
-/* cgroup_apply.c: where each linux.resources group goes.  A table maps every
- * group (memory, cpu, cpuset, pids, blkio/io, hugetlb, devices, net_cls,
- * net_prio, rdma) to its v1 and v2 controller names, the first config path
- * given for it, and the v1/v2 writers; the dispatch sends a group to the v1
- * hierarchy holding its controller, else to the unified tree, else fails
- * naming the config path and the missing controller (checked before anything
- * is created or written).  Also the v2 controllers a new cgroup's parents
- * must enable. */
-#include <stdio.h>
-#include <stdlib.h>
+/* common/resources.c: where each linux.resources group goes.  A table maps
+ * every group (memory, cpu, cpuset, pids, blkio/io, hugetlb, devices,
+ * net_cls, net_prio, rdma) to its v1 and v2 controller names and the first
+ * config path given for it; the dispatch sends a group to the v1 hierarchy
+ * holding its controller, else to the unified tree, else fails naming the
+ * config path and the missing controller (checked before anything is
+ * created or written).  The writers are the drivers': each passes its table
+ * (v1/resources.c, v2/resources.c; a hybrid host both). */
 #include <string.h>
 
-#include "cgroup/cgroup_internal.h"
-#include "base/cleanup.h"
+#include "cgroup/common/resources.h"
+#include "cgroup/common/util.h"
 #include "base/log.h"
-#include "base/utils.h"
-
-int
-mr_cg_locate (const struct mr_cgroup *cg, const char *v1_name, const char *v2_name)
-{
-  if (v1_name)
-    for (size_t i = 0; i < cg->n_v1; i++)
-      if (mr_cg_list_has (cg->v1[i].h->name, ',', v1_name))
-        return (int)i;
-  if (cg->v2_dir && v2_name
-      && (strcmp (v2_name, "devices") == 0 || mr_cg_list_has (cg->host->v2_controllers, ' ', v2_name)))
-    return MR_CG_V2;
-  return MR_CG_NONE;
-}
 
 #define SET(o) MR_CG_SET (o)
 
@@ -114,24 +98,17 @@ given_rdma (const struct mr_resources *r)
   return r->n_rdma ? "linux.resources.rdma" : NULL;
 }
 
-typedef int (*apply_fn) (const char *dir, const struct mr_resources *r, bool update, mr_error_t *err);
-
-static const struct
-{
-  const char *v1, *v2; /* controller names; NULL: does not exist there */
-  const char *(*given) (const struct mr_resources *r);
-  apply_fn v1_apply, v2_apply;
-} groups[] = {
-  { "memory", "memory", given_memory, mr_cg_v1_memory, mr_cg_v2_memory },
-  { "cpu", "cpu", given_cpu, mr_cg_v1_cpu, mr_cg_v2_cpu },
-  { "cpuset", "cpuset", given_cpuset, mr_cg_v1_cpuset, mr_cg_v2_cpuset },
-  { "pids", "pids", given_pids, mr_cg_v1_pids, mr_cg_v2_pids },
-  { "blkio", "io", given_blkio, mr_cg_v1_blkio, mr_cg_v2_io },
-  { "hugetlb", "hugetlb", given_hugetlb, mr_cg_v1_hugetlb, mr_cg_v2_hugetlb },
-  { "devices", "devices", given_devices, mr_cg_v1_devices, mr_cg_v2_devices },
-  { "net_cls", NULL, given_net_cls, mr_cg_v1_net_cls, NULL },
-  { "net_prio", NULL, given_net_prio, mr_cg_v1_net_prio, NULL },
-  { "rdma", "rdma", given_rdma, mr_cg_v1_rdma, mr_cg_v1_rdma },
+const struct mr_cg_group_info mr_cg_groups[MR_CG_N_GROUPS] = {
+  [MR_CG_G_MEMORY] = { "memory", "memory", given_memory },
+  [MR_CG_G_CPU] = { "cpu", "cpu", given_cpu },
+  [MR_CG_G_CPUSET] = { "cpuset", "cpuset", given_cpuset },
+  [MR_CG_G_PIDS] = { "pids", "pids", given_pids },
+  [MR_CG_G_BLKIO] = { "blkio", "io", given_blkio },
+  [MR_CG_G_HUGETLB] = { "hugetlb", "hugetlb", given_hugetlb },
+  [MR_CG_G_DEVICES] = { "devices", "devices", given_devices },
+  [MR_CG_G_NET_CLS] = { "net_cls", NULL, given_net_cls },
+  [MR_CG_G_NET_PRIO] = { "net_prio", NULL, given_net_prio },
+  [MR_CG_G_RDMA] = { "rdma", "rdma", given_rdma },
 };
 
 static int
@@ -166,11 +143,12 @@ unavailable (const struct mr_cgroup *cg, const char *cfg, const char *v1, const 
 int
 mr_cg_check (const struct mr_cgroup *cg, const struct mr_resources *res, mr_error_t *err)
 {
-  for (size_t i = 0; res && i < sizeof groups / sizeof groups[0]; i++)
+  for (size_t i = 0; res && i < MR_CG_N_GROUPS; i++)
     {
-      const char *cfg = groups[i].given (res);
-      if (cfg && mr_cg_locate (cg, groups[i].v1, groups[i].v2) == MR_CG_NONE)
-        return unavailable (cg, cfg, groups[i].v1, groups[i].v2, err);
+      const struct mr_cg_group_info *g = &mr_cg_groups[i];
+      const char *cfg = g->given (res);
+      if (cfg && mr_cg_locate (cg, g->v1, g->v2) == MR_CG_NONE)
+        return unavailable (cg, cfg, g->v1, g->v2, err);
     }
   if (res && res->n_unified && cg->v2_dir == NULL)
     return mr_error_set (err, 0,
@@ -184,14 +162,15 @@ mr_cg_check (const struct mr_cgroup *cg, const struct mr_resources *res, mr_erro
  * limits went in 5.16); where it cannot be applied it is a warning, as the
  * OCI spec lets a runtime ignore it, never a silent no-op. */
 static int
-apply_kernel_tcp (const struct mr_cgroup *cg, const struct mr_resources *res, mr_error_t *err)
+apply_kernel_tcp (const struct mr_cgroup *cg, const struct mr_resources *res, const struct mr_cg_writers *v1,
+                  mr_error_t *err)
 {
   int where;
   if (!SET (res->memory.kernel_tcp))
     return 0;
   where = mr_cg_locate (cg, "memory", "memory");
-  if (where >= 0)
-    return mr_cg_v1_kernel_tcp (cg->v1[where].dir, res, err);
+  if (where >= 0 && v1 && v1->kernel_tcp)
+    return v1->kernel_tcp (cg->v1[where].dir, res, false, err);
   if (where == MR_CG_V2)
     mr_log_warning ("linux.resources.memory.kernelTCP ignored: cgroup v2 has no TCP buffer limit (its memory "
                     "controller accounts socket memory in memory.max)");
@@ -202,8 +181,21 @@ apply_kernel_tcp (const struct mr_cgroup *cg, const struct mr_resources *res, mr
   return 0;
 }
 
+/* The writer of group g in `t`, or an error: a driver handed a directory of
+ * a version whose table it did not pass (a bug, not a config problem). */
+static mr_cg_writer
+writer (const struct mr_cg_writers *t, size_t g, const struct mr_resources *res, mr_error_t *err)
+{
+  if (t && t->group[g])
+    return t->group[g];
+  mr_error_set (err, 0, "%s: this cgroup driver has no writer for the %s controller (internal error)",
+                mr_cg_groups[g].given (res), mr_cg_groups[g].v1);
+  return NULL;
+}
+
 int
-mr_cg_apply (struct mr_cgroup *cg, const struct mr_resources *res, bool update, mr_error_t *err)
+mr_cg_apply_resources (struct mr_cgroup *cg, const struct mr_resources *res, bool update,
+                       const struct mr_cg_writers *v1, const struct mr_cg_writers *v2, mr_error_t *err)
 {
   if (res == NULL)
     return 0;
@@ -211,78 +203,24 @@ mr_cg_apply (struct mr_cgroup *cg, const struct mr_resources *res, bool update, 
     return -1;
   if (SET (res->memory.kernel))
     mr_log_warning ("linux.resources.memory.kernel ignored: kernel memory limits were removed in Linux 5.16");
-  for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++)
+  for (size_t g = 0; g < MR_CG_N_GROUPS; g++)
     {
-      int where, ret;
-      if (groups[i].given (res) == NULL)
+      const struct mr_cg_group_info *gi = &mr_cg_groups[g];
+      mr_cg_writer w;
+      int where;
+      if (gi->given (res) == NULL)
         continue;
-      where = mr_cg_locate (cg, groups[i].v1, groups[i].v2);
-      ret = where >= 0 ? groups[i].v1_apply (cg->v1[where].dir, res, update, err)
-                       : groups[i].v2_apply (cg->v2_dir, res, update, err);
-      if (ret < 0)
+      where = mr_cg_locate (cg, gi->v1, gi->v2);
+      w = writer (where >= 0 ? v1 : v2, g, res, err);
+      if (w == NULL || w (where >= 0 ? cg->v1[where].dir : cg->v2_dir, res, update, err) < 0)
         return -1;
     }
-  if (res->n_unified && mr_cg_v2_unified (cg, res, err) < 0)
-    return -1;
-  return apply_kernel_tcp (cg, res, err);
-}
-
-int
-mr_cgroup_update (struct mr_cgroup *cg, const struct mr_resources *res, mr_error_t *err)
-{
-  if (mr_cg_apply (cg, res, true, err) < 0)
-    return mr_error_wrap (err, "update cgroup `%s`", cg->path);
-  return 0;
-}
-
-/* The v2 controllers to enable on the way down: on a pure v2 host all that
- * are available (stats need them), on hybrid only those a resource needs.
- * `needed[i]` names the config path needing want[i], or NULL. */
-size_t
-mr_cg_v2_wanted (const struct mr_cgroup *cg, const struct mr_resources *res, const char **want,
-                 const char **needed, size_t max, char (*keybuf)[32])
-{
-  size_t n = 0;
-  if (cg->host->layout == MR_CGROUP_UNIFIED)
+  if (res->n_unified)
     {
-      cleanup_free char *copy = xstrdup (cg->host->v2_controllers);
-      char *save = NULL;
-      for (char *t = strtok_r (copy, " ", &save); t && n < max; t = strtok_r (NULL, " ", &save))
-        {
-          for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++)
-            if (groups[g].v2 && strcmp (groups[g].v2, t) == 0)
-              {
-                want[n] = groups[g].v2;
-                needed[n] = res ? groups[g].given (res) : NULL;
-                n++;
-              }
-        }
+      if (v2 == NULL || v2->unified == NULL)
+        return mr_error_set (err, 0, "linux.resources.unified: this cgroup driver has no unified tree");
+      if (v2->unified (cg, res, err) < 0)
+        return -1;
     }
-  else
-    for (size_t g = 0; res && g < sizeof groups / sizeof groups[0] && n < max; g++)
-      if (groups[g].given (res) && strcmp (groups[g].v1, "devices") != 0
-          && mr_cg_locate (cg, groups[g].v1, groups[g].v2) == MR_CG_V2)
-        {
-          want[n] = groups[g].v2;
-          needed[n++] = groups[g].given (res);
-        }
-  /* linux.resources.unified keys name their controller before the dot. */
-  for (size_t k = 0, nk = 0; res && k < res->n_unified && n < max; k++)
-    {
-      const char *key = res->unified[k].key;
-      size_t l = strcspn (key, "."), i;
-      if (l >= 32 || (l == 6 && strncmp (key, "cgroup", 6) == 0))
-        continue;
-      for (i = 0; i < n; i++)
-        if (strncmp (want[i], key, l) == 0 && want[i][l] == '\0')
-          break;
-      if (i == n)
-        {
-          memcpy (keybuf[nk], key, l);
-          keybuf[nk][l] = '\0';
-          want[n++] = keybuf[nk++];
-        }
-      needed[i] = "linux.resources.unified";
-    }
-  return n;
+  return apply_kernel_tcp (cg, res, v1, err);
 }
