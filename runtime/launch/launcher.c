@@ -70,6 +70,7 @@ mr_launch_release (struct mr_launch *l)
       close (fds[i]);
   mr_rootfs_idmap_free (&l->idmapped);
   mr_cgroup_free (l->cgroup);
+  mr_rdt_clear (&l->rdt);
   mr_security_free (l->sec);
   mr_pidplan_free (l->plan);
   mr_config_free (l->config);
@@ -133,6 +134,8 @@ mr_launch_undo (struct mr_launch *l)
       && mr_cgroup_kill (l->cgroup, SIGKILL, &err) < 0)
     mr_error_warn (&err, "cleanup");
   if (l->cgroup && mr_cgroup_destroy (l->cgroup, &err) < 0)
+    mr_error_warn (&err, "cleanup");
+  if (l->rdt.dir && (mr_rdt_leave (&l->rdt, &err) < 0 || mr_rdt_destroy (&l->rdt, &err) < 0))
     mr_error_warn (&err, "cleanup");
   if (l->state_dirfd >= 0 && mr_rootfs_shared_unbind (l->state_dirfd, &err) < 0)
     mr_error_warn (&err, "cleanup");
@@ -213,12 +216,31 @@ make_cgroup (struct mr_launch *l, mr_error_t *err)
   return 0;
 }
 
+/* linux.intelRdt: the group, recorded before anything can run in it, and
+ * the launcher in it so that the init is born there (resctrl.h) */
+static int
+make_resctrl (struct mr_launch *l, mr_error_t *err)
+{
+  cleanup_free char *root = NULL;
+
+  if (!l->config->intel_rdt.present)
+    return 0;
+  root = mr_rdt_mountpoint ();
+  if (mr_rdt_create (root, &l->config->intel_rdt, l->opts->id, &l->rdt, err) < 0)
+    return -1;
+  if (mr_rdt_save (l->state_dirfd, &l->rdt, err) < 0 || mr_rdt_join (&l->rdt, getpid (), err) < 0)
+    return -1;
+  return 0;
+}
+
 /* clone.c; the init is recorded at once, so a crash after it leaves a
  * state that names the init for `delete --force` */
 static int
 clone_and_record (struct mr_launch *l, mr_error_t *err)
 {
   if (mr_launch_clone (l, err) < 0)
+    return -1;
+  if (mr_rdt_leave (&l->rdt, err) < 0)
     return -1;
   return mr_launch_save_state (l, MR_STATUS_CREATING, err);
 }
@@ -242,6 +264,7 @@ static const struct spawn_step spawn_steps[] = {
   { "create:state-dir", make_state_dir },
   { "create:state-creating", record_creating },
   { "create:cgroup", make_cgroup },
+  { "create:resctrl", make_resctrl },
   { "create:clone", clone_and_record },
   { "create:ready", mr_launch_await_ready },
   { "create:created", record_created },

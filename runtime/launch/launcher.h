@@ -10,6 +10,7 @@
 
 #include "cgroup/cgroup.h"
 #include "launch/plan.h"
+#include "resctrl/resctrl.h"
 #include "minirun/config.h"
 #include "minirun/minirun.h"
 #include "plan/pidplan.h"
@@ -31,6 +32,7 @@ struct mr_launch
   struct mr_pid_plan *plan;
   struct mr_security *sec;        /* freed once the init has its copy */
   struct mr_cgroup *cgroup;
+  struct mr_rdt rdt;              /* linux.intelRdt's group (dir NULL without one) */
   struct mr_idmapped_mounts *idmapped; /* made before the clone, freed once the init has its copy */
 
   /* host only */

@@ -21,6 +21,7 @@
 #include "launch/launcher.h"
 #include "ns/ns.h"
 #include "process/pidpin.h"
+#include "rootfs/rootfs.h"
 #include "base/utils.h"
 
 void
@@ -143,6 +144,10 @@ mr_launch_prepare (struct mr_launch *l, mr_error_t *err)
                                c->namespaces[t].index, c->namespaces[t].path, mr_ns_type_name (t));
       }
     }
+  if (c->mount_label && c->mount_label[0] && !mr_selinux_enabled ())
+    mr_log_warning ("linux.mountLabel \"%s\" is not applied: SELinux is not enabled on this host (no selinuxfs "
+                    "at /sys/fs/selinux)",
+                    c->mount_label);
   if (!c->namespaces[MR_NS_MOUNT].present && shared_mount_ns_check (c, err) < 0)
     return -1;
   /* A uts namespace joined by path is the container's too: set them there. */

@@ -20,6 +20,7 @@
 #include "base/crash.h"
 #include "process/hooks.h"
 #include "base/log.h"
+#include "resctrl/resctrl.h"
 #include "rootfs/rootfs.h"
 #include "minirun/minirun.h"
 #include "state/handle.h"
@@ -244,6 +245,8 @@ mr_container_delete (const char *root, const char *id, bool force, mr_error_t *e
         }
       if (mr_rootfs_shared_unbind (o.dirfd, &cgerr) < 0)
         mr_error_warn (&cgerr, NULL);
+      if (mr_rdt_release_dir (o.dirfd, &cgerr) < 0)
+        mr_error_warn (&cgerr, NULL);
       {
         int r = mr_state_dir_remove (root, id, o.dirfd, err);
         mr_handle_close (&o);
@@ -307,6 +310,8 @@ mr_container_delete (const char *root, const char *id, bool force, mr_error_t *e
   mr_crash_point ("delete:cgroup");
   /* no mount namespace of its own: its mounts go with the rootfs bind */
   if (mr_rootfs_shared_unbind (o.dirfd, &cgerr) < 0)
+    mr_error_warn (&cgerr, NULL);
+  if (mr_rdt_release_dir (o.dirfd, &cgerr) < 0)
     mr_error_warn (&cgerr, NULL);
   if (o.st->has_poststop_hooks)
     run_state_hooks (&o, MR_HOOK_POSTSTOP, "poststop", MR_STATUS_STOPPED);

@@ -64,7 +64,7 @@ mr_features_json (void)
                  strings (mount_opts), "linux", "namespaces", strings (namespaces), "capabilities", caps, "cgroup",
                  "v1", 1, "v2", 1, "systemd", 0, "systemdUser", 0, "seccomp", "enabled", 1, "actions",
                  strings (actions), "operators", strings (ops), "archs", strings (archs), "knownFlags",
-                 strings (flags), "apparmor", "enabled", 0, "selinux", "enabled", 0, "intelRdt", "enabled", 0,
+                 strings (flags), "apparmor", "enabled", 0, "selinux", "enabled", 0, "intelRdt", "enabled", 1,
                  "mountExtensions", "idmap", "enabled", 1,
                  "annotations", "io.github.minirun.pidPinning", mr_pidpin_kernel_supported () ? "true" : "false",
                  "io.github.minirun.version", MINIRUN_VERSION, "minirun", "pidPinning",

@@ -13,6 +13,7 @@
 #include "base/cleanup.h"
 #include "base/log.h"
 #include "ops/resources_internal.h"
+#include "resctrl/resctrl.h"
 #include "base/utils.h"
 
 /* Freeze or thaw, then record `to`; on a failure to record, undo. */
@@ -71,6 +72,32 @@ int
 mr_container_resume (const char *root, const char *id, mr_error_t *err)
 {
   return set_frozen (root, id, false, err);
+}
+
+int
+mr_container_update_rdt (const char *root, const char *id, const char *l3, const char *mb, mr_error_t *err)
+{
+  struct mr_handle t;
+  struct mr_rdt g = { 0 };
+  int ret = -1;
+
+  if (mr_handle_open (root, id, true, &t, err) < 0)
+    return -1;
+  if (t.status != MR_STATUS_CREATED && t.status != MR_STATUS_RUNNING && t.status != MR_STATUS_PAUSED)
+    mr_error_set (err, 0, "cannot update container `%s`: it is %s", id, mr_status_name (t.status));
+  else if (mr_rdt_load (t.dirfd, &g, err) == 0)
+    {
+      if (g.dir == NULL)
+        mr_error_set (err, 0, "update `%s`: --l3-cache-schema/--mem-bw-schema: the container has no resctrl "
+                      "group (its config has no linux.intelRdt)", id);
+      else if (mr_rdt_update (&g, l3, mb, err) == 0)
+        ret = 0;
+      else
+        mr_error_wrap (err, "update `%s`", id);
+    }
+  mr_rdt_clear (&g);
+  mr_handle_close (&t);
+  return ret;
 }
 
 int
