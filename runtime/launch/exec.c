@@ -12,6 +12,7 @@
  * are exec_steps.  Errors come back over the setup channel; exec success is
  * its close-on-exec EOF. */
 #include <errno.h>
+#include <linux/capability.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
@@ -161,7 +162,9 @@ plan_pins (struct exec_ctx *x, mr_error_t *err)
 {
   struct mr_config pc;
   struct mr_pidplan_env env = { .container = MR_PIDNS_SHARED, .host_pid_max = MR_PID_MAX_LIMIT,
-                                .joined_pid_max = MR_PID_MAX_LIMIT };
+                                .joined_pid_max = MR_PID_MAX_LIMIT,
+                                .host_pins_denied = !mr_cap_effective (CAP_SYS_ADMIN)
+                                                    && !mr_cap_effective (CAP_CHECKPOINT_RESTORE) };
   cleanup_close int nsfd = -1;
   char path[64];
   int depth = 0;

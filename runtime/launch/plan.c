@@ -5,6 +5,7 @@
  * exists on the system; the fds of the plan are the launcher's to fill as it
  * spawns (launcher.c). */
 #include <errno.h>
+#include <linux/capability.h>
 #include <fcntl.h>
 #include <linux/nsfs.h>
 #include <limits.h>
@@ -22,6 +23,7 @@
 #include "ns/ns.h"
 #include "process/pidpin.h"
 #include "rootfs/rootfs.h"
+#include "security/security.h"
 #include "base/utils.h"
 
 void
@@ -174,6 +176,8 @@ mr_launch_prepare (struct mr_launch *l, mr_error_t *err)
         env.container = MR_PIDNS_SHARED;
     }
   env.host_pid_max = (c->pins.n_init_pins || c->pins.n_processes) ? mr_pidpin_host_pid_max () : MR_PID_MAX_LIMIT;
+  env.host_pins_denied = (c->pins.n_init_pins || c->pins.n_processes)
+                         && !mr_cap_effective (CAP_SYS_ADMIN) && !mr_cap_effective (CAP_CHECKPOINT_RESTORE);
   if (mr_pidplan_build (c, &env, &l->plan, err) < 0)
     return -1;
   l->plan->use_legacy = l->plan->any_pins && mr_pidpin_want_legacy (c->pins.legacy_ns_last_pid);
