@@ -25,23 +25,7 @@
 #include "plan/pidplan_internal.h"
 #include "base/utils.h"
 
-int
-mr_pidplan_ns_index (const struct mr_pid_plan *plan, const char *name)
-{
-  for (size_t i = 0; i < plan->n_ns; i++)
-    if (strcmp (plan->ns[i].name, name) == 0)
-      return (int) i;
-  return -1;
-}
 
-/* Resolve a pin's namespace name; in a shared container "container" is host. */
-int
-mr_pidplan_ns_lookup (const struct mr_pid_plan *plan, const struct mr_pidplan_env *env, const char *name)
-{
-  if (env->container == MR_PIDNS_SHARED && strcmp (name, MR_PIDNS_CONTAINER) == 0)
-    return 0;
-  return mr_pidplan_ns_index (plan, name);
-}
 
 static int
 build_namespaces (struct mr_pid_plan *plan, const struct mr_config *config, const struct mr_pidplan_env *env,
@@ -248,20 +232,6 @@ build_processes (struct mr_pid_plan *plan, const struct mr_config *config, const
   return 0;
 }
 
-void
-mr_pidplan_get_pins (const struct mr_config *config, const struct mr_plan_proc *p, const struct mr_pin **pins, size_t *n)
-{
-  if (p->spec < 0)
-    {
-      *pins = config->pins.init_pins;
-      *n = config->pins.n_init_pins;
-    }
-  else
-    {
-      *pins = config->pins.processes[p->spec].pins;
-      *n = config->pins.processes[p->spec].n_pins;
-    }
-}
 
 /* Is `pid` explicitly pinned in namespace `ns` by any process? */
 static bool
