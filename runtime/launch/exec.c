@@ -232,6 +232,15 @@ prepare (struct exec_ctx *x, mr_error_t *err)
         return -1;
       x->process = &x->config->process;
     }
+  for (size_t i = 0; o->additional_gids && o->additional_gids[i]; i++)
+    {
+      struct mr_user *u = &x->process->user;
+      int64_t gid;
+      if (!mr_parse_i64 (o->additional_gids[i], 0, UINT32_MAX - 1, &gid))
+        return mr_error_set (err, 0, "exec --additional-gids `%s`: expected a numeric gid", o->additional_gids[i]);
+      u->additional_gids = xrealloc (u->additional_gids, (u->n_additional_gids + 1) * sizeof *u->additional_gids);
+      u->additional_gids[u->n_additional_gids++] = (gid_t) gid;
+    }
   if (x->process->terminal && o->detach && o->console_socket == NULL)
     return mr_error_set (err, 0, "exec --tty --detach needs --console-socket");
   if (o->pins && plan_pins (x, err) < 0)
