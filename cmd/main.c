@@ -1,6 +1,7 @@
 /* main.c: global options and the command table.  Global options come before
  * the command, as with runc: minirun [--root DIR] [--log FILE]
  * [--log-format text|json] [--debug] [--systemd-cgroup] COMMAND [ARGS]. */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -56,6 +57,26 @@ print_usage (FILE *f)
     fprintf (f, "  %-10s %s\n", commands[i].name, commands[i].summary);
 }
 
+/* The result on stdout is the command's answer: a write that failed (a full
+ * disk, a closed pipe) fails the command.  stdio remembers the first error,
+ * so the single prints need no check of their own (.clang-tidy). */
+static int
+stdout_checked (int ret)
+{
+  if (fflush (stdout) != 0 && ret == 0)
+    {
+      fprintf (stderr, "minirun: write the result to stdout: %s\n", strerror (errno));
+      ret = MR_EXIT_FAILURE;
+    }
+  else if (ferror (stdout) && ret == 0)
+    {
+      /* an earlier write failed; its errno is long gone */
+      fprintf (stderr, "minirun: write the result to stdout: a write failed\n");
+      ret = MR_EXIT_FAILURE;
+    }
+  return ret;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -108,7 +129,7 @@ main (int argc, char **argv)
         break; /* accepted for runc compatibility; rootless is detected */
       case 'h':
         print_usage (stdout);
-        return 0;
+        return stdout_checked (0);
       case 'v':
         printf ("minirun version %s\nspec: 1.1.0\nbuild: %s\n", MINIRUN_VERSION,
 #ifdef MINIRUN_STATIC
@@ -117,7 +138,7 @@ main (int argc, char **argv)
                 "dynamic (loopback up through rtnetlink, libmnl)"
 #endif
         );
-        return 0;
+        return stdout_checked (0);
       default:
         print_usage (stderr);
         return MR_EXIT_FAILURE;
@@ -145,7 +166,7 @@ main (int argc, char **argv)
       {
         int first = optind;
         optind = 0; /* GNU getopt: full re-initialisation for the command's own options */
-        ret = commands[i].fn (&g, argc - first, argv + first);
+        ret = stdout_checked (commands[i].fn (&g, argc - first, argv + first));
         mr_log_close ();
         return ret;
       }

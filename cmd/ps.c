@@ -112,7 +112,7 @@ ps_filtered (char **args, int nargs, const pid_t *pids, size_t n)
       free (copy);
     }
   free (line);
-  fclose (f);
+  (void) fclose (f);
   if (waitpid (child, &status, 0) < 0 || !WIFEXITED (status) || WEXITSTATUS (status) != 0)
     {
       if (ret == 0)
@@ -140,7 +140,7 @@ cmd_ps (struct mr_global *g, int argc, char **argv)
       {
       case 'f':
         format = optarg;
-        if (strcmp (format, "table") && strcmp (format, "json") && strcmp (format, "pins"))
+        if (strcmp (format, "table") != 0 && strcmp (format, "json") != 0 && strcmp (format, "pins") != 0)
           {
             fprintf (stderr, "minirun ps: --format: expected table, json or pins, got `%s`\n", format);
             return MR_EXIT_FAILURE;

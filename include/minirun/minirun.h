@@ -122,6 +122,7 @@ struct mr_exec_opts
   const char *console_socket;
   int preserve_fds;
   const char *pins;            /* --pid "container=42,host=4300" */
+  char **additional_gids;      /* --additional-gids GID (NULL-terminated): added to user.additionalGids */
 };
 
 /* exec: a new process in a running container's namespaces and cgroup, with

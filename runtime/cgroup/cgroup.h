@@ -40,7 +40,7 @@ enum mr_cgroup_layout
   MR_CGROUP_LEGACY,  /* v1 only */
 };
 
-/* Detected once, cached. MINIRUN_CGROUP_ROOT (testing) overrides /sys/fs/cgroup. */
+/* Detected once, cached. */
 int mr_cgroup_layout (enum mr_cgroup_layout *out, mr_error_t *err);
 const char *mr_cgroup_layout_name (enum mr_cgroup_layout l);
 

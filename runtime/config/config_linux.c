@@ -28,7 +28,7 @@ static int
 parse_namespaces (const json_t *lx, struct mr_config *c, mr_error_t *err)
 {
   json_t *arr = NULL, *e;
-  size_t i, where[MR_NS_COUNT];
+  size_t i, where[MR_NS_COUNT] = { 0 };
   int r = mr_cfg_array (lx, "linux", "namespaces", &arr, err);
 
   if (r <= 0)

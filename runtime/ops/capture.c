@@ -22,7 +22,7 @@
 #include "cgroup/cgroup.h"
 #include "base/cleanup.h"
 #include "minirun/minirun.h"
-#include "state/state.h"
+#include "state/handle.h"
 #include "base/utils.h"
 #include "ops/capture.h"
 
@@ -161,21 +161,18 @@ static int
 collect (const char *root, const char *id, struct mr_state **st_out, struct mr_capture_proc **out,
          size_t *n_out, mr_error_t *err)
 {
-  cleanup_close int dirfd = -1;
+  cleanup_handle struct mr_handle h = MR_HANDLE_INIT;
   struct mr_state *st = NULL;
   pid_t *pids = NULL;
   size_t n = 0;
   struct mr_capture_proc *v;
   size_t k = 0;
 
-  dirfd = mr_state_dir_open (root, id, false, err);
-  if (dirfd < 0 || mr_state_read (dirfd, id, &st, err) < 0)
+  if (mr_handle_open (root, id, false, &h, err) < 0)
     return -1;
-  if (mr_state_status (st) == MR_STATUS_STOPPED)
-    {
-      mr_state_free (st);
-      return mr_error_set (err, ESRCH, "container `%s` is not running", id);
-    }
+  if (h.status == MR_STATUS_STOPPED)
+    return mr_error_set (err, ESRCH, "container `%s` is not running", id);
+  st = MR_STEAL (h.st); /* the caller's; the lock is held until we return */
   if (st->cgroup_path)
     {
       struct mr_cgroup *cg = NULL;

@@ -130,13 +130,13 @@ mr_capture_fragment (const struct mr_capture_table *t, const char *id, mr_error_
           for (char **e = v[i].envp; e && *e; e++)
             if (strchr (*e, '='))
               json_array_append_new (env, json_string (*e));
-          snprintf (autoname, sizeof autoname, "pid%d", (int) v[i].nspid[v[i].n_nspid - 1]);
+          (void) snprintf (autoname, sizeof autoname, "pid%d", (int) v[i].nspid[v[i].n_nspid - 1]);
           pname = parent == SIZE_MAX || parent == init ? "init" : (v[parent].name ? v[parent].name : NULL);
           {
             char pauto[32];
             if (pname == NULL)
               {
-                snprintf (pauto, sizeof pauto, "pid%d", (int) v[parent].nspid[v[parent].n_nspid - 1]);
+                (void) snprintf (pauto, sizeof pauto, "pid%d", (int) v[parent].nspid[v[parent].n_nspid - 1]);
                 pname = pauto;
               }
             p = json_pack ("{s:s, s:s, s:s, s:o, s:o, s:o, s:s}", "name", v[i].name ? v[i].name : autoname, "parent",

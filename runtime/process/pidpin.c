@@ -409,7 +409,7 @@ mr_pidpin_read_nspid (int pidfd, pid_t *out, size_t max, size_t *n, mr_error_t *
   cleanup_free char *data = NULL;
   char *line, *p;
 
-  snprintf (path, sizeof path, "/proc/self/fdinfo/%d", pidfd);
+  (void) snprintf (path, sizeof path, "/proc/self/fdinfo/%d", pidfd);
   if (mr_read_file_at (AT_FDCWD, path, 1 << 16, &data, NULL, err) < 0)
     return -1;
   line = strstr (data, "\nNSpid:");

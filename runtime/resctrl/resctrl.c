@@ -55,7 +55,7 @@ last_status (const char *root, char *buf, size_t len)
     }
   text[strcspn (text, "\n")] = '\0';
   if (text[0] != '\0' && strcmp (text, "ok") != 0)
-    snprintf (buf, len, " (resctrl: %s)", text);
+    (void) snprintf (buf, len, " (resctrl: %s)", text);
 }
 
 /* Write one schemata line (one write: the kernel parses each on its own)
@@ -108,7 +108,7 @@ write_schemata (const char *root, const struct mr_rdt *g, const struct mr_intel_
   for (size_t i = 0; i < cfg->n_schemata; i++)
     {
       char field[64];
-      snprintf (field, sizeof field, "linux.intelRdt.schemata[%zu]", i);
+      (void) snprintf (field, sizeof field, "linux.intelRdt.schemata[%zu]", i);
       if (write_line (root, g->dir, &fd, field, cfg->schemata[i], err) < 0)
         return -1;
     }
@@ -226,6 +226,67 @@ mr_rdt_destroy (const struct mr_rdt *g, mr_error_t *err)
   if (g->dir && g->created && rmdir (g->dir) < 0 && errno != ENOENT)
     return mr_error_set (err, errno, "remove the resctrl group `%s`", g->dir);
   return 0;
+}
+
+int
+mr_rdt_leave (const struct mr_rdt *g, mr_error_t *err)
+{
+  cleanup_free char *root = NULL, *tasks = NULL;
+  char buf[32];
+  int n;
+
+  if (g->dir == NULL)
+    return 0;
+  root = xstrdup (g->dir);
+  *strrchr (root, '/') = '\0';
+  tasks = xasprintf ("%s/tasks", root);
+  n = snprintf (buf, sizeof buf, "%d", (int) getpid ());
+  if (mr_write_file_at (AT_FDCWD, tasks, buf, (size_t) n, err) < 0)
+    return mr_error_wrap (err, "linux.intelRdt: move minirun itself back to the root resctrl group");
+  return 0;
+}
+
+#define RECORD "resctrl"
+
+int
+mr_rdt_save (int state_dirfd, const struct mr_rdt *g, mr_error_t *err)
+{
+  cleanup_free char *rec = mr_rdt_record (g);
+
+  if (rec == NULL)
+    return 0;
+  if (mr_write_file_atomic (state_dirfd, RECORD, rec, strlen (rec), 0600, err) < 0)
+    return mr_error_wrap (err, "record the resctrl group in the state directory");
+  return 0;
+}
+
+int
+mr_rdt_load (int state_dirfd, struct mr_rdt *out, mr_error_t *err)
+{
+  cleanup_free char *text = NULL;
+
+  memset (out, 0, sizeof *out);
+  if (mr_read_file_at (state_dirfd, RECORD, 4096, &text, NULL, err) < 0)
+    {
+      if ((*err)->errno_ != ENOENT)
+        return mr_error_wrap (err, "read the container's resctrl record");
+      mr_error_free (err);
+      return 0;
+    }
+  return mr_rdt_parse_record (text, out, err);
+}
+
+int
+mr_rdt_release_dir (int state_dirfd, mr_error_t *err)
+{
+  struct mr_rdt g;
+  int r;
+
+  if (mr_rdt_load (state_dirfd, &g, err) < 0)
+    return -1;
+  r = mr_rdt_destroy (&g, err);
+  mr_rdt_clear (&g);
+  return r;
 }
 
 char *

@@ -36,3 +36,13 @@ def test_root_option_separates_containers(lc, tmp_path):
     r = subprocess.run([MINIRUN, "--root", other, "list", "-q"], capture_output=True, text=True, timeout=CMD_TIMEOUT)
     assert r.returncode == 0 and r.stdout == ""
     assert os.path.isdir(os.path.join(lc.root, cid))
+
+
+def test_a_result_that_cannot_be_written_fails_the_command(mr):
+    """The answer on stdout is the command's result: a write error (here a
+    full disk, /dev/full) is a failure with the reason, not exit 0."""
+    for args in (["features"], ["--version"], ["spec", "--help"]):
+        with open("/dev/full", "w") as full:
+            r = subprocess.run([MINIRUN, "--root", mr.root, *args], stdout=full, stderr=subprocess.PIPE, text=True)
+        assert r.returncode == 1, (args, r.stderr)
+        assert "write the result to stdout" in r.stderr, (args, r.stderr)

@@ -1,7 +1,7 @@
 /* test_cgroup_v1.c: the cgroup v1 driver alone, as on a legacy host, for
  * real.  This machine is hybrid, so in a private mount namespace a tmpfs
  * holding binds of four of its v1 hierarchies (cpu, memory, pids, freezer)
- * becomes MINIRUN_CGROUP_ROOT: no cgroup2 "unified" below it, so the layout
+ * becomes the detection root (mr_cg_host_set_root): no cgroup2 "unified" below it, so the layout
  * is legacy and the front picks the v1 driver.  Checked: detection, the
  * legacy "not available" errors (nothing made), create with limits that
  * land in the right hierarchies, a child that joins by itself, the process
@@ -95,7 +95,7 @@ setup (void)
   snprintf (view, sizeof view, "%s/view", root);
   if (mkdir (view, 0755) < 0)
     return harness_fail ("FAIL: mkdir %s: %s\n", view, strerror (errno)), -1;
-  setenv ("MINIRUN_CGROUP_ROOT", root, 1);
+  mr_cg_host_set_root (root);
   mr_cg_host_reset ();
   return 0;
 }

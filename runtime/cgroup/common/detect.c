@@ -3,7 +3,7 @@
  * hybrid when a cgroup2 is mounted at <root>/unified), this process's own
  * cgroups from /proc/self/cgroup, and the v1 hierarchies mounted directly
  * below the root with their controllers and mount options from
- * /proc/self/mountinfo.  MINIRUN_CGROUP_ROOT overrides /sys/fs/cgroup (tests). */
+ * /proc/self/mountinfo.  Unit tests may detect below another root (mr_cg_host_set_root). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,11 +38,21 @@ host_free (struct mr_cg_host *h)
   free (h);
 }
 
+static char *root_override;
+
 void
 mr_cg_host_reset (void)
 {
   host_free (host_cache);
   host_cache = NULL;
+}
+
+void
+mr_cg_host_set_root (const char *root)
+{
+  mr_cg_host_reset ();
+  free (root_override);
+  root_override = root ? xstrdup (root) : NULL;
 }
 
 /* Same set of comma-separated words (order may differ)? */
@@ -282,9 +292,8 @@ mr_cg_host_get (const struct mr_cg_host **out, mr_error_t *err)
 {
   if (host_cache == NULL)
     {
-      const char *root = getenv ("MINIRUN_CGROUP_ROOT");
       struct mr_cg_host *h = xcalloc (1, sizeof *h);
-      h->root = xstrdup (root && *root ? root : "/sys/fs/cgroup");
+      h->root = xstrdup (root_override ? root_override : "/sys/fs/cgroup");
       for (size_t l = strlen (h->root); l > 1 && h->root[l - 1] == '/'; l--)
         h->root[l - 1] = '\0';
       if (detect (h, err) < 0)

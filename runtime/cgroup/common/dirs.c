@@ -93,7 +93,7 @@ make_dirs (const struct mr_cgroup *cg, const char *dir, const struct mr_cg_level
         {
           char saved, *last;
           slash = strchr (slash + 1, '/');
-          saved = slash ? *slash : '\0';
+          saved = (char) (slash ? *slash : '\0');
           if (slash)
             *slash = '\0';
           last = strrchr (p, '/');

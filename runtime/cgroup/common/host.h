@@ -20,7 +20,7 @@ struct mr_cg_hier
 struct mr_cg_host
 {
   enum mr_cgroup_layout layout;
-  char *root;           /* /sys/fs/cgroup or MINIRUN_CGROUP_ROOT */
+  char *root;           /* /sys/fs/cgroup (unit tests: mr_cg_host_set_root) */
   char *v2_mount;       /* the cgroup2 mount (root or root/unified); NULL on legacy */
   char *v2_own;         /* this process's v2 cgroup relative to v2_mount ("" = root) */
   char *v2_controllers; /* " hugetlb memory " (space padded) from cgroup.controllers */
@@ -30,6 +30,10 @@ struct mr_cg_host
 
 /* The cached layout (detected on the first call). */
 int mr_cg_host_get (const struct mr_cg_host **out, mr_error_t *err);
-void mr_cg_host_reset (void); /* tests: forget the cached layout (re-read MINIRUN_CGROUP_ROOT) */
+/* Unit tests: forget the cached layout, and detect the next one below
+ * `root` instead of /sys/fs/cgroup (NULL: /sys/fs/cgroup again).  Nothing in
+ * the environment reaches it: a release binary always reads the host's. */
+void mr_cg_host_reset (void);
+void mr_cg_host_set_root (const char *root);
 
 #endif

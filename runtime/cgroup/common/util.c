@@ -42,7 +42,8 @@ mr_cg_write (const char *dir, const char *file, const char *value, const char *c
 {
   char path[PATH_MAX];
   cleanup_close int fd = -1;
-  snprintf (path, sizeof path, "%s/%s", dir, file);
+  if ((size_t) snprintf (path, sizeof path, "%s/%s", dir, file) >= sizeof path)
+    return mr_error_set (err, ENAMETOOLONG, "%s%s`%s/%s`", cfg ? cfg : "", cfg ? ": " : "", dir, file);
   fd = open (path, O_WRONLY | O_CLOEXEC);
   if (fd < 0 && errno == ENOENT && cfg)
     return mr_error_set (err, 0, "%s: `%s` is not available in `%s` (the kernel or controller lacks it)", cfg,
@@ -59,9 +60,13 @@ mr_cg_writef (const char *dir, const char *file, const char *cfg, mr_error_t *er
 {
   char buf[512];
   va_list ap;
+  int n;
   va_start (ap, fmt);
-  vsnprintf (buf, sizeof buf, fmt, ap);
+  n = vsnprintf (buf, sizeof buf, fmt, ap); // NOLINT(clang-analyzer-valist.Uninitialized): va_start above
   va_end (ap);
+  if (n < 0 || (size_t) n >= sizeof buf) /* a value cut short is another value */
+    return mr_error_set (err, n < 0 ? errno : E2BIG, "%s%sformat the value for `%s/%s`", cfg ? cfg : "",
+                         cfg ? ": " : "", dir, file);
   return mr_cg_write (dir, file, buf, cfg, err);
 }
 
@@ -69,7 +74,8 @@ int
 mr_cg_read (const char *dir, const char *file, char **out, mr_error_t *err)
 {
   char path[PATH_MAX];
-  snprintf (path, sizeof path, "%s/%s", dir, file);
+  if ((size_t) snprintf (path, sizeof path, "%s/%s", dir, file) >= sizeof path)
+    return mr_error_set (err, ENAMETOOLONG, "`%s/%s`", dir, file);
   return mr_read_file_at (AT_FDCWD, path, 1 << 20, out, NULL, err);
 }
 
@@ -77,7 +83,8 @@ bool
 mr_cg_exists (const char *dir, const char *file)
 {
   char path[PATH_MAX];
-  snprintf (path, sizeof path, "%s/%s", dir, file);
+  if ((size_t) snprintf (path, sizeof path, "%s/%s", dir, file) >= sizeof path)
+    return false;
   return access (path, F_OK) == 0;
 }
 
@@ -171,15 +178,20 @@ mr_cg_hugepage_sizes (char (*names)[16], size_t max)
     return 0;
   while ((e = readdir (d)) && n < max)
     {
-      unsigned int kb;
-      if (sscanf (e->d_name, "hugepages-%ukB", &kb) != 1)
+      unsigned long kb;
+      char *end;
+      if (strncmp (e->d_name, "hugepages-", 10) != 0 || e->d_name[10] < '0' || e->d_name[10] > '9')
         continue;
-      if (kb >= 1024 * 1024 && kb % (1024 * 1024) == 0)
-        snprintf (names[n++], 16, "%uGB", kb / (1024 * 1024));
+      errno = 0;
+      kb = strtoul (e->d_name + 10, &end, 10);
+      if (errno != 0 || strcmp (end, "kB") != 0 || kb > UINT32_MAX)
+        continue;
+      if (kb >= 1024UL * 1024 && kb % (1024UL * 1024) == 0)
+        (void) snprintf (names[n++], 16, "%luGB", kb / (1024UL * 1024));
       else if (kb >= 1024 && kb % 1024 == 0)
-        snprintf (names[n++], 16, "%uMB", kb / 1024);
+        (void) snprintf (names[n++], 16, "%luMB", kb / 1024);
       else
-        snprintf (names[n++], 16, "%uKB", kb);
+        (void) snprintf (names[n++], 16, "%luKB", kb);
     }
   closedir (d);
   return n;

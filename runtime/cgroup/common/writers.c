@@ -39,12 +39,12 @@ mr_cg_write_rdma (const char *dir, const struct mr_resources *res, bool update, 
       const struct mr_rdma_limit *r = &res->rdma[i];
       char what[48], line[256];
       int n = snprintf (line, sizeof line, "%s", r->device);
-      snprintf (what, sizeof what, "linux.resources.rdma[\"%s\"]", r->device);
+      (void) snprintf (what, sizeof what, "linux.resources.rdma[\"%s\"]", r->device);
       if (r->hca_handles.set)
         n += snprintf (line + n, sizeof line - (size_t)n, " hca_handle=%llu",
                        (unsigned long long)r->hca_handles.v);
       if (r->hca_objects.set)
-        snprintf (line + n, sizeof line - (size_t)n, " hca_object=%llu",
+        (void) snprintf (line + n, sizeof line - (size_t)n, " hca_object=%llu",
                   (unsigned long long)r->hca_objects.v);
       if ((r->hca_handles.set || r->hca_objects.set) && mr_cg_write (dir, "rdma.max", line, what, err) < 0)
         return -1;
@@ -62,14 +62,15 @@ mr_cg_write_hugetlb (const char *dir, const struct mr_resources *res, const char
       const struct mr_hugepage_limit *l = &res->hugepage_limits[i];
       char what[64], file[64];
       bool ok = false;
-      snprintf (what, sizeof what, "linux.resources.hugepageLimits[%zu]", i);
+      (void) snprintf (what, sizeof what, "linux.resources.hugepageLimits[%zu]", i);
       for (size_t k = 0; k < n_sizes; k++)
         ok |= strcmp (sizes[k], l->page_size) == 0;
       if (!ok)
         return mr_error_set (
             err, 0, "%s.pageSize: `%s` is not a huge page size of this host (see /sys/kernel/mm/hugepages)",
             what, l->page_size);
-      snprintf (file, sizeof file, "hugetlb.%s.%s", l->page_size, suffix);
+      if ((size_t) snprintf (file, sizeof file, "hugetlb.%s.%s", l->page_size, suffix) >= sizeof file)
+        return mr_error_set (err, ENAMETOOLONG, "%s: hugetlb.%s.%s", what, l->page_size, suffix);
       if (mr_cg_writef (dir, file, what, err, "%llu", (unsigned long long)l->limit) < 0)
         return -1;
     }
@@ -83,7 +84,7 @@ mr_cg_write_device_rates (const char *dir, const char *file, const char *key, co
   for (size_t i = 0; i < n; i++)
     {
       char what[96];
-      snprintf (what, sizeof what, "%s[%zu]", cfg, i);
+      (void) snprintf (what, sizeof what, "%s[%zu]", cfg, i);
       if (mr_cg_writef (dir, file, what, err, "%lld:%lld %s%s%llu", (long long)t[i].major,
                         (long long)t[i].minor, key ? key : "", key ? "=" : "", (unsigned long long)t[i].rate)
           < 0)

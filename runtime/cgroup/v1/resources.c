@@ -54,8 +54,8 @@ mr_cg_v1_memory (const char *dir, const struct mr_resources *res, bool update, m
                              "checkBeforeUpdate is set",
                              (long long)m->limit.v, (unsigned long long)usage);
     }
-  snprintf (lim, sizeof lim, "%lld", (long long)m->limit.v);
-  snprintf (sw, sizeof sw, "%lld", (long long)swap);
+  (void) snprintf (lim, sizeof lim, "%lld", (long long)m->limit.v);
+  (void) snprintf (sw, sizeof sw, "%lld", (long long)swap);
   if (SET (m->limit) && swap != 0)
     {
       /* The kernel keeps limit <= memsw at every step: raise memsw first
@@ -70,11 +70,10 @@ mr_cg_v1_memory (const char *dir, const struct mr_resources *res, bool update, m
                  < 0)
         return -1;
     }
-  else if (SET (m->limit)
-           && mr_cg_write (dir, "memory.limit_in_bytes", lim, "linux.resources.memory.limit", err) < 0)
-    return -1;
-  else if (!SET (m->limit) && swap != 0
-           && mr_cg_write (dir, memsw, sw, "linux.resources.memory.swap", err) < 0)
+  else if ((SET (m->limit)
+            && mr_cg_write (dir, "memory.limit_in_bytes", lim, "linux.resources.memory.limit", err) < 0)
+           || (!SET (m->limit) && swap != 0
+               && mr_cg_write (dir, memsw, sw, "linux.resources.memory.swap", err) < 0))
     return -1;
   if (SET (m->reservation)
       && mr_cg_writef (dir, "memory.soft_limit_in_bytes", "linux.resources.memory.reservation", err, "%lld",
@@ -188,7 +187,7 @@ mr_cg_v1_blkio (const char *dir, const struct mr_resources *res, bool update, mr
     {
       const struct mr_weight_device *w = &b->weight_device[i];
       char what[64];
-      snprintf (what, sizeof what, "linux.resources.blockIO.weightDevice[%zu]", i);
+      (void) snprintf (what, sizeof what, "linux.resources.blockIO.weightDevice[%zu]", i);
       if (SET (w->weight)
           && mr_cg_writef (dir, bfq ? "blkio.bfq.weight_device" : "blkio.weight_device", what, err,
                            "%lld:%lld %llu", (long long)w->major, (long long)w->minor,
@@ -266,7 +265,7 @@ mr_cg_v1_net_prio (const char *dir, const struct mr_resources *res, bool update,
   for (size_t i = 0; i < res->network.n_priorities; i++)
     {
       char what[64];
-      snprintf (what, sizeof what, "linux.resources.network.priorities[%zu]", i);
+      (void) snprintf (what, sizeof what, "linux.resources.network.priorities[%zu]", i);
       if (mr_cg_writef (dir, "net_prio.ifpriomap", what, err, "%s %u", res->network.priorities[i].name,
                         res->network.priorities[i].priority)
           < 0)
@@ -282,14 +281,14 @@ mr_cg_device_rule_v1 (const struct mr_device_rule *r, char *buf, size_t len)
   const char *access = r->access[0] ? r->access : "rwm";
   if (r->type == 'a')
     {
-      snprintf (buf, len, "a *:* %s", access);
+      (void) snprintf (buf, len, "a *:* %s", access);
       return;
     }
   if (r->major >= 0)
-    snprintf (maj, sizeof maj, "%lld", (long long)r->major);
+    (void) snprintf (maj, sizeof maj, "%lld", (long long)r->major);
   if (r->minor >= 0)
-    snprintf (min, sizeof min, "%lld", (long long)r->minor);
-  snprintf (buf, len, "%c %s:%s %s", r->type, maj, min, access);
+    (void) snprintf (min, sizeof min, "%lld", (long long)r->minor);
+  (void) snprintf (buf, len, "%c %s:%s %s", r->type, maj, min, access);
 }
 
 static int

@@ -78,12 +78,12 @@ mr_cg_v1_stats (const struct mr_cgroup *cg, struct mr_cgroup_stats *out)
       out->n_hugetlb = mr_cg_hugepage_sizes (sizes, 4);
       for (size_t k = 0; k < out->n_hugetlb; k++)
         {
-          snprintf (out->hugetlb[k].page_size, sizeof out->hugetlb[k].page_size, "%s", sizes[k]);
-          snprintf (f, sizeof f, "hugetlb.%s.usage_in_bytes", sizes[k]);
+          (void) snprintf (out->hugetlb[k].page_size, sizeof out->hugetlb[k].page_size, "%s", sizes[k]);
+          (void) snprintf (f, sizeof f, "hugetlb.%s.usage_in_bytes", sizes[k]);
           out->hugetlb[k].usage = mr_cg_read_u64 (cg->v1[i].dir, f);
-          snprintf (f, sizeof f, "hugetlb.%s.max_usage_in_bytes", sizes[k]);
+          (void) snprintf (f, sizeof f, "hugetlb.%s.max_usage_in_bytes", sizes[k]);
           out->hugetlb[k].max_usage = mr_cg_read_u64 (cg->v1[i].dir, f);
-          snprintf (f, sizeof f, "hugetlb.%s.failcnt", sizes[k]);
+          (void) snprintf (f, sizeof f, "hugetlb.%s.failcnt", sizes[k]);
           out->hugetlb[k].failcnt = mr_cg_read_u64 (cg->v1[i].dir, f);
         }
     }

@@ -56,7 +56,8 @@ mr_cg_v2_enable (const char *dir, const char *const *want, const char *const *ne
                 needed_by[i], want[i], dir, avail);
           continue;
         }
-      snprintf (plus, sizeof plus, "+%s", want[i]);
+      if ((size_t) snprintf (plus, sizeof plus, "+%s", want[i]) >= sizeof plus)
+        return mr_error_set (err, ENAMETOOLONG, "controller name `%s`", want[i]);
       if (mr_cg_write (dir, "cgroup.subtree_control", plus, NULL, err) < 0)
         {
           if (needed_by[i])

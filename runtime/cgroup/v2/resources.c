@@ -122,7 +122,7 @@ mr_cg_v2_io (const char *dir, const struct mr_resources *res, bool update, mr_er
     {
       const struct mr_weight_device *w = &b->weight_device[i];
       char what[64];
-      snprintf (what, sizeof what, "linux.resources.blockIO.weightDevice[%zu]", i);
+      (void) snprintf (what, sizeof what, "linux.resources.blockIO.weightDevice[%zu]", i);
       if (SET (w->weight)
           && mr_cg_writef (
                  dir, bfq ? "io.bfq.weight" : "io.weight", what, err, "%lld:%lld %llu", (long long) w->major,
@@ -169,7 +169,7 @@ mr_cg_v2_unified (const struct mr_cgroup *cg, const struct mr_resources *res, mr
       const char *key = res->unified[i].key;
       char what[160], ctrl[32];
       size_t l = strcspn (key, ".");
-      snprintf (what, sizeof what, "linux.resources.unified[\"%s\"]", key);
+      (void) snprintf (what, sizeof what, "linux.resources.unified[\"%s\"]", key);
       if (strchr (key, '/') || key[l] == '\0' || l == 0 || l >= sizeof ctrl)
         return mr_error_set (err, 0, "%s: not a cgroup v2 file name (expected `<controller>.<file>`)", what);
       memcpy (ctrl, key, l);
@@ -245,7 +245,7 @@ mr_cg_cpu_max (const struct mr_opt_i64 *quota, const struct mr_opt_u64 *period, 
   n = quota->set && quota->v > 0 ? snprintf (buf, len, "%lld", (long long) quota->v)
                                  : snprintf (buf, len, "max");
   if (MR_CG_SET (*period))
-    snprintf (buf + n, len - (size_t) n, " %llu", (unsigned long long) period->v);
+    (void) snprintf (buf + n, len - (size_t) n, " %llu", (unsigned long long) period->v);
   return true;
 }
 

@@ -75,10 +75,10 @@ mr_cg_v2_stats (const struct mr_cgroup *cg, struct mr_cgroup_stats *out)
       for (size_t k = 0; k < out->n_hugetlb; k++)
         {
           cleanup_free char *ev = NULL;
-          snprintf (out->hugetlb[k].page_size, sizeof out->hugetlb[k].page_size, "%s", sizes[k]);
-          snprintf (f, sizeof f, "hugetlb.%s.current", sizes[k]);
+          (void) snprintf (out->hugetlb[k].page_size, sizeof out->hugetlb[k].page_size, "%s", sizes[k]);
+          (void) snprintf (f, sizeof f, "hugetlb.%s.current", sizes[k]);
           out->hugetlb[k].usage = mr_cg_read_u64 (d, f);
-          snprintf (f, sizeof f, "hugetlb.%s.events", sizes[k]);
+          (void) snprintf (f, sizeof f, "hugetlb.%s.events", sizes[k]);
           if (mr_cg_read (d, f, &ev, &err) == 0)
             out->hugetlb[k].failcnt = mr_cg_kv (ev, "max", 0);
           mr_error_free (&err);
