@@ -89,7 +89,7 @@ test_names (void)
   strcpy (long_name + 300, "");
   {
     char path[512];
-    snprintf (path, sizeof path, "system.slice:p:%s", long_name);
+    (void) snprintf (path, sizeof path, "system.slice:p:%s", long_name);
     expect_refused (path, "longer than systemd's 255");
   }
 }

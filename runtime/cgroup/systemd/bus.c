@@ -40,7 +40,7 @@ running (mr_error_t *err)
     {
       if (fgets (comm, sizeof comm, f))
         comm[strcspn (comm, "\n")] = '\0';
-      fclose (f);
+      (void) fclose (f); /* read only */
     }
   return mr_error_set (err, 0,
                        "systemd is not running here (PID 1 is `%s`, and /run/systemd/system does not "
@@ -68,7 +68,7 @@ running (mr_error_t *err)
 static struct
 {
   void *handle;
-#define X(f) __typeof__ (f) *f;
+#define X(f) __typeof__ (f) *(f);
   SD_FUNCS (X)
 #undef X
 } sd;
@@ -212,7 +212,7 @@ on_job_removed (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
     return 0;
   if (j->path && strcmp (path, j->path) == 0)
     {
-      snprintf (j->result, sizeof j->result, "%s", result);
+      (void) snprintf (j->result, sizeof j->result, "%s", result); /* results are short words */
       j->done = true;
     }
   return 0;

@@ -67,7 +67,7 @@ mr_sd_proc_cgroup (pid_t pid, char **out, mr_error_t *err)
   char file[64], *line, *end;
   size_t len;
 
-  snprintf (file, sizeof file, "/proc/%d/cgroup", (int) pid);
+  (void) snprintf (file, sizeof file, "/proc/%d/cgroup", (int) pid); /* fits: 64 bytes */
   if (mr_read_file_at (AT_FDCWD, file, 1 << 16, &text, &len, err) < 0)
     return -1;
   for (line = text; line && strncmp (line, "0::", 3) != 0; line = (end = strchr (line, '\n')) ? end + 1 : NULL)

@@ -95,7 +95,7 @@ mr_sd_cpulist_bits (const char *list, const char *cfg, uint8_t **bytes, size_t *
         }
       else if (*s)
         goto bad;
-      if (hi / 8 + 1 > nb)
+      if (b == NULL || hi / 8 + 1 > nb)
         {
           b = xrealloc (b, hi / 8 + 1);
           memset (b + nb, 0, hi / 8 + 1 - nb);
