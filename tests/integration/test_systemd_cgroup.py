@@ -442,6 +442,97 @@ def test_hugetlb_which_systemd_does_not_delegate(sd):
     sd.delete(cid)
 
 
+# ---------- rootless: the user's own systemd ----------
+
+@pytest.fixture
+def user_systemd(systemd, tmp_path):
+    """A user of its own with lingering on: its `systemd --user` runs
+    (user@UID.service); removed again afterwards."""
+    import pwd
+    name = f"mrsd{uuid.uuid4().hex[:6]}"
+    r = subprocess.run(["useradd", "--create-home", "--shell", "/bin/sh", name], capture_output=True, text=True,
+                       timeout=TIMEOUT)
+    if r.returncode != 0:
+        pytest.skip(f"useradd cannot make a user here: {r.stderr.strip()}")
+    uid = pwd.getpwnam(name).pw_uid
+    try:
+        r = subprocess.run(["loginctl", "enable-linger", name], capture_output=True, text=True, timeout=TIMEOUT)
+        assert r.returncode == 0, r.stderr
+        wait_for(lambda: os.path.exists(f"/run/user/{uid}/systemd/private"), timeout=TIMEOUT, step=0.2,
+                 what=f"user@{uid}.service (the user's systemd)")
+        yield uid
+    finally:
+        subprocess.run(["loginctl", "disable-linger", name], capture_output=True, timeout=TIMEOUT)
+        subprocess.run(["systemctl", "stop", f"user@{uid}.service"], capture_output=True, timeout=TIMEOUT)
+        subprocess.run(["userdel", "--remove", name], capture_output=True, timeout=TIMEOUT)
+
+
+class UserRootless:
+    """minirun as the user `uid` with its own systemd (XDG_RUNTIME_DIR
+    /run/user/UID), in a scope of that systemd (systemd-run --user --scope)
+    or not (`inside=False`), on a copy of the rootfs it can traverse."""
+
+    def __init__(self, uid, base):
+        from test_rootless import Rootless
+        self.uid = uid
+        self.xdg = f"/run/user/{uid}"
+        rootfs = os.path.join(str(base), "pristine")
+        subprocess.run(["cp", "-a", ROOTFS, rootfs], check=True)
+        self.rl = Rootless(rootfs, uid=uid)
+        self.rl.env = lambda: {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "XDG_RUNTIME_DIR": self.xdg}
+        self.rl.state_root = os.path.join(self.xdg, "minirun")
+
+    def run(self, *args, inside=True, stdout=subprocess.PIPE):
+        argv = self.rl.argv(*args)
+        if inside:
+            argv = argv[:4] + ["systemd-run", "--user", "--scope", "--quiet", "--"] + argv[4:]
+        return subprocess.run(argv, env=self.rl.env(), stdin=subprocess.DEVNULL, stdout=stdout,
+                              stderr=subprocess.STDOUT if stdout is not subprocess.PIPE else subprocess.PIPE,
+                              text=True, timeout=TIMEOUT)
+
+
+def test_rootless_gets_a_scope_from_the_users_own_systemd(user_systemd, tmp_path):
+    uid = user_systemd
+    u = UserRootless(uid, tmp_path.parent)
+    try:
+        cid = f"rl-{uuid.uuid4().hex[:8]}"
+        u.rl.created.add(cid)
+        b = u.rl.bundle(["sleep", "60"], mutate=with_resources(pids={"limit": 20}, memory={"limit": 64 * MiB}))
+        with open(tmp_path / "out", "w") as out:
+            r = u.run("--systemd-cgroup", "run", "-d", "-b", b, cid, stdout=out)
+        assert r.returncode == 0, (tmp_path / "out").read_text()
+        st = json.loads(u.run("state", cid, inside=False).stdout)
+        with open(f"/proc/{st['pid']}/cgroup") as f:
+            cg = f.read().strip()
+        # the user manager's scope, in that manager's user.slice, with the limits
+        d = f"{CG}/user.slice/user-{uid}.slice/user@{uid}.service/user.slice/minirun-{cid}.scope"
+        assert cg == "0::" + d[len(CG):], cg
+        assert procs(d) == [st["pid"]]
+        assert (read(d, "pids.max"), read(d, "memory.max")) == ("20", str(64 * MiB))
+        assert os.stat(d).st_uid == uid, "the scope is not the user's"
+        r = u.run("delete", "--force", cid, inside=False)
+        assert r.returncode == 0, r.stderr
+        u.rl.created.discard(cid)
+        assert not os.path.exists(d)
+    finally:
+        u.rl.cleanup()
+
+
+def test_rootless_outside_the_users_systemd_is_refused_clearly(user_systemd, tmp_path):
+    u = UserRootless(user_systemd, tmp_path.parent)
+    try:
+        cid = f"rl-{uuid.uuid4().hex[:8]}"
+        u.rl.created.add(cid)
+        r = u.run("--systemd-cgroup", "run", "-b", u.rl.bundle(["true"]), cid, inside=False)
+        assert r.returncode == 1
+        assert "outside what the user's systemd manages" in r.stderr and "systemd-run --user --scope" in r.stderr, \
+            r.stderr
+        assert not os.path.exists(os.path.join(u.rl.state_root, cid))
+        u.rl.created.discard(cid)
+    finally:
+        u.rl.cleanup()
+
+
 # ---------- podman --cgroup-manager=systemd ----------
 
 @pytest.fixture(scope="module")

@@ -1,15 +1,13 @@
-/* systemd/bus.c: the D-Bus calls of the systemd cgroup driver, through
- * libsystemd's sd-bus (Debian's libsystemd-dev for the headers; the
- * library, libsystemd.so.0, is loaded with dlopen the first time the driver
- * talks to systemd: linked in, it and the libraries it pulls (libgcrypt,
- * liblzma, libzstd, liblz4, libcap) would cost every command of every
- * container ~1-2 ms and 600 KB more at start, measured on this machine).
- * Owns the connection (system bus, systemd's private socket when the bus
- * daemon does not answer, or the user's bus), StartTransientUnit,
- * SetUnitProperties, StopUnit, ResetFailedUnit, the wait for a job
- * (JobRemoved, bounded), the ControlGroup property, and the check that
- * systemd runs at all.  Every error names the bus call and systemd's error
- * (sd_bus_error). */
+/* systemd/bus.c: the D-Bus calls of the systemd cgroup driver through
+ * libsystemd's sd-bus (libsystemd-dev's headers; libsystemd.so.0 is loaded
+ * with dlopen when the driver first talks to systemd: linked in, it and the
+ * libraries it pulls (libgcrypt, liblzma, libzstd, liblz4) cost every
+ * command ~1-2 ms and 600 KB more at start, measured here).  Owns the
+ * connection (system bus, or the user's; a manager's private socket when no
+ * bus daemon answers), StartTransientUnit, SetUnitProperties, StopUnit,
+ * ResetFailedUnit, the wait for a job (JobRemoved, bounded), ControlGroup,
+ * and the check that systemd runs.  Errors name the call and systemd's
+ * error (sd_bus_error). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,13 +132,17 @@ mr_sd_available (mr_error_t *err)
   return running (err);
 }
 
+/* A manager's own socket, when no bus daemon answers: systemd's
+ * /run/systemd/private (root), the user manager's
+ * $XDG_RUNTIME_DIR/systemd/private. */
 static int
-open_private (sd_bus **out)
+open_private (const char *path, sd_bus **out)
 {
+  cleanup_free char *address = xasprintf ("unix:path=%s", path);
   sd_bus *bus = NULL;
   int r = sd.sd_bus_new (&bus);
   if (r >= 0)
-    r = sd.sd_bus_set_address (bus, "unix:path=/run/systemd/private");
+    r = sd.sd_bus_set_address (bus, address);
   if (r >= 0)
     r = sd.sd_bus_start (bus);
   if (r < 0)
@@ -156,6 +158,7 @@ open_private (sd_bus **out)
 int
 mr_sd_bus_open (bool user, struct mr_sd_bus **out, mr_error_t *err)
 {
+  const char *xdg = getenv ("XDG_RUNTIME_DIR");
   sd_bus *bus = NULL;
   int r;
 
@@ -163,12 +166,19 @@ mr_sd_bus_open (bool user, struct mr_sd_bus **out, mr_error_t *err)
   if (running (err) < 0 || load (err) < 0)
     return -1;
   r = user ? sd.sd_bus_open_user (&bus) : sd.sd_bus_open_system (&bus);
-  if (r < 0 && !user && geteuid () == 0 && open_private (&bus) == 0)
+  if (r < 0 && !user && geteuid () == 0 && open_private ("/run/systemd/private", &bus) == 0)
     r = 0;
+  if (r < 0 && user && xdg && *xdg == '/')
+    {
+      cleanup_free char *path = xasprintf ("%s/systemd/private", xdg);
+      if (open_private (path, &bus) == 0)
+        r = 0;
+    }
   if (r < 0 && user)
     return mr_error_set (err, -r,
-                         "connect to the user's D-Bus (sd_bus_open_user: rootless, the systemd driver talks to "
-                         "the user's `systemd --user`; is it running, and XDG_RUNTIME_DIR set?)");
+                         "connect to the user's systemd (sd_bus_open_user, then $XDG_RUNTIME_DIR/systemd/private: "
+                         "rootless, the systemd driver talks to the user's `systemd --user`; is it running, and "
+                         "XDG_RUNTIME_DIR set?)");
   if (r < 0)
     return mr_error_set (err, -r,
                          "connect to the system D-Bus (sd_bus_open_system, then systemd's "

@@ -95,6 +95,40 @@ scope_dir (struct mr_cgroup *cg, struct sd_state *s, pid_t pid, mr_error_t *err)
   return 0;
 }
 
+/* The init is cloned into the scope (CLONE_INTO_CGROUP), which the kernel
+ * allows only with write access to cgroup.procs of the closest cgroup
+ * holding both this process and the scope: always as root; rootless, only
+ * from inside the part of the tree the user's systemd owns (user@UID.service). */
+static int
+reachable (const struct mr_cgroup *cg, const struct sd_state *s, mr_error_t *err)
+{
+  cleanup_free char *own = NULL, *procs = NULL;
+  const char *scope = cg->v2_dir + strlen (cg->host->v2_mount);
+  size_t common = 0;
+
+  if (geteuid () == 0)
+    return 0;
+  if (mr_sd_proc_cgroup (getpid (), &own, err) < 0)
+    return -1;
+  for (size_t i = 0;; i++)
+    {
+      if ((own[i] == '\0' || own[i] == '/') && (scope[i] == '\0' || scope[i] == '/'))
+        common = i; /* the end of a component both paths have */
+      if (own[i] == '\0' || own[i] != scope[i])
+        break;
+    }
+  procs = xasprintf ("%s%.*s/cgroup.procs", cg->host->v2_mount, (int) common, scope);
+  if (access (procs, W_OK) == 0)
+    return 0;
+  /* errno 0: the systemd driver was asked for, this is no rootless nicety to skip */
+  return mr_error_set (err, 0,
+                       "rootless: minirun runs in the cgroup `%s`, outside what the user's systemd manages, and "
+                       "cannot put the container's init in its scope `%s` (that needs write access to `%s`: %s); "
+                       "run minirun inside the user's systemd (e.g. systemd-run --user --scope minirun ...), or "
+                       "use the cgroupfs driver",
+                       own, s->name.unit, procs, strerror (errno));
+}
+
 /* The controllers given resources need that the scope does not have
  * (systemd delegates only those it knows: not hugetlb, rdma, misc),
  * enabled in every parent from the root down. */
@@ -159,7 +193,7 @@ sd_create (struct mr_cgroup *cg, const struct mr_resources *res, mr_error_t *err
   bool unit_started = false, any = false;
   pid_t holder;
 
-  if (mr_sd_available (err) < 0 || mr_cg_check (cg, res, err) < 0
+  if (mr_sd_available (err) < 0 || reachable (cg, s, err) < 0 || mr_cg_check (cg, res, err) < 0
       || mr_sd_props_from_resources (res, false, &props, err) < 0)
     goto fail;
   s->pids_pending = res && MR_CG_SET (res->pids.limit);
