@@ -95,7 +95,7 @@ main (int argc, char **argv)
 
   /* A peer that goes away (a hook that does not read its stdin, a closed
    * console socket) is an EPIPE to handle, not a reason to die. */
-  signal (SIGPIPE, SIG_IGN);
+  (void) signal (SIGPIPE, SIG_IGN);
 
   /* '+': stop at the command name; the rest belongs to the command. */
   while ((c = getopt_long_only (argc, argv, "+hv", opts, NULL)) != -1)

@@ -32,7 +32,7 @@ listen_start_socket (struct mr_launch *l, mr_error_t *err)
 
   if (fd < 0)
     return mr_error_set (err, errno, "create the start socket");
-  snprintf (addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/start.sock", l->state_dirfd);
+  (void) snprintf (addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/start.sock", l->state_dirfd);
   if (bind (fd, (struct sockaddr *) &addr, sizeof addr) < 0 || listen (fd, 4) < 0)
     {
       int e = errno;

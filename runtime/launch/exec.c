@@ -71,8 +71,8 @@ same_ns (pid_t pid, const char *name)
 {
   char a[64], b[64];
   struct stat sa, sb;
-  snprintf (a, sizeof a, "/proc/%d/ns/%s", (int) pid, name);
-  snprintf (b, sizeof b, "/proc/self/ns/%s", name);
+  (void) snprintf (a, sizeof a, "/proc/%d/ns/%s", (int) pid, name);
+  (void) snprintf (b, sizeof b, "/proc/self/ns/%s", name);
   if (stat (a, &sa) < 0 || stat (b, &sb) < 0)
     return true;
   return sa.st_ino == sb.st_ino && sa.st_dev == sb.st_dev;
@@ -172,7 +172,7 @@ plan_pins (struct exec_ctx *x, mr_error_t *err)
   memset (&pc, 0, sizeof pc);
   if (mr_pins_parse_string (x->opts->pins, "exec --pid", &pc.pins.init_pins, &pc.pins.n_init_pins, err) < 0)
     return -1;
-  snprintf (path, sizeof path, "/proc/%d/ns/pid", (int) x->h.st->pid);
+  (void) snprintf (path, sizeof path, "/proc/%d/ns/pid", (int) x->h.st->pid);
   nsfd = open (path, O_RDONLY | O_CLOEXEC);
   if (nsfd < 0)
     {

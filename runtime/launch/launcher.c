@@ -95,7 +95,8 @@ now_rfc3339 (void)
 
   clock_gettime (CLOCK_REALTIME, &ts);
   gmtime_r (&ts.tv_sec, &tm);
-  strftime (buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  if (strftime (buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+    buf[0] = '\0'; /* cannot happen with this format and size */
   return xasprintf ("%s.%09ldZ", buf, ts.tv_nsec);
 }
 

@@ -85,7 +85,7 @@ shared_mount_ns_check (const struct mr_config *c, mr_error_t *err)
     if (!c->namespaces[t].present && t != MR_NS_USER && t != MR_NS_TIME)
       {
         size_t used = strlen (shared);
-        snprintf (shared + used, sizeof shared - used, "%s%s", used ? ", " : "", mr_ns_type_name (t));
+        (void) snprintf (shared + used, sizeof shared - used, "%s%s", used ? ", " : "", mr_ns_type_name (t));
       }
   mr_log_warning ("linux.namespaces has no mount namespace: the container shares the runtime's %s "
                   "namespace%s; its mounts are made under a bind of its rootfs in the runtime's mount "

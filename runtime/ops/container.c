@@ -71,7 +71,7 @@ mr_container_start (const char *root, const char *id, mr_error_t *err)
       mr_error_set (err, errno, "start `%s`: socket", id);
       goto fail;
     }
-  snprintf (addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/start.sock", o.dirfd);
+  (void) snprintf (addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/start.sock", o.dirfd);
   if (connect (fd, (struct sockaddr *) &addr, sizeof addr) < 0)
     {
       mr_error_set (err, errno, "start `%s`: the container's init is not waiting for start", id);

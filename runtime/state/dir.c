@@ -102,7 +102,7 @@ mr_state_dir_create (const char *root, const char *id, mr_error_t *err)
    * other command ever sees an unlocked, empty one. */
   if (getrandom (&rnd, sizeof rnd, 0) != (ssize_t) sizeof rnd)
     rnd = (uint32_t) (uintptr_t) &rnd;
-  snprintf (tmp, sizeof tmp, ".new.%d.%08x", (int) getpid (), rnd);
+  (void) snprintf (tmp, sizeof tmp, ".new.%d.%08x", (int) getpid (), rnd);
   if (mkdirat (rootfd, tmp, 0700) < 0)
     return mr_error_set (err, errno, "create the state directory `%s/%s`", root, id);
   fd = openat (rootfd, tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -82,7 +82,7 @@ mr_state_write (int dirfd, const struct mr_state *st, mr_error_t *err)
     {
       char link[64], dir[PATH_MAX];
       ssize_t n;
-      snprintf (link, sizeof link, "/proc/self/fd/%d", dirfd);
+      (void) snprintf (link, sizeof link, "/proc/self/fd/%d", dirfd);
       n = readlink (link, dir, sizeof dir - 1);
       dir[n > 0 ? n : 0] = '\0';
       return mr_error_wrap (err, "save the state of container `%s` in `%s`", st->id, n > 0 ? dir : "?");

@@ -45,7 +45,7 @@ still_minirun (const struct mr_state *st)
 {
   char path[64];
   struct stat a;
-  snprintf (path, sizeof path, "/proc/%d/exe", (int) st->pid);
+  (void) snprintf (path, sizeof path, "/proc/%d/exe", (int) st->pid);
   if (st->init_exe_ino == 0 || stat (path, &a) < 0)
     return true;
   return a.st_dev == st->init_exe_dev && a.st_ino == st->init_exe_ino;
