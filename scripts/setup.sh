@@ -8,10 +8,10 @@ set -eu
 . "$(dirname "$0")/as-root.sh"
 cd "$(dirname "$0")/.."
 
-want="gcc libc6-dev make cmake pkg-config libseccomp-dev libcap-dev libjansson-dev libmnl-dev busybox-static"
+want="gcc libc6-dev make cmake pkg-config libseccomp-dev libcap-dev libjansson-dev libmnl-dev libsystemd-dev busybox-static"
 for arg in "$@"; do
   case "$arg" in
-    --test) want="$want python3-pytest python3-jsonschema iproute2 util-linux procps valgrind clang libclang-rt-14-dev libfuzzer-14-dev podman conmon docker.io crun runc time strace" ;;
+    --test) want="$want python3-pytest python3-jsonschema iproute2 util-linux procps valgrind clang libclang-rt-14-dev libfuzzer-14-dev clang-tidy cppcheck podman conmon docker.io crun runc time strace" ;;
     --bench) want="$want crun runc hyperfine python3 procps util-linux" ;;
     *) echo "setup.sh: unknown option $arg" >&2; exit 2 ;;
   esac

@@ -22,7 +22,7 @@
 #include "cgroup/cgroup.h"
 #include "base/cleanup.h"
 #include "minirun/minirun.h"
-#include "state/state.h"
+#include "state/handle.h"
 #include "base/utils.h"
 #include "ops/capture.h"
 
@@ -62,7 +62,7 @@ read_proc (pid_t pid, struct mr_capture_proc *p)
 
   memset (p, 0, sizeof *p);
   p->pid = pid;
-  snprintf (path, sizeof path, "/proc/%d/status", (int) pid);
+  (void) snprintf (path, sizeof path, "/proc/%d/status", (int) pid);
   if (mr_read_file_at (AT_FDCWD, path, 1 << 16, &status, NULL, &e) < 0)
     {
       mr_error_free (&e);
@@ -82,7 +82,7 @@ read_proc (pid_t pid, struct mr_capture_proc *p)
           q = end;
         }
     }
-  snprintf (path, sizeof path, "/proc/%d/ns/pid", (int) pid);
+  (void) snprintf (path, sizeof path, "/proc/%d/ns/pid", (int) pid);
   fd = open (path, O_RDONLY | O_CLOEXEC);
   if (fd < 0 || fstat (fd, &st) < 0)
     {
@@ -97,15 +97,15 @@ read_proc (pid_t pid, struct mr_capture_proc *p)
   if (parent >= 0)
     close (parent);
   close (fd);
-  snprintf (path, sizeof path, "/proc/%d/cmdline", (int) pid);
+  (void) snprintf (path, sizeof path, "/proc/%d/cmdline", (int) pid);
   if (mr_read_file_at (AT_FDCWD, path, 1 << 20, &cmdline, &len, &e) == 0)
     p->argv = split_nul (cmdline, len);
   mr_error_free (&e);
-  snprintf (path, sizeof path, "/proc/%d/environ", (int) pid);
+  (void) snprintf (path, sizeof path, "/proc/%d/environ", (int) pid);
   if (mr_read_file_at (AT_FDCWD, path, 1 << 20, &environ_, &len, &e) == 0)
     p->envp = split_nul (environ_, len);
   mr_error_free (&e);
-  snprintf (path, sizeof path, "/proc/%d/cwd", (int) pid);
+  (void) snprintf (path, sizeof path, "/proc/%d/cwd", (int) pid);
   n = readlink (path, p->cwd, sizeof p->cwd - 1);
   if (n <= 0 || p->cwd[0] != '/')
     strcpy (p->cwd, "/");
@@ -136,7 +136,7 @@ pidns_below (pid_t pid, ino_t container)
   int fd;
   bool found = false;
 
-  snprintf (path, sizeof path, "/proc/%d/ns/pid", (int) pid);
+  (void) snprintf (path, sizeof path, "/proc/%d/ns/pid", (int) pid);
   fd = open (path, O_RDONLY | O_CLOEXEC);
   for (int d = 0; fd >= 0 && d <= MAX_LEVELS; d++)
     {
@@ -161,21 +161,18 @@ static int
 collect (const char *root, const char *id, struct mr_state **st_out, struct mr_capture_proc **out,
          size_t *n_out, mr_error_t *err)
 {
-  cleanup_close int dirfd = -1;
+  cleanup_handle struct mr_handle h = MR_HANDLE_INIT;
   struct mr_state *st = NULL;
   pid_t *pids = NULL;
   size_t n = 0;
   struct mr_capture_proc *v;
   size_t k = 0;
 
-  dirfd = mr_state_dir_open (root, id, false, err);
-  if (dirfd < 0 || mr_state_read (dirfd, id, &st, err) < 0)
+  if (mr_handle_open (root, id, false, &h, err) < 0)
     return -1;
-  if (mr_state_status (st) == MR_STATUS_STOPPED)
-    {
-      mr_state_free (st);
-      return mr_error_set (err, ESRCH, "container `%s` is not running", id);
-    }
+  if (h.status == MR_STATUS_STOPPED)
+    return mr_error_set (err, ESRCH, "container `%s` is not running", id);
+  st = MR_STEAL (h.st); /* the caller's; the lock is held until we return */
   if (st->cgroup_path)
     {
       struct mr_cgroup *cg = NULL;
@@ -195,7 +192,7 @@ collect (const char *root, const char *id, struct mr_state **st_out, struct mr_c
       struct stat sst;
       DIR *d = opendir ("/proc");
       size_t cap = 0;
-      snprintf (path, sizeof path, "/proc/%d/ns/pid", (int) st->pid);
+      (void) snprintf (path, sizeof path, "/proc/%d/ns/pid", (int) st->pid);
       if (d == NULL || stat (path, &sst) < 0)
         {
           if (d)
@@ -280,7 +277,7 @@ mr_container_ps_table (const char *root, const char *id, mr_error_t *err)
         fprintf (f, " %s", *a);
       fputc ('\n', f);
     }
-  fclose (f);
+  (void) fclose (f);
   free_procs (v, k);
   mr_state_free (st);
   return out;

@@ -1,6 +1,6 @@
 /* pidpin.h: turning a pid plan entry into a process (clone3 set_tid), and
  * explaining the kernel's answer: which namespace refused which number, and
- * why, in the words of ../shared/pid-pinning.md. */
+ * why, in the words of the README's "How pins work" (the error messages). */
 #ifndef MINIRUN_PIDPIN_H
 #define MINIRUN_PIDPIN_H
 

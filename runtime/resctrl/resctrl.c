@@ -228,6 +228,67 @@ mr_rdt_destroy (const struct mr_rdt *g, mr_error_t *err)
   return 0;
 }
 
+int
+mr_rdt_leave (const struct mr_rdt *g, mr_error_t *err)
+{
+  cleanup_free char *root = NULL, *tasks = NULL;
+  char buf[32];
+  int n;
+
+  if (g->dir == NULL)
+    return 0;
+  root = xstrdup (g->dir);
+  *strrchr (root, '/') = '\0';
+  tasks = xasprintf ("%s/tasks", root);
+  n = snprintf (buf, sizeof buf, "%d", (int) getpid ());
+  if (mr_write_file_at (AT_FDCWD, tasks, buf, (size_t) n, err) < 0)
+    return mr_error_wrap (err, "linux.intelRdt: move minirun itself back to the root resctrl group");
+  return 0;
+}
+
+#define RECORD "resctrl"
+
+int
+mr_rdt_save (int state_dirfd, const struct mr_rdt *g, mr_error_t *err)
+{
+  cleanup_free char *rec = mr_rdt_record (g);
+
+  if (rec == NULL)
+    return 0;
+  if (mr_write_file_atomic (state_dirfd, RECORD, rec, strlen (rec), 0600, err) < 0)
+    return mr_error_wrap (err, "record the resctrl group in the state directory");
+  return 0;
+}
+
+int
+mr_rdt_load (int state_dirfd, struct mr_rdt *out, mr_error_t *err)
+{
+  cleanup_free char *text = NULL;
+
+  memset (out, 0, sizeof *out);
+  if (mr_read_file_at (state_dirfd, RECORD, 4096, &text, NULL, err) < 0)
+    {
+      if ((*err)->errno_ != ENOENT)
+        return mr_error_wrap (err, "read the container's resctrl record");
+      mr_error_free (err);
+      return 0;
+    }
+  return mr_rdt_parse_record (text, out, err);
+}
+
+int
+mr_rdt_release_dir (int state_dirfd, mr_error_t *err)
+{
+  struct mr_rdt g;
+  int r;
+
+  if (mr_rdt_load (state_dirfd, &g, err) < 0)
+    return -1;
+  r = mr_rdt_destroy (&g, err);
+  mr_rdt_clear (&g);
+  return r;
+}
+
 char *
 mr_rdt_record (const struct mr_rdt *g)
 {

@@ -44,6 +44,19 @@ int mr_rdt_update (const struct mr_rdt *g, const char *l3, const char *mb, mr_er
  * minirun created it.  Missing directories are fine. */
 int mr_rdt_destroy (const struct mr_rdt *g, mr_error_t *err);
 
+/* The launcher's side, in the order of create: make the group and record
+ * it as <state>/resctrl (mr_rdt_record), put the launcher itself in it so
+ * that the init it clones is born there (tasks are threads: a process
+ * moved in later would leave the children it forked before outside), and
+ * after the clone take the launcher out again (mr_rdt_leave: back to the
+ * root group).  delete and a failed create: mr_rdt_release_dir. */
+int mr_rdt_save (int state_dirfd, const struct mr_rdt *g, mr_error_t *err);
+int mr_rdt_leave (const struct mr_rdt *g, mr_error_t *err);
+/* Remove the group <state>/resctrl records (nothing to do without one). */
+int mr_rdt_release_dir (int state_dirfd, mr_error_t *err);
+/* Open the group <state>/resctrl records: 0 and out->dir NULL without one. */
+int mr_rdt_load (int state_dirfd, struct mr_rdt *out, mr_error_t *err);
+
 /* The group as text for the state directory ("created DIR\nmon DIR\n"),
  * and back.  Caller frees. */
 char *mr_rdt_record (const struct mr_rdt *g);

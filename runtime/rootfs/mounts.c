@@ -41,7 +41,7 @@
 const char *
 mr_fdpath (struct mr_fdpath *p, const char *prefix, int fd)
 {
-  snprintf (p->buf, sizeof p->buf, "%s%d", prefix, fd);
+  (void) snprintf (p->buf, sizeof p->buf, "%s%d", prefix, fd);
   return p->buf;
 }
 
@@ -127,7 +127,7 @@ mr_mount_flags_str (unsigned long flags, char *buf, size_t len)
   if (flags)
     used += snprintf (buf + used, used < len ? len - used : 0, "%s0x%lx", used ? "," : "", flags);
   if (used == 0)
-    snprintf (buf, len, "none");
+    (void) snprintf (buf, len, "none");
   return buf;
 }
 
@@ -296,7 +296,7 @@ do_bind (int rootfd, const struct mr_mount *m, const char *source, const char *b
     return mr_error_set (err, 0, "%s: a bind mount needs a source", what);
   /* OCI: a relative source is relative to the bundle. */
   if (source[0] != '/' && bundle != NULL)
-    source = joined = xasprintf ("%s/%s", bundle, source);
+    source = joined = xasprintf ("%s/%s", bundle, source); // NOLINT(clang-analyzer-deadcode.DeadStores): a cleanup variable, freed at scope end
   srcfd = open (source, O_PATH | O_CLOEXEC);
   if (srcfd < 0)
     return mr_error_set (err, errno, "%s: open bind source `%s`", what, source);
@@ -331,9 +331,9 @@ attach_idmapped (int rootfd, const struct mr_mount *m, int mntfd, int dstfd, uns
   if (dstfd < 0)
     {
       if (S_ISDIR (sb.st_mode))
-        dstfd = filefd = mr_mkdir_in_root (rootfd, m->destination, 0755, err);
+        dstfd = filefd = mr_mkdir_in_root (rootfd, m->destination, 0755, err); // NOLINT(clang-analyzer-deadcode.DeadStores): cleanup_close
       else
-        dstfd = filefd = mr_mkfile_in_root (rootfd, m->destination, 0644, err);
+        dstfd = filefd = mr_mkfile_in_root (rootfd, m->destination, 0644, err); // NOLINT(clang-analyzer-deadcode.DeadStores): cleanup_close
       if (dstfd < 0)
         return mr_error_wrap (err, "%s", what);
     }

@@ -119,4 +119,8 @@ int mr_rootfs_pivot (const struct mr_rootfs_opts *opts, mr_error_t *err);
  * file from the image). */
 int mr_rootfs_finalize (const struct mr_config *config, const struct mr_rootfs_opts *opts, mr_error_t *err);
 
+/* Whether this host enforces SELinux labels (selinuxfs mounted at
+ * /sys/fs/selinux): linux.mountLabel is applied only then (mounts.c). */
+bool mr_selinux_enabled (void);
+
 #endif

@@ -35,12 +35,10 @@ const char *mr_mount_flags_str (unsigned long flags, char *buf, size_t len);
  * that holds fd (fstatvfs), as MS_* bits. */
 int mr_mount_flags_of (int fd, unsigned long *out);
 
-/* linux.mountLabel: whether this host enforces SELinux labels on mounts
- * (selinuxfs mounted at /sys/fs/selinux), and the mount data with the
+/* linux.mountLabel: the mount data with the
  * label as a context= option first, for a mount of `type` that takes one
  * (not proc, sysfs, cgroup, cgroup2 or binds, whose files keep their own
  * labels).  NULL when nothing is to be added.  Caller frees. */
-bool mr_selinux_enabled (void);
 char *mr_mount_data_labeled (const char *type, const char *data, const char *label);
 
 /* Make config->mounts[index] inside the root at rootfd.  `drop` is cleared

@@ -194,7 +194,7 @@ mr_rootfs_shared_unbind (int state_dirfd, mr_error_t *err)
                         path, (long long) want, path);
       return 0;
     }
-  snprintf (fdpath, sizeof fdpath, "/proc/self/fd/%d", fd);
+  (void) snprintf (fdpath, sizeof fdpath, "/proc/self/fd/%d", fd);
   if (umount2 (fdpath, MNT_DETACH) < 0)
     return mr_error_set (err, errno, "detach the rootfs bind `%s` and the container's mounts in it", path);
   return 0;

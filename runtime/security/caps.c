@@ -226,3 +226,17 @@ mr_caps_apply_sets (const struct mr_capabilities *caps, mr_error_t *err)
                            mr_cap_name (i, name));
   return 0;
 }
+
+bool
+mr_cap_effective (int cap)
+{
+  cap_t c = cap_get_proc ();
+  cap_flag_value_t v = CAP_CLEAR;
+
+  if (c == NULL)
+    return false;
+  if (cap_get_flag (c, (cap_value_t) cap, CAP_EFFECTIVE, &v) < 0)
+    v = CAP_CLEAR;
+  cap_free (c);
+  return v == CAP_SET;
+}

@@ -64,6 +64,9 @@ int mr_seccomp_load (const struct mr_security *sec, const char *state_json, mr_e
 char *mr_seccomp_process_state (const char *state_json, const char *metadata, mr_error_t *err);
 /* Connect to the seccomp agent's unix socket; returns the fd (O_CLOEXEC). */
 int mr_seccomp_connect_listener (const char *path, mr_error_t *err);
+/* Send the listener fd and the containerProcessState to the agent
+ * (seccomp_notify.c). */
+int mr_seccomp_send_listener (const struct mr_security *sec, int notify_fd, const char *state_json, mr_error_t *err);
 void mr_seccomp_release (struct mr_security *sec);
 
 /* ---- rlimits.c ---- */
