@@ -5,7 +5,9 @@
 #            /sys/fs/cgroup with every controller enabled; the integration
 #            suite (under software emulation: the part that matters for v2,
 #            see scripts/vm/v2-tcg-tests.txt)
-#   systemd  systemd as PID 1 on cgroup v2: tests/vm/systemd
+#   systemd  systemd as PID 1 on cgroup v2: tests/vm/systemd and
+#            tests/integration/test_systemd_cgroup.py (--systemd-cgroup, podman
+#            --cgroup-manager=systemd)
 # The guest root is built once from Debian packages and cached
 # (scripts/vm/build-root.sh); the tree under test (build/minirun,
 # build-crash/minirun, examples/, tests/, scripts/) goes in as a tar through
@@ -58,7 +60,7 @@ while [ $# -gt 0 ]; do
       limit=$2; shift 2 ;;
     --rebuild-root) rebuild=--rebuild; shift ;;
     --) shift; custom=yes; break ;;
-    -h|--help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n "2,28p" "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "vm-test.sh: unknown option \`$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -122,7 +124,10 @@ pytest_args() {  # $1 = setup: the guest's pytest arguments, one a line
       else
         sed -e 's/#.*//' -e '/^[[:space:]]*$/d' scripts/vm/v2-tcg-tests.txt
       fi ;;
-    systemd) echo tests/vm/systemd ;;
+    systemd)
+      echo tests/vm/systemd
+      [ -f tests/integration/test_systemd_cgroup.py ] && echo tests/integration/test_systemd_cgroup.py
+      ;;
   esac
 }
 custom_args=$(printf '%s\n' "$@")

@@ -5,7 +5,8 @@
 # settle (running or degraded), records it, runs pytest as root from
 # /srv/minirun with the arguments the host wrote to
 # /mnt/minirun-vm/pytest-args (by default tests/vm/systemd, the guest-side
-# tests that need systemd: add files there), writes back guest-info,
+# tests that need systemd: add files there, and
+# tests/integration/test_systemd_cgroup.py), writes back guest-info,
 # pytest.log, junit.xml and rc to the share, and powers the guest off.
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
 export PATH

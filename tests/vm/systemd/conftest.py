@@ -3,14 +3,17 @@
 v2 only).  The integration suite's fixtures and helpers (the `mr` fixture:
 a private --root, cleanup that deletes every container and checks nothing
 is left) are loaded from tests/integration/conftest.py under another module
-name, so that `from conftest import ...` keeps meaning this file here.
+name and re-exported here, so `from conftest import MINIRUN` works whichever
+of the two conftest.py files `conftest` names; this folder's own helpers
+are in systemd_guest.py.
 
 Add a test file next to this one to have it run in the systemd guest; on a
-host without systemd as PID 1 every test here skips with the reason.
+host without systemd as PID 1 every test here skips with the reason.  (The
+guest also runs tests/integration/test_systemd_cgroup.py, which skips by
+itself where systemd is not PID 1.)
 """
 import importlib.util
 import os
-import subprocess
 import sys
 
 import pytest
@@ -24,26 +27,14 @@ integration = importlib.util.module_from_spec(_spec)
 sys.modules["minirun_integration_conftest"] = integration
 _spec.loader.exec_module(integration)
 
+# Every public name of it, the `mr` fixture and pytest_configure included:
+# when this folder and tests/integration files run in one pytest session,
+# `from conftest import ...` in either may find this module.
+globals().update({k: v for k, v in vars(integration).items() if not k.startswith("__")})
 MINIRUN = integration.MINIRUN
-ROOTFS = integration.ROOTFS
-base_config = integration.base_config
-cgroup_dirs = integration.cgroup_dirs
-mr = integration.mr  # the fixture itself
-pytest_configure = integration.pytest_configure
 
 
-def systemd_is_pid1():
-    try:
-        with open("/proc/1/comm") as f:
-            return f.read().strip() == "systemd"
-    except OSError:
-        return False
-
-
-def system_state():
-    """`systemctl is-system-running` (its stdout: running, degraded, starting, ...)."""
-    r = subprocess.run(["systemctl", "is-system-running"], capture_output=True, text=True, timeout=60)
-    return r.stdout.strip()
+from systemd_guest import systemd_is_pid1  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,8 @@ import os
 import subprocess
 import uuid
 
-from conftest import MINIRUN, cgroup_dirs, system_state
+from conftest import MINIRUN, cgroup_dirs
+from systemd_guest import system_state
 
 
 def test_systemd_is_pid1_on_cgroup_v2_only():
