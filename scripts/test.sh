@@ -7,6 +7,8 @@
 #   4. the whole integration suite under ASan + UBSan (+ LeakSanitizer)
 #   5. the integration suite (pytest, as root, against the real kernel)
 #   6. the integration suite again with the static build (-DMINIRUN_STATIC=ON)
+#   7. the VM lane (scripts/vm-test.sh): a cgroup-v2-only guest and a systemd
+#      guest on Debian's 6.1 kernel; MINIRUN_VM_LANE=skip leaves it out
 # Quick mode, the integration suite only: scripts/test.sh --quick [PYTEST ARGS]
 set -eu
 . "$(dirname "$0")/as-root.sh"
@@ -42,4 +44,12 @@ if [ $quick = no ]; then
   cmake --build build-static -j"$(nproc)" --target minirun >/dev/null
   MINIRUN_BIN="$PWD/build-static/minirun" \
     /usr/bin/python3 -m pytest -q -rs -p no:cacheprovider tests/integration "$@"
+fi
+if [ $quick = no ]; then
+  if [ "${MINIRUN_VM_LANE:-run}" = skip ]; then
+    echo "== VM lane: skipped (MINIRUN_VM_LANE=skip)"
+  else
+    echo "== VM lane (scripts/vm-test.sh): cgroup v2 guest, systemd guest"
+    scripts/vm-test.sh
+  fi
 fi

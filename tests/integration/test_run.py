@@ -290,8 +290,8 @@ def test_pin_on_a_process_group_id_in_use_is_refused(mr):
 
 
 def test_failure_inside_the_container_leaves_nothing(mr):
-    r = mr.run(mr.bundle(["/no/such/binary"]), cid="noexec")
+    r = mr.run(mr.bundle(["/no/such/binary"]), cid="no-binary")
     assert r.returncode == 1
     assert ('container setup step "exec": exec: "/no/such/binary": stat /no/such/binary: no such file or directory'
             in r.stderr), r.stderr
-    assert_nothing_left(mr, "noexec")
+    assert_nothing_left(mr, "no-binary")
