@@ -28,6 +28,8 @@ static const struct mr_command commands[] = {
   { "events", cmd_events, "resource usage and OOM events of a container" },
   { "spec", cmd_spec, "write a default config.json" },
   { "features", cmd_features, "print what this runtime supports as JSON" },
+  { "checkpoint", cmd_checkpoint, "save a running container's state with CRIU" },
+  { "restore", cmd_restore, "bring a checkpointed container back with CRIU" },
 };
 
 static const char usage[] =
@@ -42,6 +44,7 @@ static const char usage[] =
     "  --log-format FORMAT   text (default) or json (runc's format)\n"
     "  --debug               debug messages\n"
     "  --systemd-cgroup      use systemd for cgroups (refused: no systemd cgroup driver)\n"
+    "  --criu PATH           the criu binary for checkpoint and restore\n"
     "  -h, --help            this help; COMMAND --help for a command's\n"
     "  -v, --version         print the version\n"
     "\n"
@@ -115,8 +118,10 @@ main (int argc, char **argv)
       case 's':
         g.systemd_cgroup = true;
         break;
-      case 'R':
       case 'C':
+        g.criu = optarg;
+        break;
+      case 'R':
         break; /* accepted for runc compatibility; rootless is detected */
       case 'h':
         print_usage (stdout);

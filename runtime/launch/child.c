@@ -274,6 +274,10 @@ mr_child_main (struct mr_launch *l)
   /* terminal */
   if (c->process.terminal && mr_terminal_setup (&c->process, l->console_fd, child_sync_fd, &err) < 0)
     fail ("terminal", &err);
+  /* a session of its own, as with runc and crun (the terminal's is made
+     above): CRIU cannot checkpoint a tree whose session leader is outside */
+  if (!c->process.terminal && setsid () < 0 && mr_error_set (&err, errno, "setsid") < 0)
+    fail ("session", &err);
 
   /* minirun.processes: every pinned process exists before anything execs */
   if (mr_tree_spawn (l, child_sync_fd, &gate, &err) < 0)

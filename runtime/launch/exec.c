@@ -298,6 +298,9 @@ child_main (struct exec_ctx *x)
     }
   if (x->process->terminal && mr_terminal_setup (x->process, x->console_fd, fd, &err) < 0)
     child_fail (fd, "terminal", &err);
+  /* its own session, as the init's (child.c) */
+  if (!x->process->terminal && setsid () < 0 && mr_error_set (&err, errno, "setsid") < 0)
+    child_fail (fd, "session", &err);
   if (mr_enter_cwd (x->process->cwd, &err) < 0)
     child_fail (fd, "cwd", &err);
   if (mr_close_range (3 + (unsigned) x->opts->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
