@@ -8,6 +8,10 @@
 # with Debian 12's own build dependencies.  Only its upstream tarball is
 # served (`apt-get source --tar-only`), so it is built with plain make.
 #
+# Local patches (scripts/criu-patches/*.patch, applied in name order): fixes
+# CRIU 4.1.1 needs on the kernels this project runs on, each saying why in its
+# own header; a change in them rebuilds the prefix.
+#
 # What it changes on the system, nothing else:
 #   /etc/apt/sources.list.d/minirun-trixie-src.list   a deb-src line for trixie
 #   /etc/apt/preferences.d/minirun-trixie              trixie pinned at 50: no
@@ -37,9 +41,14 @@ done
 
 say() { echo "build-criu: $*"; }
 
-# The cache: every file minirun needs is there and the binary accepts this kernel.
+patches_dir="$(cd "$(dirname "$0")" && pwd)/criu-patches"
+patch_sum=$(cat "$patches_dir"/*.patch 2>/dev/null | sha256sum | cut -d' ' -f1)
+
+# The cache: every file minirun needs is there, built with these patches, and
+# the binary accepts this kernel.
 complete() {
   [ -x "$PREFIX/bin/criu" ] && [ -e "$PREFIX/lib/libcriu.so" ] &&
+    [ "$(cat "$PREFIX/minirun-patches" 2>/dev/null)" = "$patch_sum" ] &&
     [ -e "$PREFIX/lib/libcriu.a" ] && [ -e "$PREFIX/include/criu/criu.h" ] &&
     [ -e "$PREFIX/lib/pkgconfig/criu.pc" ] &&
     "$PREFIX/bin/criu" check >/dev/null 2>&1
@@ -53,7 +62,7 @@ fi
 #    an installed package here: install of a missing one, --no-upgrade).
 deps="gcc make pkg-config protobuf-c-compiler libprotobuf-c-dev libprotobuf-dev protobuf-compiler
       libnl-3-dev libnet1-dev libbsd-dev libnftables-dev libcap-dev libgnutls28-dev uuid-dev
-      xz-utils"
+      xz-utils patch"
 missing=""
 for p in $deps; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
@@ -95,10 +104,16 @@ if [ -z "$tarball" ]; then
 fi
 version=$(echo "$tarball" | sed 's/^criu_\(.*\)\.orig\.tar\..*/\1/')
 src="$work/criu-$version"
-if [ ! -e "$src/Makefile" ]; then
+if [ "$(cat "$src/.minirun-patches" 2>/dev/null)" != "$patch_sum" ]; then
   rm -rf "$src"
   mkdir -p "$src"
   tar -xf "$tarball" -C "$src" --strip-components=1
+  for p in "$patches_dir"/*.patch; do
+    [ -e "$p" ] || continue
+    say "applying $(basename "$p")"
+    patch -s -d "$src" -p1 < "$p"
+  done
+  echo "$patch_sum" > "$src/.minirun-patches"
 fi
 
 # 4. Build: the criu binary and libcriu (lib/c), no docs, no python tools.
@@ -126,6 +141,7 @@ install -m 644 lib/c/libcriu.a "$tmp/lib/libcriu.a"
 install -m 644 lib/c/criu.h images/rpc.proto images/rpc.pb-c.h criu/include/version.h "$tmp/include/criu/"
 sed -e "s,@version@,$version," -e "s,@libdir@,$PREFIX/lib," -e "s,@includedir@,$PREFIX/include/," \
   lib/c/criu.pc.in > "$tmp/lib/pkgconfig/criu.pc"
+echo "$patch_sum" > "$tmp/minirun-patches"
 # libcriu.a needs protobuf-c too when linked statically
 echo "Libs.private: -lprotobuf-c" >> "$tmp/lib/pkgconfig/criu.pc"
 rm -rf "$PREFIX"

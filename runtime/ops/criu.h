@@ -74,6 +74,9 @@ struct mr_criu_record
   char *pidns;                 /* "new", "shared" or "joined" */
   char **fingerprint;          /* "field\tvalue" lines, see mr_criu_fingerprint */
   char *stdio[3];              /* CRIU key of the init's fd N ("pipe:[123]", "file[1a:2b]") or NULL */
+  char *stdio_path[3];         /* for a "file[...]" key: the host path it was */
+  unsigned stdio_type[3];      /* ... its S_IFMT type */
+  int stdio_flags[3];          /* ... and its open flags */
   bool terminal;
   bool paused;                 /* the container was paused when checkpointed */
   struct mr_criu_proc *procs;  /* every process of the container; procs[0] is the init */

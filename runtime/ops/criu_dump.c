@@ -274,7 +274,10 @@ out_nosession:
   mr_strv_free (rec.fingerprint);
   mr_criu_procs_free (rec.procs, rec.n_procs);
   for (int i = 0; i < 3; i++)
-    free (rec.stdio[i]);
+    {
+      free (rec.stdio[i]);
+      free (rec.stdio_path[i]);
+    }
   mr_config_free (c);
   return ret < 0 ? -1 : 0;
 }

@@ -34,13 +34,28 @@ add (char ***v, size_t *n, const char *field, char *value)
   free (value);
 }
 
-static char *
-join_json (char **items, size_t n)
+static int
+cmp_str (const void *a, const void *b)
 {
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+/* A JSON array of the strings; sorted when their order does not matter
+ * (a bundle written again, as podman's --import does, may list them in
+ * another order). */
+static char *
+join_json (char **items, size_t n, bool sorted)
+{
+  char **v = xcalloc (n + 1, sizeof *v);
   json_t *a = json_array ();
   char *s;
+
+  memcpy (v, items, n * sizeof *v);
+  if (sorted && n > 1)
+    qsort (v, n, sizeof *v, cmp_str);
   for (size_t i = 0; i < n; i++)
-    json_array_append_new (a, json_string (items[i]));
+    json_array_append_new (a, json_string (v[i]));
+  free (v);
   s = json_dumps (a, JSON_COMPACT);
   json_decref (a);
   return s ? s : xstrdup ("[]");
@@ -55,7 +70,7 @@ mr_criu_fingerprint (const struct mr_config *c)
   char *buf = NULL;
   size_t len = 0;
 
-  add (&v, &n, "process.args", join_json (c->process.args, c->process.n_args));
+  add (&v, &n, "process.args", join_json (c->process.args, c->process.n_args, false));
   add (&v, &n, "process.cwd", xstrdup (c->process.cwd ? c->process.cwd : "/"));
   add (&v, &n, "process.user", xasprintf ("%u:%u", (unsigned) c->process.user.uid, (unsigned) c->process.user.gid));
   add (&v, &n, "process.terminal", xstrdup (c->process.terminal ? "true" : "false"));
@@ -70,18 +85,16 @@ mr_criu_fingerprint (const struct mr_config *c)
   fclose (f);
   add (&v, &n, "linux.namespaces", buf);
 
-  buf = NULL;
-  f = open_memstream (&buf, &len);
-  if (f == NULL)
-    abort ();
-  for (size_t i = 0; i < c->n_mounts; i++)
-    fprintf (f, "%s%s (%s)", i ? ", " : "", c->mounts[i].destination,
-             c->mounts[i].bind ? "bind" : (c->mounts[i].type ? c->mounts[i].type : "?"));
-  fclose (f);
-  add (&v, &n, "mounts", buf);
-
-  add (&v, &n, "linux.maskedPaths", join_json (c->masked_paths, c->n_masked_paths));
-  add (&v, &n, "linux.readonlyPaths", join_json (c->readonly_paths, c->n_readonly_paths));
+  {
+    char **m = xcalloc (c->n_mounts + 1, sizeof *m);
+    for (size_t i = 0; i < c->n_mounts; i++)
+      m[i] = xasprintf ("%s (%s)", c->mounts[i].destination,
+                        c->mounts[i].bind ? "bind" : (c->mounts[i].type ? c->mounts[i].type : "?"));
+    add (&v, &n, "mounts", join_json (m, c->n_mounts, true));
+    mr_strv_free (m);
+  }
+  add (&v, &n, "linux.maskedPaths", join_json (c->masked_paths, c->n_masked_paths, true));
+  add (&v, &n, "linux.readonlyPaths", join_json (c->readonly_paths, c->n_readonly_paths, true));
 
   buf = NULL;
   f = open_memstream (&buf, &len);
@@ -112,7 +125,7 @@ mr_criu_fingerprint_compare (char **image, char **bundle, const char *image_bund
       if (mine == NULL || strcmp (mine, image[i] + flen + 1) == 0)
         continue;
       return mr_error_set (err, 0,
-                           "the image is of another container: its %.*s was `%s` (bundle `%s`), the config of "
+                           "the image is of another container: its %.*s: `%s` (bundle `%s`), but the config of "
                            "bundle `%s` says `%s`; restore with the bundle the container was checkpointed from",
                            (int) flen, image[i], image[i] + flen + 1, image_bundle ? image_bundle : "?",
                            bundle_path, mine);
@@ -137,7 +150,11 @@ mr_criu_record_write (int image_fd, const struct mr_criu_record *r, mr_error_t *
   for (size_t i = 0; r->fingerprint && r->fingerprint[i]; i++)
     json_array_append_new (fp, json_string (r->fingerprint[i]));
   for (int i = 0; i < 3; i++)
-    json_array_append_new (stdio, jstr_or_null (r->stdio[i]));
+    json_array_append_new (stdio, r->stdio[i] ? json_pack ("{s:s, s:o, s:I, s:I}", "key", r->stdio[i], "path",
+                                                           jstr_or_null (r->stdio_path[i]), "type",
+                                                           (json_int_t) r->stdio_type[i], "flags",
+                                                           (json_int_t) r->stdio_flags[i])
+                                         : json_null ());
   for (size_t i = 0; i < r->n_procs; i++)
     {
       const struct mr_criu_proc *p = &r->procs[i];
@@ -217,7 +234,15 @@ mr_criu_record_read (int image_fd, const char *image_path, struct mr_criu_record
   r->paused = json_is_true (json_object_get (o, "paused"));
   a = json_object_get (o, "stdio");
   for (i = 0; i < 3 && json_is_array (a); i++)
-    r->stdio[i] = json_is_string (json_array_get (a, i)) ? xstrdup (json_string_value (json_array_get (a, i))) : NULL;
+    {
+      json_t *e = json_array_get (a, i);
+      if (!json_is_object (e) || !json_is_string (json_object_get (e, "key")))
+        continue;
+      r->stdio[i] = jdup (e, "key");
+      r->stdio_path[i] = jdup (e, "path");
+      r->stdio_type[i] = (unsigned) json_integer_value (json_object_get (e, "type"));
+      r->stdio_flags[i] = (int) json_integer_value (json_object_get (e, "flags"));
+    }
   a = json_object_get (o, "fingerprint");
   r->fingerprint = xcalloc (json_array_size (a) + 1, sizeof *r->fingerprint);
   json_array_foreach (a, i, x)
@@ -280,7 +305,10 @@ mr_criu_record_free (struct mr_criu_record *r)
   free (r->created);
   free (r->pidns);
   for (int i = 0; i < 3; i++)
-    free (r->stdio[i]);
+    {
+      free (r->stdio[i]);
+      free (r->stdio_path[i]);
+    }
   mr_strv_free (r->fingerprint);
   mr_criu_procs_free (r->procs, r->n_procs);
   free (r);

@@ -10,8 +10,11 @@
  * into the container's /sys/fs/cgroup (cgroup_mount.c), which at restore are
  * the new container's own cgroup directories.  The init's fds 0-2 that point
  * outside the container (a pipe, a host file, the host's /dev/null) become
- * CRIU keys too: at restore they are the fds 0-2 `restore` itself was given,
- * as runc does. */
+ * CRIU keys too: at restore a pipe is replaced by the fd `restore` itself
+ * was given, as runc does; a host file is opened again (CRIU checks that a
+ * regular file is the same, by size and seek position, so it must be that
+ * file); a device or FIFO is restore's own fd when that is one of the same
+ * kind, else opened again. */
 #ifdef MINIRUN_HAVE_CRIU
 #include <errno.h>
 #include <fcntl.h>
@@ -216,6 +219,10 @@ stdio_externals (pid_t init, const struct mnts *m, struct mr_criu_record *rec, m
       if (mnt_id < 0 || mount_listed (m, mnt_id))
         continue; /* inside the container: CRIU dumps it */
       rec->stdio[fd] = xasprintf ("file[%x:%llx]", (unsigned) mnt_id, (unsigned long long) st.st_ino);
+      rec->stdio_path[fd] = xstrdup (link);
+      rec->stdio_type[fd] = st.st_mode & S_IFMT;
+      if ((line = strstr (info, "flags:")))
+        rec->stdio_flags[fd] = (int) strtol (line + 6, NULL, 8);
       if (criu_add_external (rec->stdio[fd]) < 0)
         return mr_error_set (err, ENOMEM, "libcriu: add the external file %s", rec->stdio[fd]);
       mr_log_debug ("criu: the init's fd %d (%s) is external: %s", fd, link, rec->stdio[fd]);

@@ -159,11 +159,40 @@ unbind_root (struct mr_launch *l, char **root)
   *root = NULL;
 }
 
-/* The fds CRIU connects in place of the checkpointed ones: our fds 0-2 for
- * the init's stdio (a closed one becomes /dev/null), the namespaces joined by
- * path.  These are opened without O_CLOEXEC: `criu swrk` inherits them. */
+/* The fd CRIU is to use for the init's fd `fd`: a pipe is replaced by our
+ * own fd `fd` (as runc: podman's conmon gives restore new pipes); a host
+ * file is opened again by its path (CRIU checks that a regular file is the
+ * same one); a device or FIFO is our fd when that is one of the same kind,
+ * else it is opened again.  -1 when our fd is used as it is. */
 static int
-inherit_fds (struct mr_launch *l, const struct mr_criu_record *rec, int *ns_fds, mr_error_t *err)
+stdio_fd (const struct mr_criu_record *rec, int fd, mr_error_t *err)
+{
+  struct stat st;
+  int flags, nfd;
+
+  if (strncmp (rec->stdio[fd], "pipe:", 5) == 0 || rec->stdio_path[fd] == NULL)
+    return -1;
+  if (rec->stdio_type[fd] != S_IFREG && fstat (fd, &st) == 0 && (st.st_mode & S_IFMT) == rec->stdio_type[fd])
+    return -1;
+  flags = (rec->stdio_flags[fd] & (O_ACCMODE | O_APPEND)) | O_NOCTTY;
+  if (rec->stdio_type[fd] == S_IFIFO)
+    flags = (flags & ~O_ACCMODE) | O_RDWR; /* never blocks for want of a peer */
+  /* no O_CLOEXEC: `criu swrk` inherits it */
+  nfd = open (rec->stdio_path[fd], flags);
+  if (nfd < 0)
+    return mr_error_set (err, errno,
+                         "the checkpointed init's fd %d was `%s` on the host; open it again for the restored "
+                         "one (a file must still be there, unchanged: CRIU checks its size)",
+                         fd, rec->stdio_path[fd]);
+  return nfd;
+}
+
+/* The fds CRIU connects in place of the checkpointed ones: the init's stdio
+ * (stdio_fd; a closed fd of ours becomes /dev/null), the namespaces joined
+ * by path.  These are opened without O_CLOEXEC: `criu swrk` inherits them;
+ * extra[] collects them for the caller to close. */
+static int
+inherit_fds (struct mr_launch *l, const struct mr_criu_record *rec, int *extra, mr_error_t *err)
 {
   static const struct
   {
@@ -176,6 +205,7 @@ inherit_fds (struct mr_launch *l, const struct mr_criu_record *rec, int *ns_fds,
 
   for (int fd = 0; fd < 3; fd++)
     {
+      int use = fd;
       if (rec->stdio[fd] == NULL)
         continue;
       if (fcntl (fd, F_GETFD) < 0)
@@ -189,7 +219,12 @@ inherit_fds (struct mr_launch *l, const struct mr_criu_record *rec, int *ns_fds,
               close (null);
             }
         }
-      if (criu_add_inherit_fd (fd, rec->stdio[fd]) < 0)
+      extra[6 + fd] = stdio_fd (rec, fd, err);
+      if (extra[6 + fd] < 0 && *err)
+        return -1;
+      if (extra[6 + fd] >= 0)
+        use = extra[6 + fd];
+      if (criu_add_inherit_fd (use, rec->stdio[fd]) < 0)
         return mr_error_set (err, ENOMEM, "libcriu: criu_add_inherit_fd");
     }
   if (c->namespaces[MR_NS_CGROUP].present && c->namespaces[MR_NS_CGROUP].path)
@@ -206,10 +241,10 @@ inherit_fds (struct mr_launch *l, const struct mr_criu_record *rec, int *ns_fds,
             return mr_error_set (err, ENOMEM, "libcriu: criu_join_ns_add");
           continue;
         }
-      ns_fds[i] = open (n->path, O_RDONLY);
-      if (ns_fds[i] < 0)
+      extra[i] = open (n->path, O_RDONLY);
+      if (extra[i] < 0)
         return mr_error_set (err, errno, "linux.namespaces[%zu].path: open `%s`", n->index, n->path);
-      if (criu_add_inherit_fd (ns_fds[i], ns[i].key) < 0)
+      if (criu_add_inherit_fd (extra[i], ns[i].key) < 0)
         return mr_error_set (err, ENOMEM, "libcriu: criu_add_inherit_fd");
     }
   return 0;
@@ -251,7 +286,7 @@ static int
 criu_restore_tree (struct mr_launch *l, const struct mr_restore_opts *o, struct mr_criu_session *s,
                    const struct mr_criu_record *rec, mr_error_t *err)
 {
-  int ns_fds[6] = { -1, -1, -1, -1, -1, -1 };
+  int extra[9] = { -1, -1, -1, -1, -1, -1, -1, -1, -1 };
   cleanup_free char *root = NULL;
   sigset_t chld, old;
   int pid = -1;
@@ -262,7 +297,7 @@ criu_restore_tree (struct mr_launch *l, const struct mr_restore_opts *o, struct 
   if (criu_set_root (root) < 0)
     mr_error_set (err, ENOMEM, "libcriu: criu_set_root");
   else if (mr_criu_restore_mounts (l->config, s->image_fd, root, l->state.cgroup_path, err) == 0
-           && mr_criu_cg_roots (l->state.cgroup_path, err) == 0 && inherit_fds (l, rec, ns_fds, err) == 0)
+           && mr_criu_cg_roots (l->state.cgroup_path, err) == 0 && inherit_fds (l, rec, extra, err) == 0)
     {
       mr_criu_set_common (&o->c);
       criu_set_evasive_devices (true);
@@ -287,9 +322,9 @@ criu_restore_tree (struct mr_launch *l, const struct mr_restore_opts *o, struct 
       if (pid == 0)
         pid = mr_error_set (err, ESRCH, "CRIU restored no process");
     }
-  for (size_t i = 0; i < 6; i++)
-    if (ns_fds[i] >= 0)
-      close (ns_fds[i]);
+  for (size_t i = 0; i < 9; i++)
+    if (extra[i] >= 0)
+      close (extra[i]);
   unbind_root (l, &root);
   if (pid < 0)
     return -1;
