@@ -105,6 +105,26 @@ void mr_criu_procs_free (struct mr_criu_proc *v, size_t n);
 
 /* ---------- criu_mounts.c ---------- */
 
+/* One line of a mountinfo file (strings point into the read buffer). */
+struct mr_criu_mnt
+{
+  int id;
+  char *root, *point, *fstype, *super;
+};
+
+struct mr_criu_mnts
+{
+  struct mr_criu_mnt *v;
+  size_t n;
+  char *data;
+};
+
+/* /proc/<pid>/mountinfo (pid 0: ours), unescaped. */
+int mr_criu_mounts_read (pid_t pid, struct mr_criu_mnts *m, mr_error_t *err);
+void mr_criu_mounts_free (struct mr_criu_mnts *m);
+/* Is `path` `dir` or below it?  *rest (may be NULL): what follows ("" or "/x"). */
+bool mr_criu_below (const char *path, const char *dir, const char **rest);
+
 /* Checkpoint: tell CRIU which of the container's mounts are external: the
  * config's bind mounts and the cgroup hierarchies minirun binds into
  * /sys/fs/cgroup (keys are their mount points inside the container, from
@@ -112,14 +132,20 @@ void mr_criu_procs_free (struct mr_criu_proc *v, size_t n);
  * become external files or inherited pipes (rec->stdio). */
 int mr_criu_dump_externals (pid_t init, const struct mr_config *c, const char *rootfs, struct mr_criu_record *rec,
                             mr_error_t *err);
-/* The freezer CRIU should use: the init's v1 freezer cgroup, else its v2 one. */
-char *mr_criu_freezer_dir (pid_t init, mr_error_t *err);
 /* Restore: the external mounts again (bind sources from the bundle, the new
  * container's cgroup directories under cg_path), and the mount points the
  * bundle's mounts need in `root` (the bind of the rootfs CRIU restores into),
  * each resolved inside it. */
 int mr_criu_restore_mounts (const struct mr_config *c, int image_fd, const char *root, const char *cg_path,
                             mr_error_t *err);
+
+/* ---------- criu_cgroup.c ---------- */
+
+/* The freezer CRIU should use: the init's v1 freezer cgroup, else its v2 one. */
+char *mr_criu_freezer_dir (pid_t init, mr_error_t *err);
+/* Restore: the external mounts of a cgroup mount at `key` (its mount point
+ * in the container): each host hierarchy's directory of `cg_path`. */
+int mr_criu_cgroup_binds (const struct mr_criu_mnts *host, const char *key, const char *cg_path, mr_error_t *err);
 /* CRIU's cgroup roots at restore: the image's cgroups go below `cg_path`
  * (mr_cgroup_path_for's form) in every hierarchy. */
 int mr_criu_cg_roots (const char *cg_path, mr_error_t *err);

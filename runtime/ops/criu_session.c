@@ -349,7 +349,10 @@ hint_for (const char *errors)
     return " (the container has a unix socket connected outside it: add --ext-unix-sk)";
   if (strstr (errors, "shell-job") || strstr (errors, "session leader"))
     return " (the container's processes belong to a session or terminal outside it: add --shell-job)";
-  if (strstr (errors, "File has bad size") || strstr (errors, "has bad mode") || strstr (errors, "bad build-id"))
+  if (strstr (errors, "File fd/"))
+    return " (the checkpointed init's stdio was a host file that has changed since: CRIU restores a regular file "
+           "only if it is the same, by size)";
+  if (strstr (errors, "has bad size") || strstr (errors, "has bad mode") || strstr (errors, "bad build-ID"))
     return " (a file the checkpointed processes use differs in the bundle's rootfs: restore with the rootfs "
            "they were checkpointed with)";
   return "";
