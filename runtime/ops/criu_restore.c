@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -65,12 +66,17 @@ restore_notify (char *action, criu_notify_arg_t na)
     return 0;
   if (strcmp (action, "orphan-pts-master") == 0)
     {
-      int master = criu_get_orphan_pts_master_fd ();
+      int master = criu_get_orphan_pts_master_fd (), index = -1;
       cleanup_close int sock = -1;
+      char name[32];
       if (master < 0 || rctx.console_socket == NULL)
         return 0;
+      /* the payload names the slave, as at create (terminal.c) */
+      if (ioctl (master, TIOCGPTN, &index) < 0)
+        index = 0;
+      snprintf (name, sizeof name, "/dev/pts/%d", index);
       sock = mr_console_socket_connect (rctx.console_socket, &rctx.err);
-      if (sock < 0 || mr_send_fd (sock, master, "/dev/ptmx", 9, &rctx.err) < 0)
+      if (sock < 0 || mr_send_fd (sock, master, name, strlen (name), &rctx.err) < 0)
         return -1;
       return 0;
     }
