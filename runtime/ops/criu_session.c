@@ -135,7 +135,6 @@ mr_criu_begin (const struct mr_criu_common_opts *o, bool checkpoint, const char 
 {
   const char *name = o->criu && *o->criu ? o->criu : mr_criu_default_binary ();
   cleanup_free char *work_abs = NULL;
-  int version;
 
   memset (s, 0, sizeof *s);
   s->image_fd = s->work_fd = -1;
@@ -159,12 +158,8 @@ mr_criu_begin (const struct mr_criu_common_opts *o, bool checkpoint, const char 
       setenv ("CRIU_FAULT", "130", 1);
       fault_set = true;
     }
-  version = criu_check_version (MR_CRIU_MIN_VERSION);
-  if (version < 0)
-    return mr_error_set (err, -version == EBADE ? 0 : -version,
-                         "the criu binary `%s` does not answer a version request (is it CRIU >= 3.16?)", s->binary);
-  if (version == 0)
-    return mr_error_set (err, 0, "the criu binary `%s` is older than 3.16: minirun needs CRIU >= 3.16", s->binary);
+  /* no version request up front: it costs a whole `criu swrk` (~40 ms);
+     a failing request asks for the version to explain itself */
 
   s->image_fd = open_dir (o->image_path, checkpoint, "--image-path", &s->image_path, err);
   if (s->image_fd < 0)
@@ -388,6 +383,17 @@ mr_criu_call (struct mr_criu_session *s, int (*fn) (void), const char *what, mr_
                          what, (long long) timeout, s->log_path);
   if (ret >= 0)
     return ret;
+  {
+    /* an old criu, or not a criu at all, says so here */
+    int version = criu_check_version (MR_CRIU_MIN_VERSION);
+    if (version < 0)
+      return mr_error_set (err, -version == EBADE ? 0 : -version,
+                           "CRIU %s: the criu binary `%s` does not answer a version request (is it CRIU >= 3.16?)",
+                           what, s->binary);
+    if (version == 0)
+      return mr_error_set (err, 0, "CRIU %s: the criu binary `%s` is older than 3.16: minirun needs CRIU >= 3.16",
+                           what, s->binary);
+  }
   errors = log_errors (s->log_path);
   if (ret == -EBADE || errors)
     return mr_error_set (err, 0, "CRIU %s failed: %s%s (CRIU's log: %s)", what,
