@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "minirun/checkpoint.h"
 #include "minirun/error.h"
 #include "state/state.h"
 
@@ -56,6 +57,8 @@ print_usage (FILE *f)
   fputs (usage, f);
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
     fprintf (f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+  if (!mr_checkpoint_built_in ())
+    fputs ("\ncheckpoint and restore are not built in (no libcriu): scripts/setup.sh --criu\n", f);
 }
 
 int

@@ -44,7 +44,8 @@ print_usage (bool error)
   FILE *f = error ? stderr : stdout;
   fputs (usage, f);
   cmd_criu_built_in (f);
-  return error ? MR_EXIT_FAILURE : 0;
+  /* podman asks `checkpoint --help` whether the runtime can checkpoint */
+  return error || !mr_checkpoint_built_in () ? MR_EXIT_FAILURE : 0;
 }
 
 int
