@@ -141,7 +141,8 @@ bind_root (struct mr_launch *l, mr_error_t *err)
       return NULL;
     }
   root = xasprintf ("%s/%s", dir, CRIU_ROOT);
-  if (mount (l->rootfs, root, NULL, MS_BIND | MS_REC, NULL) < 0 || mount (NULL, root, NULL, MS_PRIVATE | MS_REC, NULL) < 0)
+  if (mount (l->rootfs, root, "none", MS_BIND | MS_REC, NULL) < 0
+      || mount ("none", root, "none", MS_PRIVATE | MS_REC, NULL) < 0)
     {
       mr_error_set (err, errno, "bind the rootfs `%s` at `%s` for CRIU", l->rootfs, root);
       umount2 (root, MNT_DETACH);

@@ -576,3 +576,18 @@ def test_a_container_without_a_mount_namespace_is_refused(mr, criu, tmp_path):
     r = checkpoint(mr, cid, tmp_path / "img", check=False)
     assert r.returncode == 1 and "no mount namespace of its own" in r.stderr, r.stderr
     assert mr.state(cid)["status"] == "running"
+
+
+def test_without_libcriu_both_commands_say_so(mr, tmp_path):
+    """A minirun built without libcriu (cmake -DMINIRUN_CRIU=OFF, or no CRIU
+    found): the commands and their --help exit 1 saying so (podman reads
+    `checkpoint --help` to know whether a runtime can checkpoint)."""
+    feats = json.loads(mr.cmd("features", check=True).stdout)
+    if feats["minirun"]["checkpointRestore"]["builtIn"]:
+        pytest.skip("this minirun has checkpoint/restore built in; a build without libcriu is needed for this check")
+    assert feats["annotations"]["org.opencontainers.runc.checkpoint.enabled"] == "false"
+    for cmd in ("checkpoint", "restore"):
+        r = mr.cmd(cmd, "some-id")
+        assert r.returncode == 1 and "built without libcriu" in r.stderr, r.stderr
+        r = mr.cmd(cmd, "--help")
+        assert r.returncode == 1 and "NOT built in" in r.stdout, r.stdout
