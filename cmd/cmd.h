@@ -1,12 +1,18 @@
 /* cmd.h: the CLI's shared pieces.  cmd/ parses arguments and prints; all
- * real work is in the runtime library (include/minirun/). */
+ * real work is in the runtime library, which the CLI sees only through its
+ * public headers (include/minirun/): the CLI builds without runtime/ on its
+ * include path. */
 #ifndef MINIRUN_CMD_H
 #define MINIRUN_CMD_H
 
+#include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
-#include "base/log.h"
+#include "minirun/log.h"
 
 struct mr_global
 {
@@ -69,5 +75,32 @@ const char *cmd_id_only (int argc, char **argv, const char *usage, int *exit_cod
 
 /* Report an error value and return MR_EXIT_FAILURE. */
 int cmd_fail (void *err);
+
+/* Allocation for the CLI: out of memory is fatal (a message, then abort). */
+void *cmd_xrealloc (void *p, size_t size);
+char *cmd_xstrdup (const char *s);
+char *cmd_xasprintf (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
+
+/* Scope-bound release, as the library's runtime/base/cleanup.h. */
+static inline void
+cmd_freep (void *p)
+{
+  free (*(void **) p);
+}
+
+static inline void
+cmd_closep (int *fd)
+{
+  if (*fd >= 0)
+    {
+      int saved = errno;
+      close (*fd);
+      errno = saved;
+    }
+  *fd = -1;
+}
+
+#define cmd_cleanup_free __attribute__ ((cleanup (cmd_freep)))
+#define cmd_cleanup_close __attribute__ ((cleanup (cmd_closep)))
 
 #endif

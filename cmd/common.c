@@ -1,6 +1,9 @@
-/* common.c: helpers shared by the commands. */
+/* common.c: helpers shared by the commands: usage and argument checks,
+ * error reporting, checked allocation. */
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cmd.h"
 #include "minirun/error.h"
@@ -48,4 +51,45 @@ cmd_id_only (int argc, char **argv, const char *usage, int *exit_code)
   if (id == NULL)
     *exit_code = MR_EXIT_FAILURE;
   return id;
+}
+
+static void __attribute__ ((noreturn))
+cmd_oom (void)
+{
+  static const char msg[] = "minirun: out of memory\n";
+  (void) !write (STDERR_FILENO, msg, sizeof msg - 1);
+  abort ();
+}
+
+void *
+cmd_xrealloc (void *p, size_t size)
+{
+  p = realloc (p, size ? size : 1);
+  if (p == NULL)
+    cmd_oom ();
+  return p;
+}
+
+char *
+cmd_xstrdup (const char *s)
+{
+  char *r = strdup (s);
+  if (r == NULL)
+    cmd_oom ();
+  return r;
+}
+
+char *
+cmd_xasprintf (const char *fmt, ...)
+{
+  va_list ap;
+  char *s = NULL;
+  int n;
+
+  va_start (ap, fmt);
+  n = vasprintf (&s, fmt, ap);
+  va_end (ap);
+  if (n < 0)
+    cmd_oom ();
+  return s;
 }

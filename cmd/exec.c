@@ -3,9 +3,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <string.h>
+
 #include "cmd.h"
 #include "minirun/minirun.h"
-#include "base/utils.h"
+#include "minirun/util.h"
 
 static const char usage[] =
     "Usage: minirun exec [OPTIONS] ID COMMAND [ARGS...]\n"
@@ -27,6 +29,8 @@ static const char usage[] =
     "      --console-socket P   send the pty master to the unix socket P\n"
     "      --preserve-fds N     pass fds 3..3+N-1 to the process\n"
     "      --no-new-privs       set no_new_privs\n"
+    "  -g, --additional-gids G  an additional group for the process (repeatable, or\n"
+    "                           a comma list)\n"
     "      --pid NS=N,...       pin the process's pids, e.g. container=42,host=31000\n"
     "                           (\"any\" for a level: see the README on pins)\n"
     "  -h, --help               this help\n";
@@ -34,7 +38,7 @@ static const char usage[] =
 static char **
 push (char **v, size_t *n, const char *s)
 {
-  v = xrealloc (v, (*n + 2) * sizeof *v);
+  v = cmd_xrealloc (v, (*n + 2) * sizeof *v);
   v[(*n)++] = (char *) s;
   v[*n] = NULL;
   return v;
@@ -56,7 +60,7 @@ cmd_exec (struct mr_global *g, int argc, char **argv)
     { NULL, 0, NULL, 0 },
   };
   struct mr_exec_opts o = { .state_root = g->root };
-  size_t n_env = 0, n_caps = 0;
+  size_t n_env = 0, n_caps = 0, n_gids = 0;
   mr_error_t err = NULL;
   int c, status = 0;
   int64_t num;
@@ -110,14 +114,19 @@ cmd_exec (struct mr_global *g, int argc, char **argv)
         fprintf (stderr, "minirun exec: --%s: no SELinux/AppArmor on this runtime\n", c == 'L' ? "process-label" : "apparmor");
         goto fail;
       case 'g':
+        /* repeatable, and "10,20" as one value (runc takes both) */
+        for (char *save = NULL, *tok = strtok_r (optarg, ",", &save); tok; tok = strtok_r (NULL, ",", &save))
+          o.additional_gids = push (o.additional_gids, &n_gids, tok);
+        break;
       case 'X':
-        fprintf (stderr, "minirun exec: --%s is not supported\n", c == 'g' ? "additional-gids" : "cgroup");
+        fprintf (stderr, "minirun exec: --cgroup (a sub-cgroup of the container) is not supported\n");
         goto fail;
       case 'G':
         break;
       case 'h':
         free (o.env);
         free (o.caps);
+        free (o.additional_gids);
         return cmd_usage (usage, false);
       default:
         cmd_usage (usage, true);
@@ -143,10 +152,12 @@ cmd_exec (struct mr_global *g, int argc, char **argv)
     }
   free (o.env);
   free (o.caps);
+  free (o.additional_gids);
   return status;
 
 fail:
   free (o.env);
   free (o.caps);
+  free (o.additional_gids);
   return MR_EXIT_FAILURE;
 }

@@ -5,7 +5,7 @@
 
 #include "cmd.h"
 #include "minirun/minirun.h"
-#include "base/utils.h"
+#include "minirun/util.h"
 
 static const char usage[] = "Usage: minirun kill [--all] ID [SIGNAL]\n"
                             "\n"

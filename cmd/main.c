@@ -1,6 +1,7 @@
 /* main.c: global options and the command table.  Global options come before
  * the command, as with runc: minirun [--root DIR] [--log FILE]
  * [--log-format text|json] [--debug] [--systemd-cgroup] COMMAND [ARGS]. */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -11,7 +12,7 @@
 #include "cmd.h"
 #include "minirun/checkpoint.h"
 #include "minirun/error.h"
-#include "state/state.h"
+#include "minirun/minirun.h"
 
 static const struct mr_command commands[] = {
   { "run", cmd_run, "create and start a container (minirun run BUNDLE, or run [-b BUNDLE] ID)" },
@@ -61,6 +62,26 @@ print_usage (FILE *f)
     fputs ("\ncheckpoint and restore are not built in (no libcriu): scripts/setup.sh --criu\n", f);
 }
 
+/* The result on stdout is the command's answer: a write that failed (a full
+ * disk, a closed pipe) fails the command.  stdio remembers the first error,
+ * so the single prints need no check of their own (.clang-tidy). */
+static int
+stdout_checked (int ret)
+{
+  if (fflush (stdout) != 0 && ret == 0)
+    {
+      fprintf (stderr, "minirun: write the result to stdout: %s\n", strerror (errno));
+      ret = MR_EXIT_FAILURE;
+    }
+  else if (ferror (stdout) && ret == 0)
+    {
+      /* an earlier write failed; its errno is long gone */
+      fprintf (stderr, "minirun: write the result to stdout: a write failed\n");
+      ret = MR_EXIT_FAILURE;
+    }
+  return ret;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -71,28 +92,15 @@ main (int argc, char **argv)
     { "version", no_argument, NULL, 'v' },        { "rootless", required_argument, NULL, 'R' },
     { "criu", required_argument, NULL, 'C' },     { NULL, 0, NULL, 0 },
   };
-  struct mr_global g = { .root = MR_DEFAULT_STATE_ROOT, .log_format = MR_LOG_TEXT };
+  /* the library's rule: /run/minirun, or a directory of the user's own when rootless */
+  cmd_cleanup_free char *default_root = mr_state_root_default (geteuid () != 0);
+  struct mr_global g = { .root = default_root, .log_format = MR_LOG_TEXT };
   const char *cmd;
   int c, ret;
 
-  if (geteuid () != 0)
-    {
-      /* rootless: $XDG_RUNTIME_DIR/minirun, else /run/user/UID/minirun, else /tmp/minirun-UID */
-      static char rootless_root[4096];
-      const char *xdg = getenv ("XDG_RUNTIME_DIR");
-      char user_run[64];
-      snprintf (user_run, sizeof user_run, "/run/user/%u", (unsigned) geteuid ());
-      if (xdg && *xdg)
-        snprintf (rootless_root, sizeof rootless_root, "%s/minirun", xdg);
-      else if (access (user_run, W_OK) == 0)
-        snprintf (rootless_root, sizeof rootless_root, "%s/minirun", user_run);
-      else
-        snprintf (rootless_root, sizeof rootless_root, "/tmp/minirun-%u", (unsigned) geteuid ());
-      g.root = rootless_root;
-    }
   /* A peer that goes away (a hook that does not read its stdin, a closed
    * console socket) is an EPIPE to handle, not a reason to die. */
-  signal (SIGPIPE, SIG_IGN);
+  (void) signal (SIGPIPE, SIG_IGN);
 
   /* '+': stop at the command name; the rest belongs to the command. */
   while ((c = getopt_long_only (argc, argv, "+hv", opts, NULL)) != -1)
@@ -128,7 +136,7 @@ main (int argc, char **argv)
         break; /* accepted for runc compatibility; rootless is detected */
       case 'h':
         print_usage (stdout);
-        return 0;
+        return stdout_checked (0);
       case 'v':
         printf ("minirun version %s\nspec: 1.1.0\nbuild: %s\n", MINIRUN_VERSION,
 #ifdef MINIRUN_STATIC
@@ -137,7 +145,7 @@ main (int argc, char **argv)
                 "dynamic (loopback up through rtnetlink, libmnl)"
 #endif
         );
-        return 0;
+        return stdout_checked (0);
       default:
         print_usage (stderr);
         return MR_EXIT_FAILURE;
@@ -161,7 +169,7 @@ main (int argc, char **argv)
       {
         int first = optind;
         optind = 0; /* GNU getopt: full re-initialisation for the command's own options */
-        ret = commands[i].fn (&g, argc - first, argv + first);
+        ret = stdout_checked (commands[i].fn (&g, argc - first, argv + first));
         mr_log_close ();
         return ret;
       }

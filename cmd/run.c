@@ -3,14 +3,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include "base/cleanup.h"
 #include "cmd.h"
 #include "minirun/minirun.h"
-#include "state/state.h"
-#include "base/utils.h"
+#include "minirun/util.h"
 
 static const char usage[] =
     "Usage: minirun run [OPTIONS] BUNDLE\n"
@@ -96,19 +93,11 @@ cmd_parse_run_opts (int argc, char **argv, struct mr_run_opts *o, bool is_run, c
   return 0;
 }
 
-static bool
-is_bundle_dir (const char *path)
-{
-  struct stat st;
-  cleanup_free char *cfg = xasprintf ("%s/config.json", path);
-  return stat (path, &st) == 0 && S_ISDIR (st.st_mode) && stat (cfg, &st) == 0;
-}
-
 int
 cmd_run (struct mr_global *g, int argc, char **argv)
 {
   struct mr_run_opts o = { .state_root = g->root, .bundle = "." };
-  cleanup_free char *derived = NULL;
+  cmd_cleanup_free char *derived = NULL;
   mr_error_t err = NULL;
   int r, status = 0;
 
@@ -120,7 +109,7 @@ cmd_run (struct mr_global *g, int argc, char **argv)
       fprintf (stderr, "minirun run: expected a bundle directory or a container id\n");
       return cmd_usage (usage, true);
     }
-  if (strcmp (o.bundle, ".") == 0 && is_bundle_dir (argv[optind]))
+  if (strcmp (o.bundle, ".") == 0 && mr_bundle_is_dir (argv[optind]))
     {
       o.bundle = argv[optind];
       derived = mr_id_from_bundle (argv[optind]);

@@ -7,10 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "base/cleanup.h"
 #include "cmd.h"
 #include "minirun/config.h"
-#include "base/utils.h"
+#include "minirun/util.h"
 
 static const char usage[] = "Usage: minirun spec [OPTIONS]\n"
                             "\n"
@@ -31,8 +30,8 @@ cmd_spec (struct mr_global *g, int argc, char **argv)
                                         { NULL, 0, NULL, 0 } };
   const char *bundle = ".";
   bool rootless = false;
-  cleanup_free char *path = NULL, *json = NULL;
-  cleanup_close int fd = -1;
+  cmd_cleanup_free char *path = NULL, *json = NULL;
+  cmd_cleanup_close int fd = -1;
   int c;
 
   while ((c = getopt_long_only (argc, argv, "+b:h", opts, NULL)) != -1)
@@ -49,7 +48,7 @@ cmd_spec (struct mr_global *g, int argc, char **argv)
       }
   if (optind != argc)
     return cmd_usage (usage, true);
-  path = xasprintf ("%s/config.json", bundle);
+  path = cmd_xasprintf ("%s/config.json", bundle);
   json = mr_config_default_json (rootless);
   if (json == NULL)
     {

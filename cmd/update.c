@@ -10,7 +10,7 @@
 
 #include "cmd.h"
 #include "minirun/resources.h"
-#include "base/utils.h"
+#include "minirun/util.h"
 
 static const char usage[]
     = "Usage: minirun update [OPTIONS] ID\n"
@@ -38,6 +38,9 @@ static const char usage[]
       "  --kernel-memory-tcp SIZE    TCP buffer limit (cgroup v1 only; a warning where\n"
       "                              the kernel has none)\n"
       "  --pids-limit N              maximum number of processes (-1: unlimited)\n"
+      "  --l3-cache-schema LINE      Intel RDT L3 cache schemata line (\"L3:0=ff\"), written\n"
+      "                              to the container's resctrl group (linux.intelRdt)\n"
+      "  --mem-bw-schema LINE        Intel RDT memory bandwidth schemata line (\"MB:0=70\")\n"
       "  -h, --help                  this help\n";
 
 enum
@@ -56,6 +59,8 @@ enum
   OPT_KERNEL_MEMORY,
   OPT_KERNEL_MEMORY_TCP,
   OPT_PIDS_LIMIT,
+  OPT_L3_CACHE_SCHEMA,
+  OPT_MEM_BW_SCHEMA,
 };
 
 /* docker/go-units RAMInBytes: "512m", "1.5g", "100 MiB", "4096"; -1 unlimited. */
@@ -64,8 +69,7 @@ parse_size (const char *s, int64_t *out)
 {
   static const char units[] = "kmgtp";
   const char *p = s, *u;
-  uint64_t whole = 0, mult = 1;
-  double frac = 0, scale = 0.1;
+  uint64_t whole = 0, mult = 1, frac = 0, denom = 1; /* the fraction: frac / denom */
 
   if (strcmp (s, "-1") == 0)
     {
@@ -84,8 +88,9 @@ parse_size (const char *s, int64_t *out)
     {
       if (!isdigit ((unsigned char)*++p))
         return false;
-      for (; isdigit ((unsigned char)*p); p++, scale /= 10)
-        frac += (*p - '0') * scale;
+      for (; isdigit ((unsigned char)*p); p++)
+        if (denom < 1000000) /* six digits: a millionth of the unit (more do not count) */
+          frac = frac * 10 + (uint64_t)(*p - '0'), denom *= 10;
     }
   if (*p == ' ')
     p++;
@@ -102,7 +107,8 @@ parse_size (const char *s, int64_t *out)
   if (*p != '\0' || whole > (uint64_t)INT64_MAX / mult)
     return false;
   whole *= mult;
-  whole += (uint64_t)(frac * (double)mult);
+  /* frac/denom of mult bytes, without overflow: frac < denom <= 10^6 */
+  whole += mult / denom * frac + (mult % denom) * frac / denom;
   if (whole > (uint64_t)INT64_MAX)
     return false;
   *out = (int64_t)whole;
@@ -114,7 +120,7 @@ parse_u64 (const char *s, uint64_t max, uint64_t *out)
 {
   char *end;
   unsigned long long v;
-  if (!isdigit ((unsigned char)*s))
+  if (s == NULL || !isdigit ((unsigned char)*s))
     return false;
   errno = 0;
   v = strtoull (s, &end, 10);
@@ -135,7 +141,7 @@ static void
 set_string (char **dst, const char *v)
 {
   free (*dst);
-  *dst = xstrdup (v);
+  *dst = cmd_xstrdup (v);
 }
 
 /* Apply one flag to r; MR_EXIT_FAILURE on a bad value. */
@@ -220,6 +226,8 @@ cmd_update (struct mr_global *g, int argc, char **argv)
     { "kernel-memory", required_argument, NULL, OPT_KERNEL_MEMORY },
     { "kernel-memory-tcp", required_argument, NULL, OPT_KERNEL_MEMORY_TCP },
     { "pids-limit", required_argument, NULL, OPT_PIDS_LIMIT },
+    { "l3-cache-schema", required_argument, NULL, OPT_L3_CACHE_SCHEMA },
+    { "mem-bw-schema", required_argument, NULL, OPT_MEM_BW_SCHEMA },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
@@ -230,7 +238,7 @@ cmd_update (struct mr_global *g, int argc, char **argv)
   } flags[sizeof opts / sizeof opts[0]];
   struct mr_resources res = { 0 };
   mr_error_t err = NULL;
-  const char *file = NULL, *id;
+  const char *file = NULL, *id, *l3 = NULL, *mb = NULL;
   size_t n_flags = 0;
   int c, index, ret = 0;
 
@@ -239,6 +247,12 @@ cmd_update (struct mr_global *g, int argc, char **argv)
       {
       case 'r':
         file = optarg;
+        break;
+      case OPT_L3_CACHE_SCHEMA:
+        l3 = optarg;
+        break;
+      case OPT_MEM_BW_SCHEMA:
+        mb = optarg;
         break;
       case 'h':
       case '?':
@@ -253,7 +267,7 @@ cmd_update (struct mr_global *g, int argc, char **argv)
   id = cmd_one_arg (argc, argv, usage);
   if (id == NULL)
     return MR_EXIT_FAILURE;
-  if (file == NULL && n_flags == 0)
+  if (file == NULL && n_flags == 0 && l3 == NULL && mb == NULL)
     {
       fprintf (stderr, "minirun update: nothing to update: give --resources FILE or a limit flag\n%s", usage);
       return MR_EXIT_FAILURE;
@@ -262,7 +276,9 @@ cmd_update (struct mr_global *g, int argc, char **argv)
     return cmd_fail (&err);
   for (size_t i = 0; i < n_flags && ret == 0; i++)
     ret = apply_flag (&res, flags[i].opt, opts[flags[i].index].name, flags[i].value);
-  if (ret == 0 && mr_container_update (g->root, id, &res, &err) < 0)
+  if (ret == 0 && (file || n_flags > 0) && mr_container_update (g->root, id, &res, &err) < 0)
+    ret = cmd_fail (&err);
+  if (ret == 0 && (l3 || mb) && mr_container_update_rdt (g->root, id, l3, mb, &err) < 0)
     ret = cmd_fail (&err);
   mr_resources_free (&res);
   return ret;

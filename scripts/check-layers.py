@@ -11,7 +11,16 @@ Rules (docs/architecture.md):
   2. a room uses (includes or calls) only rooms on a lower floor, or itself;
      rooms on one floor do not use each other;
   3. the CLI (cmd/) includes only the public headers (include/minirun/) and its own;
-  4. no runtime/ file over MAX_LINES lines.
+  4. no runtime/ file over MAX_LINES lines;
+  5. the parser and the planner make no syscalls of their own: config/ and
+     plan/ include no base/syscalls.h; runtime/ includes nothing from cmd/;
+  6. inside runtime/cgroup/ (one room above), the driver folders: the shared
+     helpers (common/) use none of the others; a leaf driver (v1/, v2/) uses
+     only common/; a composition (hybrid/, systemd/) uses common/ and the
+     leaf drivers, never another composition; the front (the files directly
+     in cgroup/) uses common/ and reaches a driver only through its
+     registered table (the mr_cg_driver_* symbols), never a driver's header;
+     nobody calls the front, and common/ includes of it only cgroup.h.
 Usage: scripts/check-layers.py [BUILD_DIR]   (default build/; needs nm)
 Exit 0 when every rule holds, 1 with one line per violation otherwise.
 """
@@ -31,6 +40,7 @@ FLOORS = {
     "config": 1,
     "plan": 2,
     "cgroup": 3,
+    "resctrl": 3,
     "security": 3,
     "ns": 3,
     "process": 3,
@@ -40,6 +50,18 @@ FLOORS = {
     "ops": 7,
 }
 MAX_LINES = 500
+# rule 6: the folders of runtime/cgroup/ ("front" = the files directly in it)
+CGROUP_PARTS = {
+    "front": "front",
+    "common": "shared",
+    "v1": "leaf",
+    "v2": "leaf",
+    "hybrid": "composition",
+    "systemd": "composition",
+}
+CGROUP_PUBLIC = "cgroup/cgroup.h"   # the library's interface: types everyone may include
+CGROUP_DRIVER = "cgroup/driver.h"   # the driver interface: the front and the drivers
+CGROUP_REGISTRATION = "mr_cg_driver_"
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
 
@@ -97,6 +119,10 @@ def include_graph(problems):
             problems.append(f"size: runtime/{os.path.relpath(path, RUNTIME)} has "
                             f"{text.count(chr(10))} lines (more than {MAX_LINES})")
         for inc in INCLUDE.findall(text):
+            if inc == "base/syscalls.h" and room(me) in ("config", "plan"):
+                problems.append(f"pure: {me} includes base/syscalls.h (config/ and plan/ make no syscalls)")
+            if inc.startswith("cmd") or inc == "cmd.h":
+                problems.append(f"include: {me} includes the CLI's {inc}")
             target = os.path.join(RUNTIME, inc)
             if not os.path.exists(target):
                 # a header next to the file ("v1.h" inside cgroup/v1/)
@@ -127,13 +153,15 @@ def call_graph(build):
             elif len(parts) == 2 and parts[0] == "U":
                 wanted[me].add(parts[1])
     graph = collections.defaultdict(set)
+    via = collections.defaultdict(set)  # (caller, callee) -> the symbols
     for me, syms in wanted.items():
         graph[me]
         for s in syms:
             other = defined.get(s)
             if other and other != me:
                 graph[me].add(other)
-    return graph
+                via[(me, other)].add(s)
+    return graph, via
 
 
 def check_rooms(kind, graph, problems):
@@ -152,6 +180,56 @@ def check_rooms(kind, graph, problems):
         problems.append(f"{kind}: cycle between " + ", ".join(comp))
 
 
+def cgroup_part(n):
+    """cgroup/v1/driver.c -> v1; cgroup/cgroup.c -> front"""
+    parts = n.split("/")
+    return "front" if len(parts) == 2 else parts[1]
+
+
+def check_cgroup(kind, graph, problems, via=None):
+    for a, outs in sorted(graph.items()):
+        if room(a) != "cgroup":
+            continue
+        pa = cgroup_part(a)
+        ka = CGROUP_PARTS.get(pa)
+        if ka is None:
+            problems.append(f"{kind}: runtime/{a}: cgroup/{pa}/ is not in the cgroup plan "
+                            f"({', '.join(sorted(CGROUP_PARTS))}; scripts/check-layers.py)")
+            continue
+        for b in sorted(outs):
+            if room(b) != "cgroup":
+                continue
+            pb = cgroup_part(b)
+            kb = CGROUP_PARTS.get(pb)
+            why = None
+            if pa == pb or kb is None:
+                continue  # the same folder; an unknown one is reported as a user above
+            if kb == "front":
+                header = kind == "include"
+                if not header:
+                    why = "nobody calls the front (it dispatches to the drivers)"
+                elif b == CGROUP_DRIVER and ka == "shared":
+                    why = "the shared helpers do not know the driver interface"
+                elif b not in (CGROUP_PUBLIC, CGROUP_DRIVER):
+                    why = "only the front's headers may be included"
+            elif ka == "front":
+                if kb != "shared" and kind == "include":
+                    why = "the front reaches a driver only through driver.h"
+                elif kb != "shared":
+                    other = sorted(x for x in via.get((a, b), ()) if not x.startswith(CGROUP_REGISTRATION))
+                    if other:
+                        why = ("the front uses a driver only through its table (" + CGROUP_REGISTRATION
+                               + "*), not " + ", ".join(other))
+            elif ka == "shared" and kb != "shared":
+                why = "the shared helpers use no driver"
+            elif ka == "leaf" and kb != "shared":
+                why = "a leaf driver uses only common/"
+            elif ka == "composition" and kb == "composition":
+                why = "a composition uses common/ and the leaf drivers, not another composition"
+            if why:
+                problems.append(f"{kind}: {a} (cgroup/{pa}, {ka}) uses {b} (cgroup/{pb}, {kb}): {why}")
+
+
 def check_cli(problems):
     allowed = {os.path.basename(p) for p in glob.glob(os.path.join(ROOT, "cmd", "*.h"))}
     for path in sorted(glob.glob(os.path.join(ROOT, "cmd", "*.c"))):
@@ -167,8 +245,10 @@ def main():
     problems = []
     inc = include_graph(problems)
     check_rooms("include", inc, problems)
-    calls = call_graph(build)
+    check_cgroup("include", inc, problems)
+    calls, via = call_graph(build)
     check_rooms("call", calls, problems)
+    check_cgroup("call", calls, problems, via)
     if os.environ.get("CHECK_LAYERS_CLI", "1") == "1":
         check_cli(problems)
     for p in problems:

@@ -16,7 +16,7 @@ criu=no
 for arg in "$@"; do
   case "$arg" in
     --criu) criu=yes ;;
-    --test) [ $criu = yes ] || criu=test; want="$want python3-pytest python3-jsonschema iproute2 util-linux procps valgrind clang libclang-rt-14-dev libfuzzer-14-dev podman conmon docker.io crun runc time strace" ;;
+    --test) [ $criu = yes ] || criu=test; want="$want python3-pytest python3-jsonschema iproute2 util-linux procps valgrind clang libclang-rt-14-dev libfuzzer-14-dev clang-tidy cppcheck podman conmon docker.io crun runc time strace" ;;
     --bench) want="$want crun runc hyperfine python3 procps util-linux" ;;
     *) echo "setup.sh: unknown option $arg" >&2; exit 2 ;;
   esac

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Set everything up and run every test:
-#   1. unit tests (ctest)
+#   1. unit tests (ctest), then the static checks at zero findings
+#      (scripts/tidy.sh: the house rules, clang-tidy, cppcheck)
 #   2. the fuzzers for a bounded time (60 s) plus every saved regression input
 #   3. valgrind over the main commands
 #   4. the whole integration suite under ASan + UBSan (+ LeakSanitizer)
@@ -24,6 +25,8 @@ export MINIRUN_CRASH_BIN="$PWD/build-crash/minirun"
 if [ $quick = no ]; then
   echo "== unit tests"
   (cd build && ctest --output-on-failure -j2)
+  echo "== static checks (house rules, clang-tidy, cppcheck)"
+  scripts/tidy.sh build
   echo "== fuzzing (60 s) and the saved regressions"
   scripts/fuzz.sh 60
   echo "== valgrind over the main commands"

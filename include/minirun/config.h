@@ -89,9 +89,25 @@ struct mr_mount
   bool bind;                   /* "bind" or "rbind" option, or type "bind" */
   bool recursive;              /* "rbind" */
   enum mr_propagation propagation;
-  bool ro_recursive;           /* "rro": mount_setattr AT_RECURSIVE MOUNT_ATTR_RDONLY */
   char *data;                  /* the options that are not flags, comma-joined ("size=65536k,mode=755"), or NULL */
-  bool rw_recursive;           /* "rrw": mount_setattr AT_RECURSIVE clearing MOUNT_ATTR_RDONLY */
+  struct mr_mount_attr *rattrs; /* the recursive options ("rro", "rnoexec", ...) in order */
+  size_t n_rattrs;
+  bool tmpcopyup;              /* "tmpcopyup" (type tmpfs): the tmpfs gets a copy of what was at the destination */
+  /* idmapped mount: "idmap"/"ridmap" (with crun's "=uids=...;gids=..." form), or uidMappings/gidMappings */
+  bool idmap;
+  bool idmap_recursive;        /* "ridmap": the mapping goes on every mount of an rbind */
+  size_t idmap_option;         /* index in options of "idmap"/"ridmap"; n_options when the fields alone ask */
+  struct mr_idmap *uid_mappings, *gid_mappings; /* containerID = id on the source, hostID = id it shows as */
+  size_t n_uid_mappings, n_gid_mappings;        /* both 0 with idmap: the user namespace joined by path */
+};
+
+/* One recursive mount option: mount_setattr(AT_RECURSIVE) with these
+ * MOUNT_ATTR_* bits after the mount is made ("rnoatime": set NOATIME, clear
+ * MOUNT_ATTR__ATIME). */
+struct mr_mount_attr
+{
+  size_t option;               /* its index in mr_mount.options, for errors */
+  uint64_t set, clr;
 };
 
 /* ---------- namespaces ---------- */
@@ -383,7 +399,16 @@ struct mr_config
     int64_t monotonic_secs, boottime_secs;
     uint32_t monotonic_nsecs, boottime_nsecs;
   } time_offsets;
-  char *intel_rdt_clos_id;     /* parsed; applying it is an error on hosts without resctrl */
+  struct mr_intel_rdt
+  {
+    bool present;
+    char *clos_id;             /* the resctrl group (a directory name); NULL: the container id */
+    char *l3_cache_schema;     /* "L3:0=ffff;1=3ff": written to the group's schemata */
+    char *mem_bw_schema;       /* "MB:0=70" */
+    char **schemata;           /* more schemata lines, written in order */
+    size_t n_schemata;
+    bool enable_monitoring;    /* a mon_groups/<id> group with the container's tasks */
+  } intel_rdt;
   char *personality_domain;    /* "LINUX" / "LINUX32" */
 
   struct mr_pin_config pins;   /* minirun.* */

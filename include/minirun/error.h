@@ -33,6 +33,16 @@ int mr_error_wrap (mr_error_t *err, const char *fmt, ...) __attribute__ ((format
 
 void mr_error_free (mr_error_t *err);
 
+/* The setters above always return -1.  The macros say so where they are
+ * called, so that a compiler or static analyzer, which cannot see into
+ * error.c, knows that `return mr_error_set (...)` returns -1 (the analyzer
+ * otherwise follows impossible paths where it returned 0).  The functions
+ * themselves stay callable as (mr_error_set) (...). */
+#define mr_error_set(...) ({ (mr_error_set) (__VA_ARGS__); -1; })
+#define mr_error_setv(...) ({ (mr_error_setv) (__VA_ARGS__); -1; })
+#define mr_error_set_explained(...) ({ (mr_error_set_explained) (__VA_ARGS__); -1; })
+#define mr_error_wrap(...) ({ (mr_error_wrap) (__VA_ARGS__); -1; })
+
 /* Report a non-fatal error as a warning ("<prefix>: <msg>", prefix may be
  * NULL) and free it. */
 void mr_error_warn (mr_error_t *err, const char *prefix);

@@ -1,6 +1,10 @@
 /* minirun/minirun.h: the public lifecycle API.  The CLI in cmd/ is a thin
- * layer over these calls; another program can link libminirun_core and skip
- * it.  Every call follows the error convention of minirun/error.h. */
+ * layer over these calls and builds from include/minirun/ alone; another
+ * program can link libminirun_core and skip it.  Every call follows the error
+ * convention of minirun/error.h; messages go to the output handler of
+ * minirun/log.h.  A program calls, in order: the state root (mr_state_root_default
+ * or its own), mr_id_validate, mr_bundle_load, then mr_container_create_bundle
+ * or mr_container_run_bundle, and the calls on an existing container by id. */
 #ifndef MINIRUN_H
 #define MINIRUN_H
 
@@ -10,6 +14,51 @@
 
 #include "minirun/config.h"
 #include "minirun/error.h"
+#include "minirun/log.h"
+
+/* ---------- the state root and container ids ---------- */
+
+#define MR_DEFAULT_STATE_ROOT "/run/minirun" /* as root */
+#define MR_ID_MAX 250
+
+/* Where containers' state lives unless the caller says otherwise (the CLI's
+ * --root): /run/minirun as root; rootless, $XDG_RUNTIME_DIR/minirun, else
+ * /run/user/<euid>/minirun when that directory is writable, else
+ * /tmp/minirun-<euid>.  Created (0700) on first use, not here.  Caller frees. */
+char *mr_state_root_default (bool rootless);
+
+/* Container ids: [A-Za-z0-9][A-Za-z0-9_.+-]*, at most MR_ID_MAX bytes, so
+ * that an id is one path component under the state root. */
+int mr_id_validate (const char *id, mr_error_t *err);
+/* A unique id derived from a bundle path: "<basename>-<8 random hex>" (the
+ * basename's characters an id cannot hold dropped, at most 40 kept;
+ * "bundle-<hex>" when none is left): what `run BUNDLE` uses.  Caller frees. */
+char *mr_id_from_bundle (const char *bundle);
+
+/* ---------- a bundle, loaded apart from running it ---------- */
+
+struct mr_bundle
+{
+  char *dir;                   /* absolute, symlinks resolved */
+  char *config_path;           /* the file that was parsed: <dir>/config.json unless given */
+  char *config_data;           /* its bytes (NUL-terminated) */
+  size_t config_len;
+  struct mr_config *config;    /* parsed */
+  char *rootfs;                /* root.path joined to dir (not resolved: create/run check it) */
+};
+
+/* Load a bundle: make dir absolute, read config_path (NULL: <dir>/config.json,
+ * at most 4 MiB) and parse it; every config error surfaces here, with its
+ * JSON path, before anything exists on the system.  The warnings of the
+ * parse (an unknown capability, a relative mount destination) go to the
+ * output handler.  A config without `process` loads (create/run refuse it). */
+int mr_bundle_load (const char *dir, const char *config_path, struct mr_bundle **out, mr_error_t *err);
+void mr_bundle_free (struct mr_bundle *bundle);
+
+/* Is path a directory holding a config.json? (`run BUNDLE` vs `run ID`) */
+bool mr_bundle_is_dir (const char *path);
+
+/* ---------- create and run ---------- */
 
 struct mr_run_opts
 {
@@ -31,6 +80,12 @@ int mr_container_create (const struct mr_run_opts *opts, mr_error_t *err);
 /* run: create + start; in the foreground waits and sets *exit_status
  * (the init's status, 128+N when killed by signal N). */
 int mr_container_run (const struct mr_run_opts *opts, int *exit_status, mr_error_t *err);
+/* create and run of a loaded bundle: opts->bundle and opts->config_path are
+ * taken from it (the others as above).  The config is read again from
+ * bundle->config_path when the container is set up. */
+int mr_container_create_bundle (const struct mr_bundle *bundle, const struct mr_run_opts *opts, mr_error_t *err);
+int mr_container_run_bundle (const struct mr_bundle *bundle, const struct mr_run_opts *opts, int *exit_status,
+                             mr_error_t *err);
 int mr_container_start (const char *root, const char *id, mr_error_t *err);
 /* OCI state JSON of one container (caller frees). */
 int mr_container_state (const char *root, const char *id, char **json, mr_error_t *err);
@@ -54,6 +109,7 @@ struct mr_exec_opts
   const char *console_socket;
   int preserve_fds;
   const char *pins;            /* --pid "container=42,host=4300" */
+  char **additional_gids;      /* --additional-gids GID (NULL-terminated): added to user.additionalGids */
 };
 
 /* exec: a new process in a running container's namespaces and cgroup, with

@@ -25,6 +25,9 @@ int mr_container_resume (const char *root, const char *id, mr_error_t *err);
  * -1 means unlimited for memory, swap and pids.  linux.resources.devices is
  * not changed by an update (as with runc): it is ignored with a warning. */
 int mr_container_update (const char *root, const char *id, const struct mr_resources *res, mr_error_t *err);
+/* update --l3-cache-schema / --mem-bw-schema: schemata lines (NULL: not
+ * given) for the container's resctrl group (its config's linux.intelRdt). */
+int mr_container_update_rdt (const char *root, const char *id, const char *l3, const char *mb, mr_error_t *err);
 
 /* ---------- statistics ---------- */
 

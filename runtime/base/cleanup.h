@@ -30,7 +30,7 @@ static inline void
 mr_fclosep (FILE **f)
 {
   if (*f != NULL)
-    fclose (*f);
+    (void) fclose (*f);
 }
 
 /* Free a NULL-terminated array of strings. */

@@ -12,7 +12,7 @@
 static struct mr_error oom_error = { ENOMEM, (char *) "out of memory while reporting an error" };
 
 int
-mr_error_setv (mr_error_t *err, int errno_, const char *fmt, va_list ap)
+(mr_error_setv) (mr_error_t *err, int errno_, const char *fmt, va_list ap)
 {
   char *msg = NULL, *full = NULL;
   struct mr_error *e;
@@ -52,7 +52,7 @@ mr_error_setv (mr_error_t *err, int errno_, const char *fmt, va_list ap)
 }
 
 int
-mr_error_set (mr_error_t *err, int errno_, const char *fmt, ...)
+(mr_error_set) (mr_error_t *err, int errno_, const char *fmt, ...)
 {
   va_list ap;
   int ret;
@@ -64,7 +64,7 @@ mr_error_set (mr_error_t *err, int errno_, const char *fmt, ...)
 }
 
 int
-mr_error_set_explained (mr_error_t *err, int errno_, const char *fmt, ...)
+(mr_error_set_explained) (mr_error_t *err, int errno_, const char *fmt, ...)
 {
   va_list ap;
 
@@ -77,7 +77,7 @@ mr_error_set_explained (mr_error_t *err, int errno_, const char *fmt, ...)
 }
 
 int
-mr_error_wrap (mr_error_t *err, const char *fmt, ...)
+(mr_error_wrap) (mr_error_t *err, const char *fmt, ...)
 {
   char *ctx = NULL, *full = NULL;
   va_list ap;

@@ -1,6 +1,7 @@
-/* log.c: error, warning and debug messages to stderr and the --log file.
- * The JSON format is runc's, one object per line, because conmon reads the
- * last "error" line of the log to tell the user why a container failed. */
+/* log.c: error, warning and debug messages to the output handler (stderr by
+ * default, see minirun/log.h) and the --log file.  The JSON format is runc's,
+ * one object per line, because conmon reads the last "error" line of the log
+ * to tell the user why a container failed. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -18,6 +19,31 @@
 static int log_fd = -1;
 static enum mr_log_format log_format = MR_LOG_TEXT;
 static bool log_debug;
+static mr_output_handler output_fn; /* NULL: mr_output_stderr, written inline */
+static void *output_data;
+
+void
+mr_set_output_handler (mr_output_handler fn, void *userdata)
+{
+  output_fn = fn;
+  output_data = fn ? userdata : NULL;
+}
+
+static const char *const level_names[] = { "error", "warning", "debug" };
+static const char *const level_prefixes[] = { "minirun: ", "minirun: warning: ", "minirun: debug: " };
+
+const char *
+mr_log_level_name (enum mr_log_level level)
+{
+  return (unsigned) level < sizeof level_names / sizeof level_names[0] ? level_names[level] : "error";
+}
+
+static const char *
+level_prefix (enum mr_log_level level)
+{
+  return (unsigned) level < sizeof level_prefixes / sizeof level_prefixes[0] ? level_prefixes[level]
+                                                                             : level_prefixes[0];
+}
 
 int
 mr_log_init (const char *path, enum mr_log_format format, bool debug)
@@ -145,7 +171,8 @@ log_to_file (const char *level, const char *msg)
 
       clock_gettime (CLOCK_REALTIME, &ts);
       gmtime_r (&ts.tv_sec, &tm);
-      strftime (stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+      if (strftime (stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        stamp[0] = '\0'; /* cannot happen with this format and size; an empty time is still valid JSON */
       obj = json_pack ("{s:s, s:s, s:s}", "level", level, "msg", msg, "time", stamp);
       if (obj == NULL)
         {
@@ -153,7 +180,8 @@ log_to_file (const char *level, const char *msg)
           cleanup_free char *safe = utf8_escape (msg);
           if (safe == NULL)
             return;
-          obj = json_pack ("{s:s, s:s, s:s}", "level", level, "msg", safe, "time", stamp);
+          /* the analyzer does not model cleanup_free: `safe` is freed at the brace */
+          obj = json_pack ("{s:s, s:s, s:s}", "level", level, "msg", safe, "time", stamp); // NOLINT(clang-analyzer-unix.Malloc)
           if (obj == NULL)
             return;
         }
@@ -213,7 +241,7 @@ mr_log_escape (char *out, size_t outlen, const char *in)
             {
               /* U+0080..U+009F, the C1 controls (U+009B is CSI for many
                * terminals), encoded in UTF-8. */
-              memcpy (esc, "\\u00", 4);
+              memcpy (esc, "\\u00", 4); // NOLINT(bugprone-not-null-terminated-result): an escape, n bytes long
               esc[4] = hex[p[1] >> 4];
               esc[5] = hex[p[1] & 0xf];
               n = 6;
@@ -241,8 +269,31 @@ mr_log_escape (char *out, size_t outlen, const char *in)
   return pos;
 }
 
-static void vlog (const char *level, bool to_stderr, const char *fmt, va_list ap)
-    __attribute__ ((format (printf, 3, 0)));
+void
+mr_output_stderr (enum mr_log_level level, const char *msg, void *userdata)
+{
+  const char *prefix = level_prefix (level);
+  size_t plen = strlen (prefix), mlen = strlen (msg);
+  char small[1024], *line = plen + mlen + 1 <= sizeof small ? small : malloc (plen + mlen + 1);
+
+  if (line == NULL)
+    {
+      /* no memory for one buffer: the same bytes in three writes */
+      write_all (STDERR_FILENO, prefix, plen);
+      write_all (STDERR_FILENO, msg, mlen);
+      write_all (STDERR_FILENO, "\n", 1);
+      return;
+    }
+  /* one write of plen + mlen + 1 bytes, not a string */
+  memcpy (line, prefix, plen);       // NOLINT(bugprone-not-null-terminated-result)
+  memcpy (line + plen, msg, mlen);   // NOLINT(bugprone-not-null-terminated-result)
+  line[plen + mlen] = '\n';
+  write_all (STDERR_FILENO, line, plen + mlen + 1);
+  if (line != small)
+    free (line);
+}
+
+static void vlog (enum mr_log_level level, const char *fmt, va_list ap) __attribute__ ((format (printf, 2, 0)));
 
 /* Every message goes through here, escaped as a whole: the values a message
  * echoes (config names, paths, env, hook output) can hold ESC sequences that
@@ -252,16 +303,14 @@ static void vlog (const char *level, bool to_stderr, const char *fmt, va_list ap
  * logs each of them with its own call.  The JSON log gets the escaped text
  * too: conmon and containerd print its "msg" to a terminal after decoding. */
 static void
-vlog (const char *level, bool to_stderr, const char *fmt, va_list ap)
+vlog (enum mr_log_level level, const char *fmt, va_list ap)
 {
-  const char *prefix = strcmp (level, "error") == 0     ? "minirun: "
-                       : strcmp (level, "warning") == 0 ? "minirun: warning: "
-                                                        : "minirun: debug: ";
+  const char *prefix = level_prefix (level);
   char raw[4096], fallback[1024];
   size_t plen = strlen (prefix), cap, len;
   char *heap, *line;
 
-  vsnprintf (raw, sizeof raw, fmt, ap);
+  (void) vsnprintf (raw, sizeof raw, fmt, ap); // NOLINT(clang-analyzer-valist.Uninitialized): the callers va_start it
   /* "<prefix><escaped msg>\n" in one buffer, written with one write(2) so
    * that lines of concurrent minirun processes do not interleave. */
   cap = plen + mr_log_escape (NULL, 0, raw) + 2;
@@ -273,8 +322,10 @@ vlog (const char *level, bool to_stderr, const char *fmt, va_list ap)
   mr_log_escape (line + plen, cap - plen - 1, raw);
   len = plen + strlen (line + plen);
   if (log_fd >= 0)
-    log_to_file (level, line + plen);
-  if (to_stderr)
+    log_to_file (mr_log_level_name (level), line + plen);
+  if (output_fn)
+    output_fn (level, line + plen, output_data);
+  else
     {
       line[len] = '\n';
       write_all (STDERR_FILENO, line, len + 1);
@@ -287,7 +338,7 @@ mr_log_error (const char *fmt, ...)
 {
   va_list ap;
   va_start (ap, fmt);
-  vlog ("error", true, fmt, ap);
+  vlog (MR_LOG_LEVEL_ERROR, fmt, ap);
   va_end (ap);
 }
 
@@ -296,7 +347,7 @@ mr_log_warning (const char *fmt, ...)
 {
   va_list ap;
   va_start (ap, fmt);
-  vlog ("warning", true, fmt, ap);
+  vlog (MR_LOG_LEVEL_WARNING, fmt, ap);
   va_end (ap);
 }
 
@@ -307,6 +358,6 @@ mr_log_debug (const char *fmt, ...)
   if (!log_debug)
     return;
   va_start (ap, fmt);
-  vlog ("debug", true, fmt, ap);
+  vlog (MR_LOG_LEVEL_DEBUG, fmt, ap);
   va_end (ap);
 }

@@ -35,24 +35,10 @@ mr_path_equal (const char *a, const char *b)
   for (;;)
     {
       /* Skip separators and "." components on both sides. */
-      for (;;)
-        {
-          if (*a == '/')
-            a++;
-          else if (a[0] == '.' && (a[1] == '/' || a[1] == '\0'))
-            a++;
-          else
-            break;
-        }
-      for (;;)
-        {
-          if (*b == '/')
-            b++;
-          else if (b[0] == '.' && (b[1] == '/' || b[1] == '\0'))
-            b++;
-          else
-            break;
-        }
+      while (*a == '/' || (a[0] == '.' && (a[1] == '/' || a[1] == '\0')))
+        a++;
+      while (*b == '/' || (b[0] == '.' && (b[1] == '/' || b[1] == '\0')))
+        b++;
       if (*a == '\0' || *b == '\0')
         return *a == *b;
       while (*a != '\0' && *a != '/' && *a == *b)

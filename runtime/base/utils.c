@@ -192,7 +192,25 @@ mr_mkdir_p (const char *path, mode_t mode, mr_error_t *err)
     }
   if (mkdir (copy, mode) < 0 && errno != EEXIST)
     return mr_error_set (err, errno, "mkdir `%s`", copy);
-  return 0;
+  return 0; // NOLINT(clang-analyzer-unix.Malloc): `copy` is cleanup_free, which the analyzer does not model
+}
+
+/* One " %d" field of /proc/PID/stat at *p; advances *p past it. */
+static bool
+stat_int (char **p, int *out)
+{
+  char *end;
+  long v;
+
+  if (**p != ' ')
+    return false;
+  errno = 0;
+  v = strtol (*p + 1, &end, 10);
+  if (errno != 0 || end == *p + 1 || v < INT_MIN || v > INT_MAX)
+    return false;
+  *out = (int) v;
+  *p = end;
+  return true;
 }
 
 bool
@@ -200,11 +218,11 @@ mr_proc_stat_read (pid_t pid, struct mr_proc_stat *out)
 {
   char path[64], buf[1024];
   cleanup_close int fd = -1;
-  char *open_p, *close_p, *p;
+  char *open_p, *close_p, *p, *end;
   int ppid, pgrp, sid;
   ssize_t n;
 
-  snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
+  (void) snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
   fd = open (path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return false;
@@ -217,8 +235,11 @@ mr_proc_stat_read (pid_t pid, struct mr_proc_stat *out)
   close_p = strrchr (buf, ')');
   if (open_p == NULL || close_p == NULL || close_p < open_p || close_p[1] == '\0')
     return false;
-  snprintf (out->comm, sizeof out->comm, "%.*s", (int) (close_p - open_p - 1), open_p + 1);
-  if (sscanf (close_p + 2, "%c %d %d %d", &out->state, &ppid, &pgrp, &sid) != 4)
+  (void) snprintf (out->comm, sizeof out->comm, "%.*s", (int) (close_p - open_p - 1), open_p + 1);
+  /* ") S ppid pgrp session ..." */
+  p = close_p + 2;
+  out->state = *p++;
+  if (out->state == '\0' || !stat_int (&p, &ppid) || !stat_int (&p, &pgrp) || !stat_int (&p, &sid))
     return false;
   out->ppid = ppid;
   out->pgrp = pgrp;
@@ -231,7 +252,11 @@ mr_proc_stat_read (pid_t pid, struct mr_proc_stat *out)
       if (p)
         p++;
     }
-  return p != NULL && sscanf (p, "%llu", &out->start_time) == 1;
+  if (p == NULL || *p < '0' || *p > '9')
+    return false;
+  errno = 0;
+  out->start_time = strtoull (p, &end, 10);
+  return errno == 0 && end != p;
 }
 
 bool

@@ -1,5 +1,6 @@
 /* utils.h: small helpers shared by the runtime: checked allocation, whole-file
- * reads and writes, atomic writes, string vectors, number parsing. */
+ * reads and writes, atomic writes, string vectors, number parsing (the ones
+ * programs using the library need too are public: minirun/util.h). */
 #ifndef MINIRUN_UTILS_H
 #define MINIRUN_UTILS_H
 
@@ -9,6 +10,7 @@
 #include <sys/types.h>
 
 #include "minirun/error.h"
+#include "minirun/util.h"
 
 /* Allocation failure is fatal (abort with a message): a runtime cannot do
  * anything sensible without a few hundred bytes. */
@@ -18,8 +20,6 @@ void *xrealloc (void *p, size_t size);
 char *xstrdup (const char *s);
 char *xasprintf (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 
-/* Write all of buf to fd, retrying on EINTR and short writes. */
-int mr_write_all (int fd, const void *buf, size_t len);
 /* Write a string to dirfd/path (O_WRONLY, no O_CREAT, O_CLOEXEC). dirfd may be AT_FDCWD. */
 int mr_write_file_at (int dirfd, const char *path, const char *data, size_t len, mr_error_t *err);
 /* Read a whole file (up to max bytes; more is an error E2BIG) into a NUL-terminated buffer. */
@@ -37,9 +37,6 @@ int mr_mkdir_p (const char *path, mode_t mode, mr_error_t *err);
  * returns false when it cannot be read or parsed. */
 bool mr_read_int_file (const char *path, int64_t min, int64_t max, int64_t *out);
 
-/* Parse a decimal integer in [min,max]; returns false on junk or overflow. */
-bool mr_parse_i64 (const char *s, int64_t min, int64_t max, int64_t *out);
-
 /* The fields of /proc/<pid>/stat minirun needs, read in one go. */
 struct mr_proc_stat
 {
@@ -49,9 +46,5 @@ struct mr_proc_stat
   unsigned long long start_time; /* field 22, clock ticks since boot */
 };
 bool mr_proc_stat_read (pid_t pid, struct mr_proc_stat *out);
-
-/* Signal names: "KILL", "SIGKILL", "9" -> 9. Returns -1 if unknown. */
-int mr_signal_parse (const char *name);
-const char *mr_signal_name (int sig);
 
 #endif

@@ -1,6 +1,8 @@
-/* cgroup.h: one interface over the cgroup v1 and v2 drivers.
+/* cgroup.h: one interface over the cgroup drivers (driver.h: v1, v2 and
+ * their hybrid composition), what the rest of the library calls.
  *
- * The layout (unified, hybrid, legacy) is detected once per process.  A
+ * The layout (unified, hybrid, legacy) is detected once per process and
+ * picks the driver (cgroup.c).  A
  * container's cgroup is a `struct mr_cgroup`: on v1 one directory per mounted
  * hierarchy (named ones such as name=systemd included), on v2 one directory in
  * the unified tree; on a hybrid host both (resources go to the v1 controllers,
@@ -37,7 +39,7 @@ enum mr_cgroup_layout
   MR_CGROUP_LEGACY,  /* v1 only */
 };
 
-/* Detected once, cached. MINIRUN_CGROUP_ROOT (testing) overrides /sys/fs/cgroup. */
+/* Detected once, cached. */
 int mr_cgroup_layout (enum mr_cgroup_layout *out, mr_error_t *err);
 const char *mr_cgroup_layout_name (enum mr_cgroup_layout l);
 
@@ -55,8 +57,10 @@ char *mr_cgroup_path_for (const char *cgroups_path, const char *id);
  * parents get the controllers enabled in cgroup.subtree_control (pure v2: all
  * available ones, hybrid: the ones a resource needs).  A leaf that already
  * exists is reused if it has no processes ("already in use" otherwise).
+ * v1 realtime (cpu.realtimeRuntime): the parents minirun made get the
+ * realtime runtime their children need (v1/levels.c); others are not changed.
  * Every directory this call makes is marked as minirun's (an xattr, see
- * cgroup.c) and a leaf that existed is marked as not minirun's, so that
+ * common/marks.c) and a leaf that existed is marked as not minirun's, so that
  * mr_cgroup_destroy, in this or any later process, removes only what minirun
  * made.  On failure every directory this call made is removed (and a mark it
  * set on an existing leaf).  Opens the v2 dir fd and the v1 cgroup.procs fds
@@ -75,6 +79,8 @@ int mr_cgroup_open (const char *path, struct mr_cgroup **out, mr_error_t *err);
 int mr_cgroup_lookup (const char *path, struct mr_cgroup **out, mr_error_t *err);
 void mr_cgroup_free (struct mr_cgroup *cg);
 const char *mr_cgroup_get_path (const struct mr_cgroup *cg);
+/* The driver that handles cg: "v1", "v2" or "hybrid". */
+const char *mr_cgroup_driver_name (const struct mr_cgroup *cg);
 
 /* For clone3(CLONE_INTO_CGROUP): an O_PATH|O_DIRECTORY|O_CLOEXEC fd of the v2
  * directory, or -1 when there is none (legacy host). Owned by cg. */

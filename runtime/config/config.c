@@ -156,7 +156,8 @@ parse_document (const json_t *root, struct mr_config *c, mr_error_t *err)
   if (parse_root (root, c, err) < 0 || mr_cfg_parse_mounts (root, c, err) < 0
       || parse_hooks (root, c, err) < 0
       || mr_cfg_kv (root, "", "annotations", &c->annotations, &c->n_annotations, err) < 0
-      || mr_cfg_parse_linux (root, c, err) < 0 || mr_cfg_parse_pins (root, c, err) < 0)
+      || mr_cfg_parse_linux (root, c, err) < 0 || mr_cfg_finish_mounts (c, err) < 0
+      || mr_cfg_parse_pins (root, c, err) < 0)
     return -1;
   return 0;
 }

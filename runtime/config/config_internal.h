@@ -32,6 +32,12 @@ int mr_cfg_missing (mr_error_t *err, const char *path, const char *key);
 int mr_cfg_error (mr_error_t *err, const char *path, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
 
+/* Always -1, and visible as such to the compiler and analyzers (as the
+ * setters of minirun/error.h). */
+#define mr_cfg_type_error(...) ({ (mr_cfg_type_error) (__VA_ARGS__); -1; })
+#define mr_cfg_missing(...) ({ (mr_cfg_missing) (__VA_ARGS__); -1; })
+#define mr_cfg_error(...) ({ (mr_cfg_error) (__VA_ARGS__); -1; })
+
 /* The member `key` of obj, or NULL when obj is NULL, the key is absent or its value is null. */
 json_t *mr_cfg_get (const json_t *obj, const char *key);
 
@@ -78,6 +84,11 @@ void mr_cfg_user_clear (struct mr_user *u);
 
 int mr_cfg_parse_mounts (const json_t *root, struct mr_config *c, mr_error_t *err);
 void mr_cfg_mounts_clear (struct mr_config *c);
+/* mounts[i].uidMappings or gidMappings (key) of the mount object v at path (config_idmap.c). */
+int mr_cfg_mount_mappings (const json_t *v, const char *path, const char *key, struct mr_idmap **out, size_t *n,
+                           mr_error_t *err);
+/* After linux is parsed: the idmappings that depend on it (mr_mount.idmap). */
+int mr_cfg_finish_mounts (struct mr_config *c, mr_error_t *err);
 bool mr_cfg_propagation_from_name (const char *name, enum mr_propagation *out);
 
 int mr_cfg_parse_linux (const json_t *root, struct mr_config *c, mr_error_t *err);

@@ -71,7 +71,7 @@ mr_cfg_describe (const json_t *v)
 }
 
 int
-mr_cfg_error (mr_error_t *err, const char *path, const char *fmt, ...)
+(mr_cfg_error) (mr_error_t *err, const char *path, const char *fmt, ...)
 {
   cleanup_free char *msg = NULL;
   va_list ap;
@@ -84,14 +84,14 @@ mr_cfg_error (mr_error_t *err, const char *path, const char *fmt, ...)
 }
 
 int
-mr_cfg_type_error (mr_error_t *err, const char *path, const char *expected, const json_t *v)
+(mr_cfg_type_error) (mr_error_t *err, const char *path, const char *expected, const json_t *v)
 {
   cleanup_free char *got = mr_cfg_describe (v);
   return mr_cfg_error (err, path, "expected %s, got %s", expected, got);
 }
 
 int
-mr_cfg_missing (mr_error_t *err, const char *path, const char *key)
+(mr_cfg_missing) (mr_error_t *err, const char *path, const char *key)
 {
   cleanup_free char *p = mr_cfg_key (path, key);
   return mr_error_set (err, 0, "%s: required field is missing", p);

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "base/cleanup.h"
+#include "base/log.h"
 #include "config/config_internal.h"
 #include "base/utils.h"
 
@@ -28,7 +29,7 @@ static int
 parse_namespaces (const json_t *lx, struct mr_config *c, mr_error_t *err)
 {
   json_t *arr = NULL, *e;
-  size_t i, where[MR_NS_COUNT];
+  size_t i, where[MR_NS_COUNT] = { 0 };
   int r = mr_cfg_array (lx, "linux", "namespaces", &arr, err);
 
   if (r <= 0)
@@ -222,6 +223,38 @@ parse_time_offsets (const json_t *lx, struct mr_config *c, mr_error_t *err)
   return 1;
 }
 
+
+/* linux.intelRdt: the resctrl group and what to write to it.  A schemata
+ * line is one "RESOURCE:ID=VALUE;..." line (no newline: each is one write). */
+static int
+parse_intel_rdt (const json_t *obj, struct mr_intel_rdt *rdt, mr_error_t *err)
+{
+  const char *p = "linux.intelRdt";
+
+  rdt->present = true;
+  if (mr_cfg_string (obj, p, "closID", &rdt->clos_id, err) < 0
+      || mr_cfg_string (obj, p, "l3CacheSchema", &rdt->l3_cache_schema, err) < 0
+      || mr_cfg_string (obj, p, "memBwSchema", &rdt->mem_bw_schema, err) < 0
+      || mr_cfg_strv (obj, p, "schemata", &rdt->schemata, &rdt->n_schemata, err) < 0
+      || mr_cfg_bool (obj, p, "enableMonitoring", &rdt->enable_monitoring, err) < 0)
+    return -1;
+  if (rdt->clos_id != NULL
+      && (rdt->clos_id[0] == '\0' || strchr (rdt->clos_id, '/') != NULL || strcmp (rdt->clos_id, ".") == 0
+          || strcmp (rdt->clos_id, "..") == 0 || strlen (rdt->clos_id) > 255))
+    return mr_cfg_error (err, "linux.intelRdt.closID",
+                         "\"%s\" is not a resctrl group name (a directory name: not empty, no '/', not . or ..)",
+                         rdt->clos_id);
+  if (rdt->l3_cache_schema && strchr (rdt->l3_cache_schema, '\n'))
+    return mr_cfg_error (err, "linux.intelRdt.l3CacheSchema", "one schemata line, without a newline");
+  if (rdt->mem_bw_schema && strchr (rdt->mem_bw_schema, '\n'))
+    return mr_cfg_error (err, "linux.intelRdt.memBwSchema", "one schemata line, without a newline");
+  for (size_t i = 0; i < rdt->n_schemata; i++)
+    if (rdt->schemata[i][0] == '\0' || strchr (rdt->schemata[i], '\n'))
+      return mr_cfg_error (err, "linux.intelRdt.schemata", "entry %zu: one schemata line, not empty, without a newline",
+                           i);
+  return 0;
+}
+
 static int
 parse_misc (const json_t *lx, struct mr_config *c, mr_error_t *err)
 {
@@ -246,8 +279,11 @@ parse_misc (const json_t *lx, struct mr_config *c, mr_error_t *err)
     if (c->sysctl[i].key[0] == '\0')
       return mr_cfg_error (err, "linux.sysctl", "a sysctl name is empty");
 
+  for (const char *const *k = (const char *const[]){ "netDevices", "memoryPolicy", NULL }; *k; k++)
+    if (json_object_get (lx, *k) != NULL)
+      mr_log_warning ("linux.%s is not applied by minirun (spec 1.3; runc 1.1 and crun 1.8 ignore it too)", *k);
   r = mr_cfg_object (lx, "linux", "intelRdt", &obj, err);
-  if (r < 0 || (r > 0 && mr_cfg_string (obj, "linux.intelRdt", "closID", &c->intel_rdt_clos_id, err) < 0))
+  if (r < 0 || (r > 0 && parse_intel_rdt (obj, &c->intel_rdt, err) < 0))
     return -1;
   obj = NULL;
   r = mr_cfg_object (lx, "linux", "personality", &obj, err);
@@ -279,7 +315,10 @@ mr_cfg_linux_clear (struct mr_config *c)
   mr_strv_free (c->masked_paths);
   mr_strv_free (c->readonly_paths);
   free (c->mount_label);
-  free (c->intel_rdt_clos_id);
+  free (c->intel_rdt.clos_id);
+  free (c->intel_rdt.l3_cache_schema);
+  free (c->intel_rdt.mem_bw_schema);
+  mr_strv_free (c->intel_rdt.schemata);
   free (c->personality_domain);
 }
 

@@ -1,12 +1,13 @@
 /* config_mounts.c: the OCI `mounts` array.  Each mount's options are kept as
  * written and also decoded into what mount(2) and mount_setattr(2) take:
- * MS_* flags to set and to clear, bind/rbind, propagation, recursive
- * read-only ("rro"/"rrw"), and the leftover filesystem data
+ * MS_* flags to set and to clear, bind/rbind, propagation, the recursive
+ * options ("rro", "rnoexec", ...: one MOUNT_ATTR_* change each, in order),
+ * tmpcopyup, the idmapping, and the leftover filesystem data
  * ("mode=755,size=65536k").  iversion/noiversion and silent/loud are mount
  * flags (MS_I_VERSION, MS_SILENT), as in mount(8).  Later options win over
- * earlier ones ("ro" then "rw" is read-write).  Idmapped mounts and the
- * recursive options other than rro/rrw (rnoexec, rnosuid, ...) are refused
- * with a clear message instead of being silently mounted without them. */
+ * earlier ones ("ro" then "rw" is read-write).  The mappings of idmapped
+ * mounts are config_idmap.c's. */
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 
@@ -76,20 +77,53 @@ static const struct
   { "loud", true, MS_SILENT },
 };
 
-/* The OCI recursive options minirun does not apply (rro and rrw it does).
-   Passed on as filesystem data they would be silently dropped for a bind
-   mount, so they are refused instead. */
-static const char *const recursive_options[] = {
-  "ratime",      "rdev",         "rdiratime",   "rexec",          "rnoatime", "rnodev",
-  "rnodiratime", "rnoexec",      "rnorelatime", "rnostrictatime", "rnosuid",  "rnosymfollow",
-  "rrelatime",   "rstrictatime", "rsuid",       "rsymfollow",
+/* The recursive options (mount_setattr(2) with AT_RECURSIVE).  The atime
+   mode is one setting: each atime option clears MOUNT_ATTR__ATIME and sets
+   one mode; "ratime" and "rnostrictatime" give the kernel's default
+   (relatime), "rnorelatime" strictatime (the one mode that is neither). */
+static const struct
+{
+  const char *name;
+  uint64_t set, clr;
+} recursive_options[] = {
+  { "rro", MOUNT_ATTR_RDONLY, 0 },
+  { "rrw", 0, MOUNT_ATTR_RDONLY },
+  { "rnosuid", MOUNT_ATTR_NOSUID, 0 },
+  { "rsuid", 0, MOUNT_ATTR_NOSUID },
+  { "rnodev", MOUNT_ATTR_NODEV, 0 },
+  { "rdev", 0, MOUNT_ATTR_NODEV },
+  { "rnoexec", MOUNT_ATTR_NOEXEC, 0 },
+  { "rexec", 0, MOUNT_ATTR_NOEXEC },
+  { "rnodiratime", MOUNT_ATTR_NODIRATIME, 0 },
+  { "rdiratime", 0, MOUNT_ATTR_NODIRATIME },
+  { "rnosymfollow", MOUNT_ATTR_NOSYMFOLLOW, 0 },
+  { "rsymfollow", 0, MOUNT_ATTR_NOSYMFOLLOW },
+  { "rnoatime", MOUNT_ATTR_NOATIME, MOUNT_ATTR__ATIME },
+  { "ratime", MOUNT_ATTR_RELATIME, MOUNT_ATTR__ATIME },
+  { "rrelatime", MOUNT_ATTR_RELATIME, MOUNT_ATTR__ATIME },
+  { "rnorelatime", MOUNT_ATTR_STRICTATIME, MOUNT_ATTR__ATIME },
+  { "rstrictatime", MOUNT_ATTR_STRICTATIME, MOUNT_ATTR__ATIME },
+  { "rnostrictatime", MOUNT_ATTR_RELATIME, MOUNT_ATTR__ATIME },
 };
 
-/* Decode one option; 0 ok, -1 error. `extra` collects filesystem data. */
-static int
-apply_option (struct mr_mount *m, const char *opt, const char *path, char **data, mr_error_t *err)
+static bool
+is_idmap_option (const char *opt, bool *recursive)
 {
+  const char *name = opt[0] == 'r' ? opt + 1 : opt;
+
+  if (strncmp (name, "idmap", 5) != 0 || (name[5] != '\0' && name[5] != '='))
+    return false;
+  *recursive = name != opt;
+  return true;
+}
+
+/* Decode options[index]; 0 ok, -1 error.  `data` collects filesystem data. */
+static int
+apply_option (struct mr_mount *m, size_t index, const char *path, char **data, mr_error_t *err)
+{
+  const char *opt = m->options[index];
   enum mr_propagation prop;
+  bool recursive;
 
   for (size_t i = 0; i < sizeof flag_options / sizeof flag_options[0]; i++)
     if (strcmp (opt, flag_options[i].name) == 0)
@@ -117,26 +151,36 @@ apply_option (struct mr_mount *m, const char *opt, const char *path, char **data
       m->propagation = prop;
       return 0;
     }
-  if (strcmp (opt, "rro") == 0 || strcmp (opt, "rrw") == 0)
+  for (size_t i = 0; i < sizeof recursive_options / sizeof recursive_options[0]; i++)
+    if (strcmp (opt, recursive_options[i].name) == 0)
+      {
+        struct mr_mount_attr *a;
+
+        if (m->rattrs == NULL)
+          m->rattrs = xcalloc (m->n_options, sizeof *m->rattrs);
+        a = &m->rattrs[m->n_rattrs++];
+        a->option = index;
+        a->set = recursive_options[i].set;
+        a->clr = recursive_options[i].clr;
+        return 0;
+      }
+  if (strcmp (opt, "tmpcopyup") == 0)
     {
-      m->ro_recursive = opt[1] == 'r' && opt[2] == 'o';
-      m->rw_recursive = !m->ro_recursive;
+      m->tmpcopyup = true;
       return 0;
     }
-  for (size_t i = 0; i < sizeof recursive_options / sizeof recursive_options[0]; i++)
-    if (strcmp (opt, recursive_options[i]) == 0)
-      return mr_cfg_error (err, path,
-                           "recursive mount option \"%s\" is not supported by minirun (only \"rro\" and "
-                           "\"rrw\" are); use \"%s\", which applies to this mount but not to mounts below it",
-                           opt, opt + 1);
-  if (strcmp (opt, "tmpcopyup") == 0 || strcmp (opt, "defaults") == 0 || opt[0] == '\0')
+  if (strcmp (opt, "defaults") == 0 || opt[0] == '\0')
     return 0;
-  if (strcmp (opt, "idmap") == 0 || strcmp (opt, "ridmap") == 0)
-    return mr_cfg_error (
-        err, path,
-        "idmapped mounts (\"%s\") are not supported by minirun; drop the option or map ownership "
-        "in the image",
-        opt);
+  if (is_idmap_option (opt, &recursive))
+    {
+      if (m->idmap && m->idmap_option < m->n_options)
+        return mr_cfg_error (err, path, "\"%s\" after \"%s\" (options[%zu]): give one idmap option", opt,
+                             m->options[m->idmap_option], m->idmap_option);
+      m->idmap = true;
+      m->idmap_recursive = recursive;
+      m->idmap_option = index;
+      return 0;
+    }
   if (*data == NULL)
     *data = xstrdup (opt);
   else
@@ -178,22 +222,41 @@ parse_mount (const json_t *v, const char *path, struct mr_mount *m, mr_error_t *
   if (mr_cfg_string (v, path, "type", &m->type, err) < 0
       || mr_cfg_string (v, path, "source", &m->source, err) < 0)
     return -1;
-  if (mr_cfg_get (v, "uidMappings") || mr_cfg_get (v, "gidMappings"))
+  if (mr_cfg_mount_mappings (v, path, "uidMappings", &m->uid_mappings, &m->n_uid_mappings, err) < 0
+      || mr_cfg_mount_mappings (v, path, "gidMappings", &m->gid_mappings, &m->n_gid_mappings, err) < 0)
+    return -1;
+  if ((m->n_uid_mappings == 0) != (m->n_gid_mappings == 0))
     {
-      cleanup_free char *mp
-          = mr_cfg_key (path, mr_cfg_get (v, "uidMappings") ? "uidMappings" : "gidMappings");
-      return mr_cfg_error (err, mp, "idmapped mounts are not supported by minirun");
+      cleanup_free char *mp = mr_cfg_key (path, m->n_uid_mappings ? "uidMappings" : "gidMappings");
+      return mr_cfg_error (err, mp, "is given without %s (an idmapped mount needs both)",
+                           m->n_uid_mappings ? "gidMappings" : "uidMappings");
     }
   if (mr_cfg_strv (v, path, "options", &m->options, &m->n_options, err) < 0)
     return -1;
   if (m->type && strcmp (m->type, "bind") == 0)
     m->bind = true;
+  m->idmap_option = m->n_options;
   op = mr_cfg_key (path, "options");
   for (size_t i = 0; i < m->n_options; i++)
     {
       cleanup_free char *ep = mr_cfg_idx (op, i);
-      if (apply_option (m, m->options[i], ep, &m->data, err) < 0)
+      if (apply_option (m, i, ep, &m->data, err) < 0)
         return -1;
+    }
+  if (m->n_uid_mappings > 0)
+    m->idmap = true; /* the fields alone ask for it (crun applies them too) */
+  if (m->tmpcopyup && (m->bind || m->type == NULL || strcmp (m->type, "tmpfs") != 0))
+    {
+      size_t j = 0;
+      cleanup_free char *ep = NULL;
+
+      while (strcmp (m->options[j], "tmpcopyup") != 0)
+        j++;
+      ep = mr_cfg_idx (op, j);
+      if (m->bind)
+        return mr_cfg_error (err, ep, "\"tmpcopyup\" is for a mount of type tmpfs (this one is a bind mount)");
+      return mr_cfg_error (err, ep, "\"tmpcopyup\" is for a mount of type tmpfs (this one is of type \"%s\")",
+                           m->type ? m->type : "(none)");
     }
   return 0;
 }
@@ -209,6 +272,9 @@ mr_cfg_mounts_clear (struct mr_config *c)
       free (m->source);
       mr_strv_free (m->options);
       free (m->data);
+      free (m->rattrs);
+      free (m->uid_mappings);
+      free (m->gid_mappings);
     }
   free (c->mounts);
   c->mounts = NULL;

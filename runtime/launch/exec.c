@@ -5,10 +5,14 @@
  * asked for and CLONE_INTO_CGROUP on v2, and returns to its own pid
  * namespace.  The new process joins the rest itself (mount, network, ipc,
  * uts, cgroup, user, time: one setns on the init's pidfd), joins the v1
- * cgroups, creates a pty when asked, applies the process's security settings
- * with the container's seccomp profile, and execs.  Errors come back over the
- * setup channel; exec success is its close-on-exec EOF. */
+ * cgroups, creates a pty when asked, and ends in the tail every container
+ * process shares (launch/steps.c): the process's security settings with the
+ * container's seccomp profile and personality, then exec.  What it reads is
+ * an init plan (plan.h) filled from the container's kept config; its steps
+ * are exec_steps.  Errors come back over the setup channel; exec success is
+ * its close-on-exec EOF. */
 #include <errno.h>
+#include <linux/capability.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
@@ -25,11 +29,12 @@
 #include "base/crash.h"
 #include "base/log.h"
 #include "minirun/minirun.h"
-#include "plan/pidpin.h"
+#include "process/pidpin.h"
 #include "process/procexec.h"
 #include "plan/pidplan.h"
 #include "security/security.h"
-#include "state/state.h"
+#include "launch/steps.h"
+#include "state/handle.h"
 #include "process/supervise.h"
 #include "process/sync.h"
 #include "base/syscalls.h"
@@ -42,17 +47,14 @@
 struct exec_ctx
 {
   const struct mr_exec_opts *opts;
-  struct mr_state *st;
+  struct mr_handle h;              /* the container: its state and cgroup (unlocked after prepare) */
   struct mr_config *config;        /* the container's config (from the state directory) */
   struct mr_process *own_process;  /* --process FILE, when given */
   struct mr_process *process;      /* what runs: own_process or config->process edited */
   struct mr_security *sec;
-  struct mr_cgroup *cgroup;
   struct mr_pid_plan *plan;
-  int init_pidfd;
-  int join_flags;                  /* namespaces the new process joins */
-  int sync[2];
-  int console_fd;
+  int sync_parent;                 /* our end of the setup channel */
+  struct mr_init_plan init;        /* what the new process reads */
 };
 
 static const struct
@@ -69,8 +71,8 @@ same_ns (pid_t pid, const char *name)
 {
   char a[64], b[64];
   struct stat sa, sb;
-  snprintf (a, sizeof a, "/proc/%d/ns/%s", (int) pid, name);
-  snprintf (b, sizeof b, "/proc/self/ns/%s", name);
+  (void) snprintf (a, sizeof a, "/proc/%d/ns/%s", (int) pid, name);
+  (void) snprintf (b, sizeof b, "/proc/self/ns/%s", name);
   if (stat (a, &sa) < 0 || stat (b, &sb) < 0)
     return true;
   return sa.st_ino == sb.st_ino && sa.st_dev == sb.st_dev;
@@ -160,7 +162,9 @@ plan_pins (struct exec_ctx *x, mr_error_t *err)
 {
   struct mr_config pc;
   struct mr_pidplan_env env = { .container = MR_PIDNS_SHARED, .host_pid_max = MR_PID_MAX_LIMIT,
-                                .joined_pid_max = MR_PID_MAX_LIMIT };
+                                .joined_pid_max = MR_PID_MAX_LIMIT,
+                                .host_pins_denied = !mr_cap_effective (CAP_SYS_ADMIN)
+                                                    && !mr_cap_effective (CAP_CHECKPOINT_RESTORE) };
   cleanup_close int nsfd = -1;
   char path[64];
   int depth = 0;
@@ -168,7 +172,7 @@ plan_pins (struct exec_ctx *x, mr_error_t *err)
   memset (&pc, 0, sizeof pc);
   if (mr_pins_parse_string (x->opts->pins, "exec --pid", &pc.pins.init_pins, &pc.pins.n_init_pins, err) < 0)
     return -1;
-  snprintf (path, sizeof path, "/proc/%d/ns/pid", (int) x->st->pid);
+  (void) snprintf (path, sizeof path, "/proc/%d/ns/pid", (int) x->h.st->pid);
   nsfd = open (path, O_RDONLY | O_CLOEXEC);
   if (nsfd < 0)
     {
@@ -201,22 +205,17 @@ static int
 prepare (struct exec_ctx *x, mr_error_t *err)
 {
   const struct mr_exec_opts *o = x->opts;
-  cleanup_close int dirfd = -1;
-  cleanup_free char *data = NULL;
-  enum mr_status status;
-  size_t len;
+  struct mr_init_plan *plan = &x->init;
 
-  dirfd = mr_state_dir_open (o->state_root, o->id, false, err);
-  if (dirfd < 0 || mr_state_read (dirfd, o->id, &x->st, err) < 0)
+  if (mr_handle_open (o->state_root, o->id, false, &x->h, err) < 0)
     return -1;
-  status = mr_state_status (x->st);
-  if (status != MR_STATUS_RUNNING && status != MR_STATUS_CREATED)
-    return mr_error_set (err, 0, "cannot exec in container `%s`: it is %s", o->id, mr_status_name (status));
-  x->init_pidfd = mr_state_open_pidfd (x->st);
-  if (x->init_pidfd < 0)
+  if (x->h.status != MR_STATUS_RUNNING && x->h.status != MR_STATUS_CREATED)
+    return mr_error_set (err, 0, "cannot exec in container `%s`: it is %s", o->id,
+                         mr_status_name (x->h.status));
+  plan->join_pidfd = mr_state_open_pidfd (x->h.st);
+  if (plan->join_pidfd < 0)
     return mr_error_set (err, ESRCH, "cannot exec in container `%s`: its init is gone", o->id);
-  if (mr_read_file_at (dirfd, "config.json", 4 << 20, &data, &len, err) < 0
-      || mr_config_parse_data (data, len, &x->config, err) < 0)
+  if (mr_handle_config (&x->h, &x->config, err) < 0)
     return mr_error_wrap (err, "exec in `%s`: read the container's config", o->id);
 
   if (o->process_file)
@@ -233,6 +232,15 @@ prepare (struct exec_ctx *x, mr_error_t *err)
         return -1;
       x->process = &x->config->process;
     }
+  for (size_t i = 0; o->additional_gids && o->additional_gids[i]; i++)
+    {
+      struct mr_user *u = &x->process->user;
+      int64_t gid;
+      if (!mr_parse_i64 (o->additional_gids[i], 0, UINT32_MAX - 1, &gid))
+        return mr_error_set (err, 0, "exec --additional-gids `%s`: expected a numeric gid", o->additional_gids[i]);
+      u->additional_gids = xrealloc (u->additional_gids, (u->n_additional_gids + 1) * sizeof *u->additional_gids);
+      u->additional_gids[u->n_additional_gids++] = (gid_t) gid;
+    }
   if (x->process->terminal && o->detach && o->console_socket == NULL)
     return mr_error_set (err, 0, "exec --tty --detach needs --console-socket");
   if (o->pins && plan_pins (x, err) < 0)
@@ -240,116 +248,96 @@ prepare (struct exec_ctx *x, mr_error_t *err)
   mr_seccomp_cache_set_dir (o->state_root);
   if (mr_security_prepare (x->process, &x->config->seccomp, &x->sec, err) < 0)
     return -1;
-  if (x->st->cgroup_path && mr_cgroup_open (x->st->cgroup_path, &x->cgroup, err) < 0)
+  if (x->h.st->cgroup_path && mr_cgroup_open (x->h.st->cgroup_path, &x->h.cg, err) < 0)
     return mr_error_wrap (err, "exec in `%s`", o->id);
+  mr_handle_unlock (&x->h);
 
   for (size_t i = 0; i < sizeof join_table / sizeof join_table[0]; i++)
-    if (!same_ns (x->st->pid, join_table[i].name))
-      x->join_flags |= join_table[i].flag;
+    if (!same_ns (x->h.st->pid, join_table[i].name))
+      plan->join_flags |= join_table[i].flag;
+  plan->config = x->config;
+  plan->sec = x->sec;
+  plan->cgroup = x->h.cg;
+  plan->pids = x->plan;
+  /* a foreground process dies with `minirun exec`, like a foreground run's init */
+  plan->keep_pdeathsig = !o->detach;
+  plan->preserve_fds = o->preserve_fds;
+  plan->id = o->id;
   return 0;
 }
 
+/* ---- the steps of the new process ---- */
 
-
-static void __attribute__ ((noreturn))
-child_fail (int sync_fd, const char *step, mr_error_t *err)
+static int
+exec_cgroup (struct mr_proc *p, mr_error_t *err)
 {
-  cleanup_free char *text = xasprintf ("exec step \"%s\": %s", step, *err ? (*err)->msg : "unknown error");
-  struct mr_error e = { *err ? (*err)->errno_ : 0, text };
-  mr_sync_send_error (sync_fd, step, &e);
-  _exit (127);
+  return p->plan->cgroup ? mr_cgroup_child_join (p->plan->cgroup, err) : 0;
 }
+
+/* every namespace of the init that is not ours already, in one setns */
+static int
+exec_setns (struct mr_proc *p, mr_error_t *err)
+{
+  const struct mr_init_plan *plan = p->plan;
+
+  if (plan->join_flags && setns (plan->join_pidfd, plan->join_flags) < 0)
+    return mr_error_set (err, errno, "join the container's namespaces (setns on the init's pidfd)");
+  if ((plan->join_flags & CLONE_NEWUSER) && (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0))
+    return mr_error_set (err, errno, "become root in the container's user namespace");
+  return 0;
+}
+
+/* its own pty; /dev/console stays the init's */
+static int
+exec_terminal (struct mr_proc *p, mr_error_t *err)
+{
+  if (!p->process->terminal) /* a session of its own, as the init's (child.c) */
+    return setsid () < 0 ? mr_error_set (err, errno, "setsid") : 0;
+  return mr_terminal_setup (p->process, p->plan->console_fd, p->sync_fd, false, err);
+}
+
+static const struct mr_step exec_steps[] = {
+  { "identity", mr_step_identity },
+  { "cgroup", exec_cgroup },
+  { "security", mr_step_procfs },
+  { "setns", exec_setns },
+  { "terminal", exec_terminal },
+  { "cwd", mr_step_cwd },
+  { "identity", mr_step_own_life },
+};
 
 static void __attribute__ ((noreturn))
 child_main (struct exec_ctx *x)
 {
-  int fd = x->sync[1];
-  mr_error_t err = NULL;
-  sigset_t none;
+  struct mr_proc p;
 
-  close (x->sync[0]);
-  /* Until it execs, the process dies with `minirun exec`. */
-  if (prctl (PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
-    {
-      mr_error_set (&err, errno, "prctl");
-      child_fail (fd, "identity", &err);
-    }
-  if (mr_sync_peer_gone (fd))
-    _exit (127);
-  sigemptyset (&none);
-  sigprocmask (SIG_SETMASK, &none, NULL);
-  for (int s = 1; s < NSIG; s++)
-    if (s != SIGKILL && s != SIGSTOP)
-      signal (s, SIG_DFL);
-
-  if (x->cgroup && mr_cgroup_child_join (x->cgroup, &err) < 0)
-    child_fail (fd, "cgroup", &err);
-  if (mr_security_apply_procfs (x->process, -1, &err) < 0)
-    child_fail (fd, "security", &err);
-  if (x->join_flags && setns (x->init_pidfd, x->join_flags) < 0)
-    {
-      mr_error_set (&err, errno, "join the container's namespaces (setns on the init's pidfd)");
-      child_fail (fd, "setns", &err);
-    }
-  if ((x->join_flags & CLONE_NEWUSER) && (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0))
-    {
-      mr_error_set (&err, errno, "become root in the container's user namespace");
-      child_fail (fd, "setns", &err);
-    }
-  if (x->process->terminal && mr_terminal_setup (x->process, x->console_fd, fd, &err) < 0)
-    child_fail (fd, "terminal", &err);
-  /* its own session, as the init's (child.c) */
-  if (!x->process->terminal && setsid () < 0 && mr_error_set (&err, errno, "setsid") < 0)
-    child_fail (fd, "session", &err);
-  if (mr_enter_cwd (x->process->cwd, &err) < 0)
-    child_fail (fd, "cwd", &err);
-  if (mr_close_range (3 + (unsigned) x->opts->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-    {
-      mr_error_set (&err, errno, "close_range");
-      child_fail (fd, "fds", &err);
-    }
-  for (int i = 3; i < 3 + x->opts->preserve_fds; i++)
-    if (i != fd)
-      {
-        int flags = fcntl (i, F_GETFD);
-        if (flags >= 0)
-          fcntl (i, F_SETFD, flags & ~FD_CLOEXEC);
-      }
-  /* A detached process outlives `minirun exec`; a foreground one dies with
-   * it, like the init of a foreground `run`. */
-  if (x->opts->detach && prctl (PR_SET_PDEATHSIG, 0, 0, 0, 0) < 0)
-    {
-      mr_error_set (&err, errno, "prctl(PR_SET_PDEATHSIG, 0)");
-      child_fail (fd, "identity", &err);
-    }
-  if (mr_security_apply_final (x->sec, x->process, NULL, &err) < 0)
-    child_fail (fd, "security", &err);
-  mr_exec_process (x->process, &err);
-  child_fail (fd, "exec", &err);
+  for (size_t i = 0; i < sizeof x->init.launcher_fds / sizeof x->init.launcher_fds[0]; i++)
+    if (x->init.launcher_fds[i] >= 0)
+      close (x->init.launcher_fds[i]);
+  mr_proc_init (&p, &x->init, MR_PROC_EXEC, x->process);
+  p.preserve_fds = x->opts->preserve_fds;
+  mr_steps_run (&p, exec_steps, sizeof exec_steps / sizeof exec_steps[0]);
 }
 
 static void
 release (struct exec_ctx *x)
 {
-  if (x->init_pidfd >= 0)
-    close (x->init_pidfd);
-  for (int i = 0; i < 2; i++)
-    if (x->sync[i] >= 0)
-      close (x->sync[i]);
-  if (x->console_fd >= 0)
-    close (x->console_fd);
+  int fds[] = { x->init.join_pidfd, x->init.sync_fd, x->init.console_fd, x->sync_parent };
+
+  for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
+    if (fds[i] >= 0)
+      close (fds[i]);
   mr_pidplan_free (x->plan);
-  mr_cgroup_free (x->cgroup);
   mr_security_free (x->sec);
   mr_process_free (x->own_process);
   mr_config_free (x->config);
-  mr_state_free (x->st);
+  mr_handle_close (&x->h);
 }
 
 int
 mr_container_exec (const struct mr_exec_opts *opts, int *exit_status, mr_error_t *err)
 {
-  struct exec_ctx x = { .opts = opts, .init_pidfd = -1, .sync = { -1, -1 }, .console_fd = -1 };
+  struct exec_ctx x = { .opts = opts, .h = MR_HANDLE_INIT, .sync_parent = -1 };
   struct mr_plan_ns unpinned_ns = { .name = MR_PIDNS_CONTAINER, .parent = -1, .creator = -1 };
   struct mr_pid_plan unpinned = { .n_procs = 1, .n_ns = 1, .ns = &unpinned_ns };
   struct mr_plan_proc unpinned_proc = { .name = "exec", .parent = -1 };
@@ -358,16 +346,19 @@ mr_container_exec (const struct mr_exec_opts *opts, int *exit_status, mr_error_t
   sigset_t old;
   bool foreground = !opts->detach, masked = false;
   pid_t pid;
-  int ret = -1;
+  int ret = -1, fds[2];
 
+  mr_init_plan_clear (&x.init);
   if (prepare (&x, err) < 0)
     goto out;
-  if (mr_sync_pair (x.sync, err) < 0)
+  if (mr_sync_pair (fds, err) < 0)
     goto out;
+  x.sync_parent = x.init.launcher_fds[0] = fds[0];
+  x.init.sync_fd = fds[1];
   if (x.process->terminal && opts->console_socket)
     {
-      x.console_fd = mr_console_socket_connect (opts->console_socket, err);
-      if (x.console_fd < 0)
+      x.init.console_fd = mr_console_socket_connect (opts->console_socket, err);
+      if (x.init.console_fd < 0)
         goto out;
     }
   if (mr_security_listener_connect (x.sec, err) < 0)
@@ -381,13 +372,13 @@ mr_container_exec (const struct mr_exec_opts *opts, int *exit_status, mr_error_t
     }
 
   own_pidns = open ("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
-  if (own_pidns < 0 || (!same_ns (x.st->pid, "pid") && setns (x.init_pidfd, CLONE_NEWPID) < 0))
+  if (own_pidns < 0 || (!same_ns (x.h.st->pid, "pid") && setns (x.init.join_pidfd, CLONE_NEWPID) < 0))
     {
       mr_error_set (err, errno, "enter the container's pid namespace");
       goto out;
     }
   unpinned.procs = &unpinned_proc;
-  pid = mr_pidpin_clone (x.plan ? x.plan : &unpinned, 0, 0, x.cgroup ? mr_cgroup_v2_dirfd (x.cgroup) : -1, true,
+  pid = mr_pidpin_clone (x.plan ? x.plan : &unpinned, 0, 0, x.h.cg ? mr_cgroup_v2_dirfd (x.h.cg) : -1, true,
                          &pidfd, err);
   if (pid == 0)
     child_main (&x);
@@ -396,8 +387,8 @@ mr_container_exec (const struct mr_exec_opts *opts, int *exit_status, mr_error_t
   if (pid < 0)
     goto out;
   mr_crash_point ("exec:clone");
-  close (x.sync[1]);
-  x.sync[1] = -1;
+  close (x.init.sync_fd);
+  x.init.sync_fd = -1;
 
   if (x.plan)
     {
@@ -409,7 +400,7 @@ mr_container_exec (const struct mr_exec_opts *opts, int *exit_status, mr_error_t
     }
   for (;;)
     {
-      if (mr_sync_recv (x.sync[0], -1, -1, "exec", &msg, err) < 0)
+      if (mr_sync_recv (x.sync_parent, -1, -1, "exec", &msg, err) < 0)
         goto kill;
       if (msg.type == MR_SYNC_TERMINAL)
         {

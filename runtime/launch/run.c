@@ -43,7 +43,7 @@ finish_stopped (struct mr_launch *l)
     ;
   if (c->n_hooks[MR_HOOK_POSTSTOP] > 0)
     {
-      cleanup_free char *state = mr_launch_state_json (l, MR_STATUS_STOPPED);
+      cleanup_free char *state = mr_state_to_oci_json (&l->state, MR_STATUS_STOPPED, false);
       mr_hooks_run_all (c->hooks[MR_HOOK_POSTSTOP], c->n_hooks[MR_HOOK_POSTSTOP], "poststop", state);
     }
   if (l->opts->keep)
@@ -85,7 +85,7 @@ mr_container_run (const struct mr_run_opts *opts, int *exit_status, mr_error_t *
       sigfd = mr_forward_signals_begin (&old, err);
       if (sigfd < 0)
         goto out;
-      l.keep_pdeathsig = true;
+      l.init.keep_pdeathsig = true;
     }
 
   if (mr_launch_spawn (&l, MR_START_BY_SYNC, &master, err) < 0)
@@ -105,7 +105,7 @@ mr_container_run (const struct mr_run_opts *opts, int *exit_status, mr_error_t *
   flock (l.state_dirfd, LOCK_UN);
   if (l.config->n_hooks[MR_HOOK_POSTSTART] > 0)
     {
-      cleanup_free char *state = mr_launch_state_json (&l, MR_STATUS_RUNNING);
+      cleanup_free char *state = mr_state_to_oci_json (&l.state, MR_STATUS_RUNNING, false);
       /* runtime spec: a failing poststart hook is logged, the others still
        * run and the container keeps running */
       mr_hooks_run_all (l.config->hooks[MR_HOOK_POSTSTART], l.config->n_hooks[MR_HOOK_POSTSTART], "poststart",

@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include "launch/launcher.h"
+#include "launch/plan.h"
 #include "minirun/error.h"
 
 struct mr_tree_gate
@@ -20,8 +20,9 @@ struct mr_tree_gate
 
 /* In the init: create every planned process below it (recursively), return
  * when all of them report ready.  Each reports its pids to the launcher
- * (MR_SYNC_PIDS over sync_fd).  No-op when the plan has only the init. */
-int mr_tree_spawn (struct mr_launch *l, int sync_fd, struct mr_tree_gate *gate, mr_error_t *err);
+ * (MR_SYNC_PIDS over the plan's setup channel) and runs its own table of
+ * steps (tree.c).  No-op when the plan has only the init. */
+int mr_tree_spawn (const struct mr_init_plan *plan, struct mr_tree_gate *gate, mr_error_t *err);
 
 /* In the init, after start: let every waiting process exec. */
 int mr_tree_release (struct mr_tree_gate *gate, mr_error_t *err);

@@ -16,6 +16,10 @@
  * config mappings (several ranges), writing "deny" to setgroups first when the
  * caller is unprivileged. */
 int mr_userns_write_maps (pid_t pid, const struct mr_config *config, bool rootless, mr_error_t *err);
+/* One map: `file` "uid_map" or "gid_map" of PID, `what` names the mappings in
+ * errors ("mounts[2].uidMappings"); nothing is written for n == 0. */
+int mr_userns_write_map (pid_t pid, const char *file, const char *what, const struct mr_idmap *m, size_t n,
+                         bool rootless, mr_error_t *err);
 
 /* linux.sysctl: refuse keys that are not namespaced (or whose namespace the
  * container does not have: new_ns), write the others (in the container). */

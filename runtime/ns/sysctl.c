@@ -52,8 +52,15 @@ sysctl_dot_form (const char *key)
   char *k = xstrdup (key);
 
   if (strchr (k, '/'))
-    for (char *p = k; *p; p++)
-      *p = *p == '/' ? '.' : *p == '.' ? '/' : *p;
+    {
+      for (char *p = k; *p; p++)
+        {
+          if (*p == '/')
+            *p = '.';
+          else if (*p == '.')
+            *p = '/';
+        }
+    }
   return k;
 }
 

@@ -42,9 +42,9 @@ describe_map (const struct mr_idmap *m, size_t n)
   return buf;
 }
 
-static int
-write_map (pid_t pid, const char *file, const char *what, const struct mr_idmap *m, size_t n, bool rootless,
-           mr_error_t *err)
+int
+mr_userns_write_map (pid_t pid, const char *file, const char *what, const struct mr_idmap *m, size_t n,
+                     bool rootless, mr_error_t *err)
 {
   cleanup_free char *map = NULL, *desc = NULL;
   cleanup_close int fd = -1;
@@ -60,7 +60,7 @@ write_map (pid_t pid, const char *file, const char *what, const struct mr_idmap 
       return mr_error_set (err, 0, "%s[%zu].size: must be at least 1", what, i);
   map = format_map (m, n);
   desc = describe_map (m, n);
-  snprintf (path, sizeof path, "/proc/%d/%s", (int) pid, file);
+  (void) snprintf (path, sizeof path, "/proc/%d/%s", (int) pid, file);
   fd = open (path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
   if (fd < 0)
     return mr_error_set (err, errno, "open `%s` to write %s `%s`", path, what, desc);
@@ -98,7 +98,7 @@ mr_userns_write_maps (pid_t pid, const struct mr_config *config, bool rootless, 
   if (rootless && config->n_gid_mappings > 0)
     {
       mr_error_t e = NULL;
-      snprintf (path, sizeof path, "/proc/%d/setgroups", (int) pid);
+      (void) snprintf (path, sizeof path, "/proc/%d/setgroups", (int) pid);
       if (mr_write_file_at (AT_FDCWD, path, "deny", 4, &e) < 0)
         {
           /* Kernels before 3.19 have no setgroups file and need no deny. */
@@ -110,10 +110,10 @@ mr_userns_write_maps (pid_t pid, const struct mr_config *config, bool rootless, 
           mr_error_free (&e);
         }
     }
-  if (write_map (pid, "uid_map", "linux.uidMappings", config->uid_mappings, config->n_uid_mappings, rootless,
-                 err)
+  if (mr_userns_write_map (pid, "uid_map", "linux.uidMappings", config->uid_mappings, config->n_uid_mappings,
+                           rootless, err)
       < 0)
     return -1;
-  return write_map (pid, "gid_map", "linux.gidMappings", config->gid_mappings, config->n_gid_mappings,
+  return mr_userns_write_map (pid, "gid_map", "linux.gidMappings", config->gid_mappings, config->n_gid_mappings,
                     rootless, err);
 }

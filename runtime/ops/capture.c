@@ -4,9 +4,9 @@
  * The processes are the container's cgroup members, or, for a container
  * without a cgroup (rootless), every process whose pid namespace is the
  * init's or below it.  For each: host pid, ppid, NSpid (its pid at every
- * level), pid namespace inode, args, env and cwd.  Namespaces are named as
- * the config named them (from the pins recorded at creation) or, for ones
- * the container made itself, "ns<N>". */
+ * level), pid namespace inode, args, env and cwd: the table of capture.h.
+ * Turning that table into the pin fragment is capture_pins.c's (pure, no
+ * /proc). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -19,27 +19,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <jansson.h>
-
 #include "cgroup/cgroup.h"
 #include "base/cleanup.h"
 #include "minirun/minirun.h"
-#include "state/state.h"
+#include "state/handle.h"
 #include "base/utils.h"
+#include "ops/capture.h"
 
-#define MAX_LEVELS 33
-
-struct pinfo
-{
-  pid_t pid, ppid;
-  pid_t nspid[MAX_LEVELS];
-  size_t n_nspid;
-  ino_t ns;                    /* its pid namespace */
-  ino_t ns_parent;             /* that namespace's parent */
-  char **argv, **envp;
-  char cwd[PATH_MAX];
-  const char *name;            /* from the state, or NULL */
-};
+#define MAX_LEVELS MR_CAPTURE_MAX_LEVELS
 
 static char **
 split_nul (const char *data, size_t len)
@@ -62,7 +49,7 @@ split_nul (const char *data, size_t len)
 }
 
 static bool
-read_proc (pid_t pid, struct pinfo *p)
+read_proc (pid_t pid, struct mr_capture_proc *p)
 {
   char path[64];
   cleanup_free char *status = NULL, *cmdline = NULL, *environ_ = NULL;
@@ -75,7 +62,7 @@ read_proc (pid_t pid, struct pinfo *p)
 
   memset (p, 0, sizeof *p);
   p->pid = pid;
-  snprintf (path, sizeof path, "/proc/%d/status", (int) pid);
+  (void) snprintf (path, sizeof path, "/proc/%d/status", (int) pid);
   if (mr_read_file_at (AT_FDCWD, path, 1 << 16, &status, NULL, &e) < 0)
     {
       mr_error_free (&e);
@@ -95,7 +82,7 @@ read_proc (pid_t pid, struct pinfo *p)
           q = end;
         }
     }
-  snprintf (path, sizeof path, "/proc/%d/ns/pid", (int) pid);
+  (void) snprintf (path, sizeof path, "/proc/%d/ns/pid", (int) pid);
   fd = open (path, O_RDONLY | O_CLOEXEC);
   if (fd < 0 || fstat (fd, &st) < 0)
     {
@@ -110,15 +97,15 @@ read_proc (pid_t pid, struct pinfo *p)
   if (parent >= 0)
     close (parent);
   close (fd);
-  snprintf (path, sizeof path, "/proc/%d/cmdline", (int) pid);
+  (void) snprintf (path, sizeof path, "/proc/%d/cmdline", (int) pid);
   if (mr_read_file_at (AT_FDCWD, path, 1 << 20, &cmdline, &len, &e) == 0)
     p->argv = split_nul (cmdline, len);
   mr_error_free (&e);
-  snprintf (path, sizeof path, "/proc/%d/environ", (int) pid);
+  (void) snprintf (path, sizeof path, "/proc/%d/environ", (int) pid);
   if (mr_read_file_at (AT_FDCWD, path, 1 << 20, &environ_, &len, &e) == 0)
     p->envp = split_nul (environ_, len);
   mr_error_free (&e);
-  snprintf (path, sizeof path, "/proc/%d/cwd", (int) pid);
+  (void) snprintf (path, sizeof path, "/proc/%d/cwd", (int) pid);
   n = readlink (path, p->cwd, sizeof p->cwd - 1);
   if (n <= 0 || p->cwd[0] != '/')
     strcpy (p->cwd, "/");
@@ -130,7 +117,7 @@ read_proc (pid_t pid, struct pinfo *p)
 }
 
 static void
-free_procs (struct pinfo *v, size_t n)
+free_procs (struct mr_capture_proc *v, size_t n)
 {
   for (size_t i = 0; i < n; i++)
     {
@@ -149,7 +136,7 @@ pidns_below (pid_t pid, ino_t container)
   int fd;
   bool found = false;
 
-  snprintf (path, sizeof path, "/proc/%d/ns/pid", (int) pid);
+  (void) snprintf (path, sizeof path, "/proc/%d/ns/pid", (int) pid);
   fd = open (path, O_RDONLY | O_CLOEXEC);
   for (int d = 0; fd >= 0 && d <= MAX_LEVELS; d++)
     {
@@ -171,24 +158,21 @@ pidns_below (pid_t pid, ino_t container)
 }
 
 static int
-collect (const char *root, const char *id, struct mr_state **st_out, struct pinfo **out, size_t *n_out,
-         mr_error_t *err)
+collect (const char *root, const char *id, struct mr_state **st_out, struct mr_capture_proc **out,
+         size_t *n_out, mr_error_t *err)
 {
-  cleanup_close int dirfd = -1;
+  cleanup_handle struct mr_handle h = MR_HANDLE_INIT;
   struct mr_state *st = NULL;
   pid_t *pids = NULL;
   size_t n = 0;
-  struct pinfo *v;
+  struct mr_capture_proc *v;
   size_t k = 0;
 
-  dirfd = mr_state_dir_open (root, id, false, err);
-  if (dirfd < 0 || mr_state_read (dirfd, id, &st, err) < 0)
+  if (mr_handle_open (root, id, false, &h, err) < 0)
     return -1;
-  if (mr_state_status (st) == MR_STATUS_STOPPED)
-    {
-      mr_state_free (st);
-      return mr_error_set (err, ESRCH, "container `%s` is not running", id);
-    }
+  if (h.status == MR_STATUS_STOPPED)
+    return mr_error_set (err, ESRCH, "container `%s` is not running", id);
+  st = MR_STEAL (h.st); /* the caller's; the lock is held until we return */
   if (st->cgroup_path)
     {
       struct mr_cgroup *cg = NULL;
@@ -208,7 +192,7 @@ collect (const char *root, const char *id, struct mr_state **st_out, struct pinf
       struct stat sst;
       DIR *d = opendir ("/proc");
       size_t cap = 0;
-      snprintf (path, sizeof path, "/proc/%d/ns/pid", (int) st->pid);
+      (void) snprintf (path, sizeof path, "/proc/%d/ns/pid", (int) st->pid);
       if (d == NULL || stat (path, &sst) < 0)
         {
           if (d)
@@ -247,7 +231,7 @@ int
 mr_container_pids (const char *root, const char *id, pid_t **pids, size_t *n, mr_error_t *err)
 {
   struct mr_state *st;
-  struct pinfo *v;
+  struct mr_capture_proc *v;
   size_t k;
 
   if (collect (root, id, &st, &v, &k, err) < 0)
@@ -265,7 +249,7 @@ char *
 mr_container_ps_table (const char *root, const char *id, mr_error_t *err)
 {
   struct mr_state *st;
-  struct pinfo *v;
+  struct mr_capture_proc *v;
   size_t k;
   char *out = NULL;
   size_t len = 0;
@@ -293,161 +277,31 @@ mr_container_ps_table (const char *root, const char *id, mr_error_t *err)
         fprintf (f, " %s", *a);
       fputc ('\n', f);
     }
-  fclose (f);
+  (void) fclose (f);
   free_procs (v, k);
   mr_state_free (st);
   return out;
-}
-
-/* Namespace names: from the recorded pins of the planned processes. */
-struct nsname
-{
-  ino_t ino;
-  char *name;
-  ino_t parent;
-};
-
-static const char *
-ns_name_of (struct nsname *names, size_t n, ino_t ino)
-{
-  for (size_t i = 0; i < n; i++)
-    if (names[i].ino == ino)
-      return names[i].name;
-  return NULL;
-}
-
-static size_t
-pindex_of (const struct pinfo *v, size_t n, pid_t pid)
-{
-  for (size_t i = 0; i < n; i++)
-    if (v[i].pid == pid)
-      return i;
-  return SIZE_MAX;
 }
 
 char *
 mr_container_capture (const char *root, const char *id, mr_error_t *err)
 {
   struct mr_state *st;
-  struct pinfo *v;
-  size_t k, n_names = 0, init = SIZE_MAX, init_levels;
-  struct nsname *names;
-  json_t *decls, *procs, *out;
-  bool *done;
+  struct mr_capture_proc *v;
+  struct mr_capture_planned *planned;
+  size_t k;
   char *dump;
-  int next_ns = 1;
 
   if (collect (root, id, &st, &v, &k, err) < 0)
     return NULL;
-  init = pindex_of (v, k, st->pid);
-  if (init == SIZE_MAX)
-    {
-      free_procs (v, k);
-      mr_state_free (st);
-      mr_error_set (err, ESRCH, "container `%s`: its init (pid %d) is not among its processes", id, (int) st->pid);
-      return NULL;
-    }
-  init_levels = v[init].n_nspid;
-  names = xcalloc (k + 2, sizeof *names);
-  names[n_names++] = (struct nsname){ v[init].ns, xstrdup (init_levels > 1 ? "container" : "host"), v[init].ns_parent };
-  /* names the config gave: the innermost name in each planned process's pins */
+  planned = xcalloc (st->n_procs + 1, sizeof *planned);
   for (size_t i = 0; i < st->n_procs; i++)
-    {
-      size_t pi = pindex_of (v, k, st->procs[i].host_pid);
-      const char *pins = st->procs[i].pins;
-      if (pi == SIZE_MAX || pins == NULL || *pins == '\0' || ns_name_of (names, n_names, v[pi].ns))
-        continue;
-      names[n_names++] = (struct nsname){ v[pi].ns, strndup (pins, strcspn (pins, "=")), v[pi].ns_parent };
-    }
-  for (size_t i = 0; i < k; i++)
-    if (!ns_name_of (names, n_names, v[i].ns))
-      names[n_names++] = (struct nsname){ v[i].ns, xasprintf ("ns%d", next_ns++), v[i].ns_parent };
-
-  decls = json_object ();
-  for (size_t i = 1; i < n_names; i++)
-    {
-      const char *parent = ns_name_of (names, n_names, names[i].parent);
-      json_object_set_new (decls, names[i].name, json_pack ("{s:s}", "parent", parent ? parent : "container"));
-    }
-
-  /* processes, parents first: walk from the init down */
-  procs = json_array ();
-  done = xcalloc (k + 1, sizeof *done);
-  done[init] = true;
-  for (bool progress = true; progress;)
-    {
-      progress = false;
-      for (size_t i = 0; i < k; i++)
-        {
-          size_t parent = pindex_of (v, k, v[i].ppid);
-          json_t *pins, *args, *env, *p;
-          const char *pname;
-          char autoname[32];
-          if (done[i] || (parent != SIZE_MAX && !done[parent]))
-            continue;
-          done[i] = true;
-          progress = true;
-          pins = json_object ();
-          /* NSpid is outermost first; our levels are the innermost (n_nspid - init_levels + 1) */
-          {
-            ino_t ns = v[i].ns;
-            for (size_t lv = v[i].n_nspid; lv-- > 0;)
-              {
-                const char *nm = lv == 0 ? "host" : ns_name_of (names, n_names, ns);
-                if (nm == NULL)
-                  break;
-                json_object_set_new (pins, nm, json_integer (v[i].nspid[lv]));
-                if (lv + 1 == init_levels)
-                  {
-                    /* from the container's level outward: the remaining one is host */
-                    if (lv > 0)
-                      json_object_set_new (pins, "host", json_integer (v[i].nspid[0]));
-                    break;
-                  }
-                for (size_t q = 0; q < n_names; q++)
-                  if (names[q].ino == ns)
-                    {
-                      ns = names[q].parent;
-                      break;
-                    }
-              }
-          }
-          args = json_array ();
-          for (char **a = v[i].argv; a && *a; a++)
-            json_array_append_new (args, json_string (*a));
-          env = json_array ();
-          for (char **e = v[i].envp; e && *e; e++)
-            if (strchr (*e, '='))
-              json_array_append_new (env, json_string (*e));
-          snprintf (autoname, sizeof autoname, "pid%d", (int) v[i].nspid[v[i].n_nspid - 1]);
-          pname = parent == SIZE_MAX || parent == init ? "init" : (v[parent].name ? v[parent].name : NULL);
-          {
-            char pauto[32];
-            if (pname == NULL)
-              {
-                snprintf (pauto, sizeof pauto, "pid%d", (int) v[parent].nspid[v[parent].n_nspid - 1]);
-                pname = pauto;
-              }
-            p = json_pack ("{s:s, s:s, s:s, s:o, s:o, s:o, s:s}", "name", v[i].name ? v[i].name : autoname, "parent",
-                           pname, "pidNamespace", ns_name_of (names, n_names, v[i].ns), "pids", pins, "args", args,
-                           "env", env, "cwd", v[i].cwd);
-          }
-          json_array_append_new (procs, p);
-        }
-    }
-  {
-    json_t *init_pins = json_object ();
-    json_object_set_new (init_pins, "host", json_integer (v[init].nspid[0]));
-    if (init_levels > 1)
-      json_object_set_new (init_pins, "container", json_integer (v[init].nspid[init_levels - 1]));
-    out = json_pack ("{s:{s:o, s:o, s:o}}", "minirun", "pids", init_pins, "pidNamespaces", decls, "processes", procs);
-  }
-  dump = json_dumps (out, JSON_INDENT (2));
-  json_decref (out);
-  free (done);
-  for (size_t i = 0; i < n_names; i++)
-    free (names[i].name);
-  free (names);
+    planned[i] = (struct mr_capture_planned){ st->procs[i].host_pid, st->procs[i].pins };
+  dump = mr_capture_fragment (
+      &(struct mr_capture_table){ .procs = v, .n_procs = k, .init_pid = st->pid, .planned = planned,
+                                  .n_planned = st->n_procs },
+      id, err);
+  free (planned);
   free_procs (v, k);
   mr_state_free (st);
   return dump;

@@ -1,6 +1,6 @@
 /* container.c: the lifecycle operations on an existing container: start,
  * state, kill, delete.  Each takes the container's lock, derives the status
- * from the facts (state.c), and signals only through a pidfd whose process is
+ * from the facts (state/handle.h), and signals only through a pidfd whose process is
  * verified to be the container's init (never a bare, maybe reused, pid). */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,66 +20,26 @@
 #include "base/crash.h"
 #include "process/hooks.h"
 #include "base/log.h"
+#include "resctrl/resctrl.h"
 #include "rootfs/rootfs.h"
 #include "minirun/minirun.h"
-#include "state/state.h"
+#include "state/handle.h"
 #include "base/syscalls.h"
 #include "base/utils.h"
-
-struct opened
-{
-  int dirfd;
-  struct mr_state *st;
-  enum mr_status status;
-};
-
-static int
-open_container (const char *root, const char *id, bool exclusive, struct opened *o, mr_error_t *err)
-{
-  o->st = NULL;
-  o->dirfd = mr_state_dir_open (root, id, exclusive, err);
-  if (o->dirfd < 0)
-    return -1;
-  if (mr_state_read (o->dirfd, id, &o->st, err) < 0)
-    {
-      close (o->dirfd);
-      o->dirfd = -1;
-      return -1;
-    }
-  o->status = mr_state_status (o->st);
-  return 0;
-}
-
-static void
-close_container (struct opened *o)
-{
-  if (o->dirfd >= 0)
-    close (o->dirfd);
-  mr_state_free (o->st);
-  o->dirfd = -1;
-  o->st = NULL;
-}
 
 /* The hooks the container was created with: a copy of its config is kept in
  * the state directory when it has poststart/poststop hooks. */
 static void
-run_state_hooks (struct opened *o, enum mr_hook_kind kind, const char *name, enum mr_status status)
+run_state_hooks (struct mr_handle *o, enum mr_hook_kind kind, const char *name, enum mr_status status)
 {
   struct mr_config *c = NULL;
   mr_error_t err = NULL;
-  cleanup_free char *data = NULL, *json = NULL;
-  size_t len;
+  cleanup_free char *json = NULL;
 
-  if (mr_read_file_at (o->dirfd, "config.json", 4 << 20, &data, &len, &err) < 0)
+  if (mr_handle_config (o, &c, &err) < 0)
     {
       if (err->errno_ != ENOENT)
         mr_log_warning ("%s hooks: %s", name, err->msg);
-      mr_error_free (&err);
-      return;
-    }
-  if (mr_config_parse_data (data, len, &c, &err) < 0)
-    {
-      mr_log_warning ("%s hooks: %s", name, err->msg);
       mr_error_free (&err);
       return;
     }
@@ -91,14 +51,14 @@ run_state_hooks (struct opened *o, enum mr_hook_kind kind, const char *name, enu
 int
 mr_container_start (const char *root, const char *id, mr_error_t *err)
 {
-  struct opened o;
+  struct mr_handle o;
   struct sockaddr_un addr = { .sun_family = AF_UNIX };
   cleanup_close int fd = -1;
   char buf[2048];
   ssize_t n;
   size_t got = 0;
 
-  if (open_container (root, id, true, &o, err) < 0)
+  if (mr_handle_open (root, id, true, &o, err) < 0)
     return -1;
   if (o.status != MR_STATUS_CREATED)
     {
@@ -111,7 +71,7 @@ mr_container_start (const char *root, const char *id, mr_error_t *err)
       mr_error_set (err, errno, "start `%s`: socket", id);
       goto fail;
     }
-  snprintf (addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/start.sock", o.dirfd);
+  (void) snprintf (addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/start.sock", o.dirfd);
   if (connect (fd, (struct sockaddr *) &addr, sizeof addr) < 0)
     {
       mr_error_set (err, errno, "start `%s`: the container's init is not waiting for start", id);
@@ -141,7 +101,7 @@ mr_container_start (const char *root, const char *id, mr_error_t *err)
        * runtime spec says, the container is stopped and deleted. */
       mr_error_t derr = NULL;
       mr_error_set (err, 0, "start `%s`: %s", id, buf);
-      close_container (&o);
+      mr_handle_close (&o);
       if (mr_container_delete (root, id, true, &derr) < 0)
         {
           mr_error_warn (&derr, NULL);
@@ -152,23 +112,23 @@ mr_container_start (const char *root, const char *id, mr_error_t *err)
   if (mr_state_write (o.dirfd, o.st, err) < 0)
     goto fail;
   run_state_hooks (&o, MR_HOOK_POSTSTART, "poststart", MR_STATUS_RUNNING);
-  close_container (&o);
+  mr_handle_close (&o);
   return 0;
 
 fail:
-  close_container (&o);
+  mr_handle_close (&o);
   return -1;
 }
 
 int
 mr_container_state (const char *root, const char *id, char **json, mr_error_t *err)
 {
-  struct opened o;
+  struct mr_handle o;
 
-  if (open_container (root, id, false, &o, err) < 0)
+  if (mr_handle_open (root, id, false, &o, err) < 0)
     return -1;
   *json = mr_state_to_oci_json (o.st, o.status, true);
-  close_container (&o);
+  mr_handle_close (&o);
   if (*json == NULL)
     return mr_error_set (err, ENOMEM, "encode the state of `%s`", id);
   return 0;
@@ -177,16 +137,16 @@ mr_container_state (const char *root, const char *id, char **json, mr_error_t *e
 int
 mr_container_kill (const char *root, const char *id, int sig, bool all, mr_error_t *err)
 {
-  struct opened o;
+  struct mr_handle o;
   cleanup_close int pidfd = -1;
   int ret = 0;
 
-  if (open_container (root, id, false, &o, err) < 0)
+  if (mr_handle_open (root, id, false, &o, err) < 0)
     return -1;
   if (o.status == MR_STATUS_STOPPED && !all)
     {
       mr_error_set (err, ESRCH, "container `%s` is not running", id);
-      close_container (&o);
+      mr_handle_close (&o);
       return -1;
     }
   if (all && o.st->cgroup_path)
@@ -204,7 +164,7 @@ mr_container_kill (const char *root, const char *id, int sig, bool all, mr_error
       else if (mr_pidfd_send_signal (pidfd, sig, NULL, 0) < 0)
         ret = mr_error_set (err, errno, "send signal %d to the init of `%s`", sig, id);
     }
-  close_container (&o);
+  mr_handle_close (&o);
   return ret;
 }
 
@@ -224,17 +184,15 @@ wait_gone (int pidfd, int timeout_ms)
  * found through its cgroup, whose path comes from the config kept beside the
  * state (or is the default /minirun/<id>). */
 static int
-kill_by_cgroup (int dirfd, const char *id, mr_error_t *err)
+kill_by_cgroup (const struct mr_handle *o, const char *id, mr_error_t *err)
 {
-  cleanup_free char *data = NULL, *path = NULL;
+  cleanup_free char *path = NULL;
   struct mr_config *c = NULL;
   struct mr_cgroup *cg = NULL;
   mr_error_t ignored = NULL;
-  size_t len;
   int ret = 0;
 
-  if (mr_read_file_at (dirfd, "config.json", 4 << 20, &data, &len, &ignored) == 0)
-    mr_config_parse_data (data, len, &c, &ignored);
+  mr_handle_config (o, &c, &ignored);
   mr_error_free (&ignored);
   path = mr_cgroup_path_for (c ? c->cgroups_path : NULL, id);
   mr_config_free (c);
@@ -252,13 +210,12 @@ kill_by_cgroup (int dirfd, const char *id, mr_error_t *err)
 int
 mr_container_delete (const char *root, const char *id, bool force, mr_error_t *err)
 {
-  struct opened o;
+  struct mr_handle o;
   struct mr_cgroup *cg = NULL;
   cleanup_close int pidfd = -1;
   mr_error_t cgerr = NULL;
 
-  o.dirfd = mr_state_dir_open (root, id, true, err);
-  if (o.dirfd < 0)
+  if (mr_handle_lock (root, id, true, &o, err) < 0)
     {
       /* runc: deleting with --force what is not there is done, not an
        * error (podman and containerd delete --force to be sure). */
@@ -270,38 +227,39 @@ mr_container_delete (const char *root, const char *id, bool force, mr_error_t *e
         }
       return -1;
     }
-  if (mr_state_read (o.dirfd, id, &o.st, err) < 0)
+  if (mr_handle_read (&o, id, err) < 0)
     {
       /* No state: creation never finished (or the file is corrupt). With
        * --force the directory goes; otherwise say what to do. */
       if (!force)
         {
           mr_error_wrap (err, "delete `%s` (use --force to remove what is left)", id);
-          close (o.dirfd);
+          mr_handle_close (&o);
           return -1;
         }
       mr_error_free (err);
-      if (kill_by_cgroup (o.dirfd, id, err) < 0)
+      if (kill_by_cgroup (&o, id, err) < 0)
         {
-          close (o.dirfd);
+          mr_handle_close (&o);
           return -1;
         }
       if (mr_rootfs_shared_unbind (o.dirfd, &cgerr) < 0)
         mr_error_warn (&cgerr, NULL);
+      if (mr_rdt_release_dir (o.dirfd, &cgerr) < 0)
+        mr_error_warn (&cgerr, NULL);
       {
         int r = mr_state_dir_remove (root, id, o.dirfd, err);
-        close (o.dirfd);
+        mr_handle_close (&o);
         return r;
       }
     }
-  o.status = mr_state_status (o.st);
   if (o.status == MR_STATUS_RUNNING || o.status == MR_STATUS_PAUSED)
     {
       if (!force)
         {
           mr_error_set (err, EBUSY, "cannot delete container `%s`: it is %s (stop it first, or use --force)", id,
                         mr_status_name (o.status));
-          close_container (&o);
+          mr_handle_close (&o);
           return -1;
         }
     }
@@ -343,7 +301,7 @@ mr_container_delete (const char *root, const char *id, bool force, mr_error_t *e
       if (mr_cgroup_destroy (cg, &cgerr) < 0)
         {
           mr_cgroup_free (cg);
-          close_container (&o);
+          mr_handle_close (&o);
           *err = cgerr;
           return mr_error_wrap (err, "delete `%s`", id);
         }
@@ -353,13 +311,15 @@ mr_container_delete (const char *root, const char *id, bool force, mr_error_t *e
   /* no mount namespace of its own: its mounts go with the rootfs bind */
   if (mr_rootfs_shared_unbind (o.dirfd, &cgerr) < 0)
     mr_error_warn (&cgerr, NULL);
+  if (mr_rdt_release_dir (o.dirfd, &cgerr) < 0)
+    mr_error_warn (&cgerr, NULL);
   if (o.st->has_poststop_hooks)
     run_state_hooks (&o, MR_HOOK_POSTSTOP, "poststop", MR_STATUS_STOPPED);
   /* Removed while still locked: a command waiting for the lock then finds the
    * directory gone, never a half-removed one. */
   {
     int r = mr_state_dir_remove (root, id, o.dirfd, err);
-    close_container (&o);
+    mr_handle_close (&o);
     return r;
   }
 }

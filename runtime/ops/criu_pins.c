@@ -30,7 +30,7 @@
 #include "base/utils.h"
 #include "cgroup/cgroup.h"
 #include "ops/criu.h"
-#include "plan/pidpin.h"
+#include "process/pidpin.h"
 #include "plan/pidplan.h"
 
 #define MR_REAP_WAIT_MS 10000

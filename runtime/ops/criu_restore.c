@@ -86,8 +86,8 @@ restore_notify (char *action, criu_notify_arg_t na)
       cleanup_free char *state = NULL;
       if (c->n_hooks[MR_HOOK_PRESTART] + c->n_hooks[MR_HOOK_CREATE_RUNTIME] == 0)
         return 0;
-      l->pid = criu_notify_pid (na);
-      state = mr_launch_state_json (l, MR_STATUS_CREATED);
+      l->state.pid = criu_notify_pid (na);
+      state = mr_state_to_oci_json (&l->state, MR_STATUS_CREATED, false);
       if (mr_hooks_run (c->hooks[MR_HOOK_PRESTART], c->n_hooks[MR_HOOK_PRESTART], "prestart", state, &rctx.err) < 0
           || mr_hooks_run (c->hooks[MR_HOOK_CREATE_RUNTIME], c->n_hooks[MR_HOOK_CREATE_RUNTIME], "createRuntime",
                            state, &rctx.err)
@@ -114,7 +114,7 @@ static enum mr_container_pidns
 pidns_of (const struct mr_launch *l)
 {
   int cont = mr_pidplan_ns_index (l->plan, MR_PIDNS_CONTAINER);
-  if (l->new_ns[MR_NS_PID])
+  if (l->init.new_ns[MR_NS_PID])
     return MR_PIDNS_NEW;
   return cont >= 0 && l->plan->ns[cont].depth > 0 ? MR_PIDNS_JOINED : MR_PIDNS_SHARED;
 }
@@ -335,7 +335,7 @@ criu_restore_tree (struct mr_launch *l, const struct mr_restore_opts *o, struct 
   unbind_root (l, &root);
   if (pid < 0)
     return -1;
-  l->pid = pid;
+  l->state.pid = pid;
   l->pidfd = mr_pidfd_open (pid, 0);
   if (l->pidfd < 0)
     return mr_error_set (err, errno, "pidfd_open the restored init (pid %d)", pid);
@@ -354,7 +354,7 @@ finish_stopped (struct mr_launch *l)
     ;
   if (c->n_hooks[MR_HOOK_POSTSTOP] > 0)
     {
-      cleanup_free char *state = mr_launch_state_json (l, MR_STATUS_STOPPED);
+      cleanup_free char *state = mr_state_to_oci_json (&l->state, MR_STATUS_STOPPED, false);
       mr_hooks_run_all (c->hooks[MR_HOOK_POSTSTOP], c->n_hooks[MR_HOOK_POSTSTOP], "poststop", state);
     }
   if (l->cgroup && mr_cgroup_destroy (l->cgroup, &err) < 0)
@@ -380,10 +380,10 @@ restore_steps (struct mr_launch *l, const struct mr_restore_opts *o, struct mr_c
   if (make_state (l, err) < 0 || criu_restore_tree (l, o, s, rec, err) < 0)
     goto out;
   l->state.has_poststop_hooks = l->config->n_hooks[MR_HOOK_POSTSTOP] > 0;
-  if (mr_criu_pins_record (rec, l->plan, l->pid, l->state.cgroup_path, &l->state.procs, &l->state.n_procs, err) < 0
+  if (mr_criu_pins_record (rec, l->plan, l->state.pid, l->state.cgroup_path, &l->state.procs, &l->state.n_procs, err) < 0
       || mr_write_file_atomic (l->state_dirfd, "config.json", l->config_data, l->config_len, 0600, err) < 0
       || mr_launch_save_state (l, MR_STATUS_RUNNING, err) < 0
-      || (o->pid_file && mr_write_pid_file (o->pid_file, l->pid, err) < 0))
+      || (o->pid_file && mr_write_pid_file (o->pid_file, l->state.pid, err) < 0))
     goto out;
   ret = 0;
 out:
@@ -434,7 +434,7 @@ mr_container_restore (const struct mr_restore_opts *o, int *exit_status, mr_erro
   if (restore_steps (&l, o, &s, err) < 0)
     {
       mr_error_t e = NULL;
-      if (l.cgroup && l.pid > 0 && mr_cgroup_kill (l.cgroup, SIGKILL, &e) < 0)
+      if (l.cgroup && l.state.pid > 0 && mr_cgroup_kill (l.cgroup, SIGKILL, &e) < 0)
         mr_error_warn (&e, "cleanup");
       if (l.state_dirfd >= 0 || l.cgroup)
         mr_launch_undo (&l);

@@ -10,7 +10,7 @@
 #include "cgroup/cgroup.h"
 #include "minirun/checkpoint.h"
 #include "minirun/minirun.h"
-#include "plan/pidpin.h"
+#include "process/pidpin.h"
 
 static json_t *
 strings (const char *const *v)
@@ -27,10 +27,12 @@ mr_features_json (void)
   static const char *const hooks[] = { "prestart", "createRuntime", "createContainer", "startContainer",
                                        "poststart", "poststop", NULL };
   static const char *const mount_opts[] = {
-    "async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "lazytime", "mand", "noatime",
-    "nodev", "nodiratime", "noexec", "nolazytime", "nomand", "norelatime", "nostrictatime", "nosuid", "private",
-    "rbind", "relatime", "remount", "ro", "rprivate", "rro", "rrw", "rshared", "rslave", "runbindable", "rw",
-    "shared", "slave", "strictatime", "suid", "sync", "tmpcopyup", "unbindable", NULL,
+    "async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "idmap", "lazytime", "mand",
+    "noatime", "nodev", "nodiratime", "noexec", "nolazytime", "nomand", "norelatime", "nostrictatime", "nosuid",
+    "private", "ratime", "rbind", "rdev", "rdiratime", "relatime", "remount", "rexec", "ridmap", "rnoatime",
+    "rnodev", "rnodiratime", "rnoexec", "rnorelatime", "rnostrictatime", "rnosuid", "rnosymfollow", "ro",
+    "rprivate", "rrelatime", "rro", "rrw", "rshared", "rslave", "rstrictatime", "rsuid", "rsymfollow",
+    "runbindable", "rw", "shared", "slave", "strictatime", "suid", "sync", "tmpcopyup", "unbindable", NULL,
   };
   static const char *const namespaces[] = { "cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts", NULL };
   static const char *const actions[] = { "SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS",
@@ -58,12 +60,13 @@ mr_features_json (void)
         }
     }
   o = json_pack ("{s:s, s:s, s:o, s:o, s:{s:o, s:o, s:{s:b, s:b, s:b, s:b}, s:{s:b, s:o, s:o, s:o, s:o}, "
-                 "s:{s:b}, s:{s:b}, s:{s:b}}, s:{s:s, s:s}, s:{s:b, s:s, s:[s,s,s], s:s, s:b}}",
+                 "s:{s:b}, s:{s:b}, s:{s:b}, s:{s:{s:b}}}, s:{s:s, s:s}, s:{s:b, s:s, s:[s,s,s], s:s, s:b}}",
                  "ociVersionMin", "1.0.0", "ociVersionMax", "1.1.0", "hooks", strings (hooks), "mountOptions",
                  strings (mount_opts), "linux", "namespaces", strings (namespaces), "capabilities", caps, "cgroup",
                  "v1", 1, "v2", 1, "systemd", 0, "systemdUser", 0, "seccomp", "enabled", 1, "actions",
                  strings (actions), "operators", strings (ops), "archs", strings (archs), "knownFlags",
-                 strings (flags), "apparmor", "enabled", 0, "selinux", "enabled", 0, "intelRdt", "enabled", 0,
+                 strings (flags), "apparmor", "enabled", 0, "selinux", "enabled", 0, "intelRdt", "enabled", 1,
+                 "mountExtensions", "idmap", "enabled", 1,
                  "annotations", "io.github.minirun.pidPinning", mr_pidpin_kernel_supported () ? "true" : "false",
                  "io.github.minirun.version", MINIRUN_VERSION, "minirun", "pidPinning",
                  mr_pidpin_kernel_supported (), "pidPinningMechanism", "clone3 set_tid", "pinFields",

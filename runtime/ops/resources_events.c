@@ -185,7 +185,7 @@ int
 mr_container_events (const char *root, const char *id, int interval_ms, mr_event_fn fn, void *data,
                      mr_error_t *err)
 {
-  struct mr_res_target t;
+  struct mr_handle t;
   struct stream s = { .id = id, .fn = fn, .data = data };
   cleanup_close int pidfd = -1, watch = -1;
   mr_error_t werr = NULL;
@@ -193,7 +193,7 @@ mr_container_events (const char *root, const char *id, int interval_ms, mr_event
 
   if (interval_ms <= 0)
     return mr_error_set (err, EINVAL, "events: the interval must be positive (got %d ms)", interval_ms);
-  if (mr_res_open (root, id, false, &t, err) < 0)
+  if (mr_handle_open (root, id, false, &t, err) < 0)
     return -1;
   if (t.status == MR_STATUS_STOPPED || t.status == MR_STATUS_CREATING)
     {
@@ -201,7 +201,7 @@ mr_container_events (const char *root, const char *id, int interval_ms, mr_event
                               mr_status_name (t.status));
       goto out;
     }
-  if (mr_res_cgroup (&t, "watch the events of", err) < 0)
+  if (mr_handle_cgroup (&t, "watch the events of", err) < 0)
     goto out;
   pidfd = mr_state_open_pidfd (t.st);
   if (pidfd < 0)
@@ -210,7 +210,7 @@ mr_container_events (const char *root, const char *id, int interval_ms, mr_event
       goto out;
     }
   /* From here on the pidfd and the cgroup say all we need: let others act. */
-  mr_res_unlock (&t);
+  mr_handle_unlock (&t);
   s.cg = t.cg;
   if (mr_cgroup_oom_watch (t.cg, &watch, &werr) < 0)
     {
@@ -221,6 +221,6 @@ mr_container_events (const char *root, const char *id, int interval_ms, mr_event
     goto out;
   ret = stream (&s, pidfd, watch, interval_ms, err);
 out:
-  mr_res_close (&t);
+  mr_handle_close (&t);
   return ret;
 }

@@ -13,56 +13,8 @@
 #include "base/cleanup.h"
 #include "base/log.h"
 #include "ops/resources_internal.h"
+#include "resctrl/resctrl.h"
 #include "base/utils.h"
-
-int
-mr_res_open (const char *root, const char *id, bool exclusive, struct mr_res_target *t, mr_error_t *err)
-{
-  memset (t, 0, sizeof *t);
-  t->dirfd = mr_state_dir_open (root, id, exclusive, err);
-  if (t->dirfd < 0)
-    return -1;
-  if (mr_state_read (t->dirfd, id, &t->st, err) < 0)
-    {
-      close (t->dirfd);
-      t->dirfd = -1;
-      return -1;
-    }
-  t->status = mr_state_status (t->st);
-  return 0;
-}
-
-int
-mr_res_cgroup (struct mr_res_target *t, const char *what, mr_error_t *err)
-{
-  if (t->st->cgroup_path == NULL || t->st->cgroup_path[0] == '\0')
-    return mr_error_set_explained (
-        err, ENOTSUP,
-        "cannot %s container `%s`: container has no cgroup (it was created without one, "
-        "as a rootless container without a delegated cgroup is)",
-        what, t->st->id);
-  if (mr_cgroup_open (t->st->cgroup_path, &t->cg, err) < 0)
-    return mr_error_wrap (err, "cannot %s container `%s`", what, t->st->id);
-  return 0;
-}
-
-void
-mr_res_unlock (struct mr_res_target *t)
-{
-  if (t->dirfd >= 0)
-    close (t->dirfd);
-  t->dirfd = -1;
-}
-
-void
-mr_res_close (struct mr_res_target *t)
-{
-  mr_res_unlock (t);
-  mr_cgroup_free (t->cg);
-  mr_state_free (t->st);
-  t->cg = NULL;
-  t->st = NULL;
-}
 
 /* Freeze or thaw, then record `to`; on a failure to record, undo. */
 static int
@@ -70,10 +22,10 @@ set_frozen (const char *root, const char *id, bool frozen, mr_error_t *err)
 {
   const char *what = frozen ? "pause" : "resume";
   enum mr_status want = frozen ? MR_STATUS_RUNNING : MR_STATUS_PAUSED;
-  struct mr_res_target t;
+  struct mr_handle t;
   int ret = -1;
 
-  if (mr_res_open (root, id, true, &t, err) < 0)
+  if (mr_handle_open (root, id, true, &t, err) < 0)
     return -1;
   if (t.status != want)
     {
@@ -85,7 +37,7 @@ set_frozen (const char *root, const char *id, bool frozen, mr_error_t *err)
                       mr_status_name (t.status), mr_status_name (want));
       goto out;
     }
-  if (mr_res_cgroup (&t, what, err) < 0)
+  if (mr_handle_cgroup (&t, what, err) < 0)
     goto out;
   if (mr_cgroup_freeze (t.cg, frozen, err) < 0)
     {
@@ -106,7 +58,7 @@ set_frozen (const char *root, const char *id, bool frozen, mr_error_t *err)
     }
   ret = 0;
 out:
-  mr_res_close (&t);
+  mr_handle_close (&t);
   return ret;
 }
 
@@ -123,20 +75,46 @@ mr_container_resume (const char *root, const char *id, mr_error_t *err)
 }
 
 int
+mr_container_update_rdt (const char *root, const char *id, const char *l3, const char *mb, mr_error_t *err)
+{
+  struct mr_handle t;
+  struct mr_rdt g = { 0 };
+  int ret = -1;
+
+  if (mr_handle_open (root, id, true, &t, err) < 0)
+    return -1;
+  if (t.status != MR_STATUS_CREATED && t.status != MR_STATUS_RUNNING && t.status != MR_STATUS_PAUSED)
+    mr_error_set (err, 0, "cannot update container `%s`: it is %s", id, mr_status_name (t.status));
+  else if (mr_rdt_load (t.dirfd, &g, err) == 0)
+    {
+      if (g.dir == NULL)
+        mr_error_set (err, 0, "update `%s`: --l3-cache-schema/--mem-bw-schema: the container has no resctrl "
+                      "group (its config has no linux.intelRdt)", id);
+      else if (mr_rdt_update (&g, l3, mb, err) == 0)
+        ret = 0;
+      else
+        mr_error_wrap (err, "update `%s`", id);
+    }
+  mr_rdt_clear (&g);
+  mr_handle_close (&t);
+  return ret;
+}
+
+int
 mr_container_update (const char *root, const char *id, const struct mr_resources *res, mr_error_t *err)
 {
-  struct mr_res_target t;
+  struct mr_handle t;
   struct mr_resources r = *res; /* shallow: only the device list is dropped */
   int ret = -1;
 
-  if (mr_res_open (root, id, true, &t, err) < 0)
+  if (mr_handle_open (root, id, true, &t, err) < 0)
     return -1;
   if (t.status != MR_STATUS_CREATED && t.status != MR_STATUS_RUNNING && t.status != MR_STATUS_PAUSED)
     {
       mr_error_set (err, 0, "cannot update container `%s`: it is %s", id, mr_status_name (t.status));
       goto out;
     }
-  if (mr_res_cgroup (&t, "update", err) < 0)
+  if (mr_handle_cgroup (&t, "update", err) < 0)
     goto out;
   if (r.n_devices > 0)
     {
@@ -154,7 +132,7 @@ mr_container_update (const char *root, const char *id, const struct mr_resources
     }
   ret = 0;
 out:
-  mr_res_close (&t);
+  mr_handle_close (&t);
   return ret;
 }
 
@@ -221,18 +199,18 @@ mr_res_fill_stats (const struct mr_cgroup *cg, struct mr_container_stats *out, m
 int
 mr_container_stats (const char *root, const char *id, struct mr_container_stats *out, mr_error_t *err)
 {
-  struct mr_res_target t;
+  struct mr_handle t;
   int ret = -1;
 
   memset (out, 0, sizeof *out);
-  if (mr_res_open (root, id, false, &t, err) < 0)
+  if (mr_handle_open (root, id, false, &t, err) < 0)
     return -1;
   if (t.status == MR_STATUS_STOPPED || t.status == MR_STATUS_CREATING)
     mr_error_set_explained (err, ESRCH, "container `%s` is not running (it is %s)", id,
                             mr_status_name (t.status));
-  else if (mr_res_cgroup (&t, "read the stats of", err) == 0)
+  else if (mr_handle_cgroup (&t, "read the stats of", err) == 0)
     ret = mr_res_fill_stats (t.cg, out, err);
-  mr_res_close (&t);
+  mr_handle_close (&t);
   return ret;
 }
 

@@ -22,25 +22,10 @@
 
 #include "base/cleanup.h"
 #include "plan/pidplan.h"
+#include "plan/pidplan_internal.h"
 #include "base/utils.h"
 
-int
-mr_pidplan_ns_index (const struct mr_pid_plan *plan, const char *name)
-{
-  for (size_t i = 0; i < plan->n_ns; i++)
-    if (strcmp (plan->ns[i].name, name) == 0)
-      return (int) i;
-  return -1;
-}
 
-/* Resolve a pin's namespace name; in a shared container "container" is host. */
-static int
-ns_lookup (const struct mr_pid_plan *plan, const struct mr_pidplan_env *env, const char *name)
-{
-  if (env->container == MR_PIDNS_SHARED && strcmp (name, MR_PIDNS_CONTAINER) == 0)
-    return 0;
-  return mr_pidplan_ns_index (plan, name);
-}
 
 static int
 build_namespaces (struct mr_pid_plan *plan, const struct mr_config *config, const struct mr_pidplan_env *env,
@@ -85,7 +70,7 @@ build_namespaces (struct mr_pid_plan *plan, const struct mr_config *config, cons
           int parent;
           if (done[i])
             continue;
-          parent = ns_lookup (plan, env, d->parent ? d->parent : MR_PIDNS_CONTAINER);
+          parent = mr_pidplan_ns_lookup (plan, env, d->parent ? d->parent : MR_PIDNS_CONTAINER);
           if (parent < 0)
             continue;
           if (parent == 0 && env->container != MR_PIDNS_SHARED)
@@ -184,7 +169,7 @@ build_processes (struct mr_pid_plan *plan, const struct mr_config *config, const
           parent = find_proc (plan, parent_name);
           if (parent < 0)
             continue;
-          ns = ns_lookup (plan, env, ns_name);
+          ns = mr_pidplan_ns_lookup (plan, env, ns_name);
           if (ns < 0)
             return mr_error_set (err, 0,
                                  "process \"%s\": minirun.processes[%zu].pidNamespace: unknown pid namespace "
@@ -247,20 +232,6 @@ build_processes (struct mr_pid_plan *plan, const struct mr_config *config, const
   return 0;
 }
 
-static void
-get_pins (const struct mr_config *config, const struct mr_plan_proc *p, const struct mr_pin **pins, size_t *n)
-{
-  if (p->spec < 0)
-    {
-      *pins = config->pins.init_pins;
-      *n = config->pins.n_init_pins;
-    }
-  else
-    {
-      *pins = config->pins.processes[p->spec].pins;
-      *n = config->pins.processes[p->spec].n_pins;
-    }
-}
 
 /* Is `pid` explicitly pinned in namespace `ns` by any process? */
 static bool
@@ -298,10 +269,10 @@ apply_pins (struct mr_pid_plan *plan, const struct mr_config *config, const stru
       const struct mr_pin *pins;
       size_t n_pins;
 
-      get_pins (config, p, &pins, &n_pins);
+      mr_pidplan_get_pins (config, p, &pins, &n_pins);
       for (size_t k = 0; k < n_pins; k++)
         {
-          int ns = ns_lookup (plan, env, pins[k].ns);
+          int ns = mr_pidplan_ns_lookup (plan, env, pins[k].ns);
           size_t off;
           int anc;
 
@@ -413,58 +384,6 @@ apply_pins (struct mr_pid_plan *plan, const struct mr_config *config, const stru
   return 0;
 }
 
-/* With a new user namespace (linux.namespaces type "user" without a path),
- * the init is cloned by minirun but every other process by a parent inside
- * that namespace.  Pinning a pid needs CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE
- * in the user namespace that owns the pid namespace, and a user namespace
- * that did not exist before the container cannot own a pid namespace the
- * container did not create: such a pin would be refused with EPERM at the
- * clone, after the init and its cgroup and state exist.  Refuse it here. */
-static int
-check_user_namespace (const struct mr_pid_plan *plan, const struct mr_config *config,
-                      const struct mr_pidplan_env *env, mr_error_t *err)
-{
-  const struct mr_namespace *user = &config->namespaces[MR_NS_USER];
-
-  if (!user->present || user->path != NULL)
-    return 0;
-  for (size_t i = 1; i < plan->n_procs; i++)
-    {
-      const struct mr_plan_proc *p = &plan->procs[i];
-      const struct mr_pin *pins;
-      size_t n_pins, off;
-      int ns;
-
-      if (p->set_tid_size == 0)
-        continue;
-      /* The outermost level is a pin the config names (a derived level is
-       * never outside all of them); if it is in a namespace the container
-       * creates, so are the levels inside it. */
-      off = p->set_tid_size - 1;
-      ns = p->level_ns[off];
-      if (plan->ns[ns].is_new)
-        continue;
-      get_pins (config, p, &pins, &n_pins);
-      for (size_t k = 0; k < n_pins; k++)
-        if (pins[k].pid == p->set_tid[off] && ns_lookup (plan, env, pins[k].ns) == ns)
-          return mr_error_set (err, 0,
-                               "process \"%s\": minirun.processes[%d].pids.%s: pinning pid %d in pid "
-                               "namespace \"%s\" needs CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE in the user "
-                               "namespace that owns it, which a process inside the container's new user "
-                               "namespace (linux.namespaces[%zu]) never has (\"%s\" is created by \"%s\", "
-                               "inside it); pin it only in pid namespaces the container creates, or drop the "
-                               "new user namespace",
-                               p->name, p->spec, pins[k].ns, p->set_tid[off], plan->ns[ns].name, user->index,
-                               p->name, plan->procs[p->parent].name);
-      return mr_error_set (err, 0,
-                           "process \"%s\": pinning a pid in pid namespace \"%s\" needs CAP_SYS_ADMIN or "
-                           "CAP_CHECKPOINT_RESTORE in the user namespace that owns it, which a process inside "
-                           "the container's new user namespace (linux.namespaces[%zu]) never has",
-                           p->name, plan->ns[ns].name, user->index);
-    }
-  return 0;
-}
-
 int
 mr_pidplan_build (const struct mr_config *config, const struct mr_pidplan_env *env, struct mr_pid_plan **out,
                   mr_error_t *err)
@@ -474,7 +393,7 @@ mr_pidplan_build (const struct mr_config *config, const struct mr_pidplan_env *e
   plan->ns = xcalloc (config->pins.n_pid_namespaces + 2, sizeof *plan->ns);
 
   if (build_namespaces (plan, config, env, err) < 0 || build_processes (plan, config, env, err) < 0
-      || apply_pins (plan, config, env, err) < 0 || check_user_namespace (plan, config, env, err) < 0)
+      || apply_pins (plan, config, env, err) < 0 || mr_pidplan_check_privileges (plan, config, env, err) < 0)
     {
       mr_pidplan_free (plan);
       return -1;

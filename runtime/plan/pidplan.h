@@ -38,6 +38,8 @@ struct mr_pidplan_env
   int joined_depth;            /* MR_PIDNS_JOINED: levels between host and the joined ns (>= 1) */
   int64_t host_pid_max;        /* /proc/sys/kernel/pid_max of the host namespace */
   int64_t joined_pid_max;      /* pid_max of a joined namespace (MR_PID_MAX_LIMIT if unknown) */
+  bool host_pins_denied;       /* the caller has neither CAP_SYS_ADMIN nor CAP_CHECKPOINT_RESTORE:
+                                  no pin in its own pid namespace ("host") can be honoured */
 };
 
 struct mr_plan_ns

@@ -53,7 +53,7 @@ run_one (const struct mr_hook *h, size_t index, const char *kind, const char *st
       sigset_t none;
       sigemptyset (&none);
       sigprocmask (SIG_SETMASK, &none, NULL);
-      signal (SIGPIPE, SIG_DFL);
+      (void) signal (SIGPIPE, SIG_DFL);
       if (dup2 (in[0], 0) < 0)
         _exit (126);
       execve (h->path, h->args ? h->args : default_args, h->env ? h->env : empty_env);

@@ -39,7 +39,7 @@ mr_enter_cwd (const char *cwd, mr_error_t *err)
 static const char *
 errno_words (int e, char *buf, size_t size)
 {
-  snprintf (buf, size, "%s", strerror (e));
+  (void) snprintf (buf, size, "%s", strerror (e));
   if (buf[0] >= 'A' && buf[0] <= 'Z')
     buf[0] = (char) (buf[0] - 'A' + 'a');
   return buf;

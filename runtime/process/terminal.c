@@ -1,4 +1,5 @@
-/* terminal.c: ptys for process.terminal (see terminal.h). */
+/* terminal.c: ptys for process.terminal (see terminal.h): the container
+ * side makes the pty and /dev/console, the launcher side relays it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -7,17 +8,20 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include "base/cleanup.h"
-#include "launch/launcher.h"
+#include "base/pathsafe.h"
 #include "process/sync.h"
 #include "base/syscalls.h"
 #include "process/terminal.h"
 #include "base/utils.h"
+#include "minirun/config.h"
 
 int
 mr_console_socket_connect (const char *path, mr_error_t *err)
@@ -36,8 +40,39 @@ mr_console_socket_connect (const char *path, mr_error_t *err)
   return MR_STEAL_FD (fd);
 }
 
+/* Bind the pty slave (open as `slave`, named `name`) over /dev/console of
+ * the root we are in: a clone of the slave's mount (open_tree on its fd, no
+ * path lookup) moved onto an fd of /dev/console resolved inside the root,
+ * so a symlink in the image cannot send it elsewhere. */
+static int
+bind_console (int slave, const char *name, mr_error_t *err)
+{
+  cleanup_close int root = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  cleanup_close int target = -1, tree = -1;
+  struct stat st;
+
+  if (root < 0)
+    return mr_error_set (err, errno, "open /");
+  target = mr_mkfile_in_root (root, "/dev/console", 0666, err);
+  if (target < 0)
+    return mr_error_wrap (err, "/dev/console (created for process.terminal)");
+  if (fstat (target, &st) < 0)
+    return mr_error_set (err, errno, "stat /dev/console");
+  if (!S_ISREG (st.st_mode) && !S_ISCHR (st.st_mode))
+    return mr_error_set (err, 0,
+                         "/dev/console in the container is %s, not a file or a character device: cannot bind "
+                         "the pty `%s` over it (remove it from the image)",
+                         S_ISDIR (st.st_mode) ? "a directory" : "a special file", name);
+  tree = open_tree (slave, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+  if (tree < 0)
+    return mr_error_set (err, errno, "bind the pty `%s` over /dev/console: open_tree", name);
+  if (move_mount (tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    return mr_error_set (err, errno, "bind the pty `%s` over /dev/console: move_mount", name);
+  return 0;
+}
+
 int
-mr_terminal_setup (const struct mr_process *p, int console_fd, int sync_fd, mr_error_t *err)
+mr_terminal_setup (const struct mr_process *p, int console_fd, int sync_fd, bool console, mr_error_t *err)
 {
   cleanup_close int master = -1, slave = -1;
   char name[64];
@@ -58,6 +93,8 @@ mr_terminal_setup (const struct mr_process *p, int console_fd, int sync_fd, mr_e
       if (ioctl (slave, TIOCSWINSZ, &ws) < 0)
         return mr_error_set (err, errno, "set the console size");
     }
+  if (console && bind_console (slave, name, err) < 0)
+    return -1;
   if (setsid () < 0)
     return mr_error_set (err, errno, "setsid");
   if (ioctl (slave, TIOCSCTTY, 0) < 0)

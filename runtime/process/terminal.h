@@ -9,7 +9,6 @@
 
 #include "minirun/error.h"
 
-struct mr_launch;
 struct mr_process;
 
 /* Connect to the console socket (before clone, so the path resolves on the host). */
@@ -17,8 +16,11 @@ int mr_console_socket_connect (const char *path, mr_error_t *err);
 
 /* Container side, after pivot_root: create the pty, become its session
  * leader, dup the slave onto 0, 1, 2 and send the master to `console_fd`
- * (>= 0) or over the setup channel `sync_fd`. */
-int mr_terminal_setup (const struct mr_process *p, int console_fd, int sync_fd, mr_error_t *err);
+ * (>= 0) or over the setup channel `sync_fd`.  With `console` (the init, not
+ * an exec'd process) the slave is also bind mounted over /dev/console,
+ * which is created as an empty file when missing (runtime spec: the
+ * container's console), resolved inside the root. */
+int mr_terminal_setup (const struct mr_process *p, int console_fd, int sync_fd, bool console, mr_error_t *err);
 
 /* Launcher side, foreground run: copy between our stdio and the master until
  * the process behind pidfd exits; our terminal is put in raw mode meanwhile

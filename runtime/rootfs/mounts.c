@@ -6,12 +6,17 @@
  * rbind) followed, when the config asks for flags, by MS_BIND|MS_REMOUNT that
  * keeps the source's nosuid/nodev/noexec/ro/atime flags unless the config
  * clears them explicitly (those flags are locked in a user namespace, and
- * silently dropping nosuid from a host mount is never what anyone meant);
- * "rro" is mount_setattr(AT_RECURSIVE, MOUNT_ATTR_RDONLY).  Everything else is
- * mount(source, target, type, flags, data); type "cgroup" is delegated to
- * mr_cgroup_mount().  Per-mount propagation comes last.  Errors name the
- * mount: `mounts[3] (/proc, type proc, source proc): mount: Operation not
- * permitted`. */
+ * silently dropping nosuid from a host mount is never what anyone meant).
+ * An idmapped mount arrives made (idmap.c, in the launcher) as a detached
+ * mount fd and is attached with move_mount(2), then gets the same flags.
+ * Everything else is mount(source, target, type, flags, data); type "cgroup"
+ * is delegated to mr_cgroup_mount(); "tmpcopyup" copies what the tmpfs
+ * covers into it (copyup.c).  Then the recursive options ("rro", "rnoexec",
+ * ...), one mount_setattr(AT_RECURSIVE) each, and the per-mount propagation.
+ * Errors name the mount: `mounts[3] (/proc, type proc, source proc): mount:
+ * Operation not permitted`, or the option: `mounts[7].options[1] "rnoexec"
+ * (the mount on /run): mount_setattr(AT_RECURSIVE, set MOUNT_ATTR_NOEXEC):
+ * ...`. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
@@ -20,7 +25,6 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
@@ -37,7 +41,7 @@
 const char *
 mr_fdpath (struct mr_fdpath *p, const char *prefix, int fd)
 {
-  snprintf (p->buf, sizeof p->buf, "%s%d", prefix, fd);
+  (void) snprintf (p->buf, sizeof p->buf, "%s%d", prefix, fd);
   return p->buf;
 }
 
@@ -123,7 +127,7 @@ mr_mount_flags_str (unsigned long flags, char *buf, size_t len)
   if (flags)
     used += snprintf (buf + used, used < len ? len - used : 0, "%s0x%lx", used ? "," : "", flags);
   if (used == 0)
-    snprintf (buf, len, "none");
+    (void) snprintf (buf, len, "none");
   return buf;
 }
 
@@ -147,12 +151,6 @@ mr_mount_flags_of (int fd, unsigned long *out)
     if (sv.f_flag & map[i].st)
       *out |= map[i].ms;
   return 0;
-}
-
-static int
-sys_mount_setattr (int dfd, const char *path, unsigned int flags, struct mount_attr *attr)
-{
-  return (int)syscall (SYS_mount_setattr, dfd, path, flags, attr, sizeof *attr);
 }
 
 /* "mounts[3] (/proc, type proc, source proc, options nosuid,noexec)". Caller frees. */
@@ -191,26 +189,61 @@ reopen_target (int rootfd, const char *dest, const char *what, mr_error_t *err)
   return fd;
 }
 
+/* "set MOUNT_ATTR_NOEXEC", "clear MOUNT_ATTR_RDONLY", "atime MOUNT_ATTR_NOATIME"
+ * (with MOUNT_ATTR__ATIME cleared): one mount_setattr(2) change, for errors. */
+static const char *
+attr_change_str (uint64_t set, uint64_t clr, char *buf, size_t len)
+{
+  static const struct
+  {
+    uint64_t attr;
+    const char *name;
+  } names[] = {
+    { MOUNT_ATTR_RDONLY, "RDONLY" },         { MOUNT_ATTR_NOSUID, "NOSUID" },
+    { MOUNT_ATTR_NODEV, "NODEV" },           { MOUNT_ATTR_NOEXEC, "NOEXEC" },
+    { MOUNT_ATTR_NODIRATIME, "NODIRATIME" }, { MOUNT_ATTR_NOSYMFOLLOW, "NOSYMFOLLOW" },
+  };
+  size_t used = 0;
+
+  buf[0] = '\0';
+  if (clr & MOUNT_ATTR__ATIME)
+    used += snprintf (buf, len, "atime MOUNT_ATTR_%s",
+                      (set & MOUNT_ATTR__ATIME) == MOUNT_ATTR_NOATIME       ? "NOATIME"
+                      : (set & MOUNT_ATTR__ATIME) == MOUNT_ATTR_STRICTATIME ? "STRICTATIME"
+                                                                            : "RELATIME");
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+    if ((set | clr) & names[i].attr)
+      used += snprintf (buf + used, used < len ? len - used : 0, "%s%s MOUNT_ATTR_%s", used ? ", " : "",
+                        (set & names[i].attr) ? "set" : "clear", names[i].name);
+  return buf;
+}
+
+/* The recursive options, one mount_setattr(AT_RECURSIVE) each, in order
+ * (later ones win), then the propagation. */
 static int
-apply_after (int rootfd, const struct mr_mount *m, const char *what, mr_error_t *err)
+apply_after (int rootfd, const struct mr_mount *m, size_t index, const char *what, mr_error_t *err)
 {
   cleanup_close int fd = -1;
   struct mr_fdpath fp;
+  char abuf[128];
 
-  if (!m->ro_recursive && !m->rw_recursive && m->propagation == MR_PROP_NONE)
+  if (m->n_rattrs == 0 && m->propagation == MR_PROP_NONE)
     return 0;
   fd = reopen_target (rootfd, m->destination, what, err);
   if (fd < 0)
     return -1;
-  if (m->ro_recursive || m->rw_recursive)
+  for (size_t i = 0; i < m->n_rattrs; i++)
     {
-      struct mount_attr attr = { .attr_set = m->ro_recursive ? MOUNT_ATTR_RDONLY : 0,
-                                 .attr_clr = m->ro_recursive ? 0 : MOUNT_ATTR_RDONLY };
+      const struct mr_mount_attr *a = &m->rattrs[i];
+      struct mount_attr attr = { .attr_set = a->set, .attr_clr = a->clr };
 
-      if (sys_mount_setattr (fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr) < 0)
-        return mr_error_set (err, errno, "%s: %s: mount_setattr(AT_RECURSIVE, %s MOUNT_ATTR_RDONLY)%s", what,
-                             m->ro_recursive ? "rro" : "rrw", m->ro_recursive ? "set" : "clear",
-                             errno == ENOSYS ? " (needs Linux 5.12 or later)" : "");
+      if (mount_setattr (fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
+        return mr_error_set (
+            err, errno,
+            "mounts[%zu].options[%zu] \"%s\" (the mount on %s): mount_setattr(AT_RECURSIVE, %s)%s", index,
+            a->option, a->option < m->n_options ? m->options[a->option] : "?", m->destination,
+            attr_change_str (a->set, a->clr, abuf, sizeof abuf),
+            errno == ENOSYS ? " (needs Linux 5.12 or later)" : "");
     }
   if (m->propagation != MR_PROP_NONE
       && mount (NULL, mr_fdpath (&fp, MR_HOST_FDPREFIX, fd), NULL, mr_propagation_flags (m->propagation),
@@ -220,22 +253,50 @@ apply_after (int rootfd, const struct mr_mount *m, const char *what, mr_error_t 
   return 0;
 }
 
+/* After a bind (or an idmapped mount attached): the config's per-mount
+ * flags with MS_BIND|MS_REMOUNT, keeping the source's nosuid/nodev/noexec/ro
+ * and atime mode unless the config clears or names them.  src_flags: the
+ * source mount's, from mr_mount_flags_of. */
+static int
+remount_flags (int rootfd, const struct mr_mount *m, unsigned long src_flags, unsigned long flags,
+               const char *what, mr_error_t *err)
+{
+  cleanup_close int newfd = -1;
+  unsigned long keep, remount;
+  struct mr_fdpath dp;
+  char fbuf[128];
+
+  flags &= ~(MS_BIND | MS_REC | MS_REMOUNT);
+  if (flags == 0 && (m->clear_flags & src_flags & (KEEP_FLAGS | ATIME_FLAGS)) == 0)
+    return 0;
+  keep = src_flags & KEEP_FLAGS;
+  /* The atime mode is one setting: keep the source's unless the config names one. */
+  if (((flags | m->clear_flags) & ATIME_FLAGS) == 0)
+    keep |= src_flags & ATIME_FLAGS;
+  remount = MS_BIND | MS_REMOUNT | flags | (keep & ~m->clear_flags);
+  newfd = reopen_target (rootfd, m->destination, what, err);
+  if (newfd < 0)
+    return -1;
+  if (mount (NULL, mr_fdpath (&dp, MR_HOST_FDPREFIX, newfd), NULL, remount, NULL) < 0)
+    return mr_error_set (err, errno, "%s: remount %s", what, mr_mount_flags_str (remount, fbuf, sizeof fbuf));
+  return 0;
+}
+
 static int
 do_bind (int rootfd, const struct mr_mount *m, const char *source, const char *bundle, bool recursive,
          unsigned long flags, const char *what, mr_error_t *err)
 {
-  cleanup_close int srcfd = -1, dstfd = -1, newfd = -1;
+  cleanup_close int srcfd = -1, dstfd = -1;
   cleanup_free char *joined = NULL;
   struct mr_fdpath sp, dp;
-  unsigned long src_flags, keep, remount;
-  char fbuf[128];
+  unsigned long src_flags;
   struct stat sb;
 
   if (source == NULL)
     return mr_error_set (err, 0, "%s: a bind mount needs a source", what);
   /* OCI: a relative source is relative to the bundle. */
   if (source[0] != '/' && bundle != NULL)
-    source = joined = xasprintf ("%s/%s", bundle, source);
+    source = joined = xasprintf ("%s/%s", bundle, source); // NOLINT(clang-analyzer-deadcode.DeadStores): a cleanup variable, freed at scope end
   srcfd = open (source, O_PATH | O_CLOEXEC);
   if (srcfd < 0)
     return mr_error_set (err, errno, "%s: open bind source `%s`", what, source);
@@ -252,21 +313,33 @@ do_bind (int rootfd, const struct mr_mount *m, const char *source, const char *b
              MS_BIND | (recursive ? MS_REC : 0), NULL)
       < 0)
     return mr_error_set (err, errno, "%s: mount: %s `%s`", what, recursive ? "rbind" : "bind", source);
+  return remount_flags (rootfd, m, src_flags, flags, what, err);
+}
 
-  flags &= ~(MS_BIND | MS_REC | MS_REMOUNT);
-  if (flags == 0 && (m->clear_flags & src_flags & (KEEP_FLAGS | ATIME_FLAGS)) == 0)
-    return 0;
-  keep = src_flags & KEEP_FLAGS;
-  /* The atime mode is one setting: keep the source's unless the config names one. */
-  if (((flags | m->clear_flags) & ATIME_FLAGS) == 0)
-    keep |= src_flags & ATIME_FLAGS;
-  remount = MS_BIND | MS_REMOUNT | flags | (keep & ~m->clear_flags);
-  newfd = reopen_target (rootfd, m->destination, what, err);
-  if (newfd < 0)
-    return -1;
-  if (mount (NULL, mr_fdpath (&dp, MR_HOST_FDPREFIX, newfd), NULL, remount, NULL) < 0)
-    return mr_error_set (err, errno, "%s: remount %s", what, mr_mount_flags_str (remount, fbuf, sizeof fbuf));
-  return 0;
+/* The detached idmapped mount the launcher made (idmap.c) goes onto the
+ * destination: a directory, or a file when its root is not one. */
+static int
+attach_idmapped (int rootfd, const struct mr_mount *m, int mntfd, int dstfd, unsigned long flags, const char *what,
+                 mr_error_t *err)
+{
+  cleanup_close int filefd = -1;
+  unsigned long src_flags;
+  struct stat sb;
+
+  if (fstat (mntfd, &sb) < 0 || mr_mount_flags_of (mntfd, &src_flags) < 0)
+    return mr_error_set (err, errno, "%s: stat the idmapped mount", what);
+  if (dstfd < 0)
+    {
+      if (S_ISDIR (sb.st_mode))
+        dstfd = filefd = mr_mkdir_in_root (rootfd, m->destination, 0755, err); // NOLINT(clang-analyzer-deadcode.DeadStores): cleanup_close
+      else
+        dstfd = filefd = mr_mkfile_in_root (rootfd, m->destination, 0644, err); // NOLINT(clang-analyzer-deadcode.DeadStores): cleanup_close
+      if (dstfd < 0)
+        return mr_error_wrap (err, "%s", what);
+    }
+  if (move_mount (mntfd, "", dstfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    return mr_error_set (err, errno, "%s: move_mount of the idmapped mount onto the destination", what);
+  return remount_flags (rootfd, m, src_flags, flags, what, err);
 }
 
 /* A type "cgroup" mount without a container cgroup (nothing to show but the
@@ -294,25 +367,77 @@ do_cgroup (int dstfd, const struct mr_mount *m, const struct mr_rootfs_opts *opt
   return 0;
 }
 
+/* tmpcopyup, after the tmpfs is on: copy what `from` (the directory
+ * underneath) holds into it, then make it read-only if the config asked. */
+static int
+copy_up (int rootfd, const struct mr_mount *m, int from, bool ro, const char *what, mr_error_t *err)
+{
+  cleanup_close int to = mr_open_in_root (rootfd, m->destination, O_RDONLY | O_DIRECTORY, 0, err);
+  struct mr_fdpath dp;
+  unsigned long cur = 0;
+
+  if (to < 0)
+    return mr_error_wrap (err, "%s: tmpcopyup: reopen after mount", what);
+  if (mr_tmpcopyup (from, to, m->data, err) < 0)
+    return mr_error_wrap (err, "%s: tmpcopyup", what);
+  if (!ro)
+    return 0;
+  if (mr_mount_flags_of (to, &cur) < 0)
+    return mr_error_set (err, errno, "%s: statvfs", what);
+  cur &= KEEP_FLAGS | ATIME_FLAGS;
+  if (mount (NULL, mr_fdpath (&dp, MR_HOST_FDPREFIX, to), NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | cur, NULL) < 0)
+    return mr_error_set (err, errno, "%s: remount read-only after tmpcopyup", what);
+  return 0;
+}
+
+bool
+mr_selinux_enabled (void)
+{
+  struct statfs sfs;
+  return statfs ("/sys/fs/selinux", &sfs) == 0 && (unsigned long) sfs.f_type == SELINUX_MAGIC;
+}
+
+char *
+mr_mount_data_labeled (const char *type, const char *data, const char *label)
+{
+  static const char *const unlabeled[] = { "proc", "sysfs", "cgroup", "cgroup2", "bind" };
+
+  if (label == NULL || label[0] == '\0' || type == NULL)
+    return NULL;
+  for (size_t i = 0; i < sizeof unlabeled / sizeof unlabeled[0]; i++)
+    if (strcmp (type, unlabeled[i]) == 0)
+      return NULL;
+  if (data != NULL && (strncmp (data, "context=", 8) == 0 || strstr (data, ",context=") != NULL))
+    return NULL; /* the mount names its own */
+  return xasprintf ("context=\"%s\"%s%s", label, data && *data ? "," : "", data && *data ? data : "");
+}
+
 int
 mr_mount_one (int rootfd, const struct mr_config *config, size_t index, const struct mr_rootfs_opts *opts,
               unsigned long drop, mr_error_t *err)
 {
   const struct mr_mount *m = &config->mounts[index];
   cleanup_free char *what = describe (m, index);
-  cleanup_close int dstfd = -1;
+  cleanup_close int dstfd = -1, from = -1;
   unsigned long flags = m->flags & ~drop;
   bool bind = m->bind || (m->type != NULL && strcmp (m->type, "bind") == 0);
+  int idmapped = opts->idmapped != NULL && index < opts->idmapped->n ? opts->idmapped->fds[index] : -1;
   struct mr_fdpath dp;
   char fbuf[128];
+  cleanup_free char *labeled = config->mount_label && mr_selinux_enabled ()
+                                   ? mr_mount_data_labeled (m->type, m->data, config->mount_label)
+                                   : NULL;
 
   if (m->destination == NULL || m->destination[0] != '/')
     return mr_error_set (err, 0, "%s: the destination must be an absolute path", what);
+  if (m->idmap && idmapped < 0)
+    return mr_error_set (err, 0, "%s: an idmapped mount, and the launcher made none for it", what);
   if (bind)
     {
-      if (do_bind (rootfd, m, m->source, opts->bundle, m->recursive, flags, what, err) < 0)
+      if (idmapped >= 0 ? attach_idmapped (rootfd, m, idmapped, -1, flags, what, err) < 0
+                        : do_bind (rootfd, m, m->source, opts->bundle, m->recursive, flags, what, err) < 0)
         return -1;
-      return apply_after (rootfd, m, what, err);
+      return apply_after (rootfd, m, index, what, err);
     }
   if (m->type == NULL)
     return mr_error_set (
@@ -321,17 +446,28 @@ mr_mount_one (int rootfd, const struct mr_config *config, size_t index, const st
   dstfd = mr_mkdir_in_root (rootfd, m->destination, 0755, err);
   if (dstfd < 0)
     return mr_error_wrap (err, "%s", what);
+  if (m->tmpcopyup)
+    {
+      /* what the tmpfs will cover, opened before it does */
+      from = openat (dstfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (from < 0)
+        return mr_error_set (err, errno, "%s: tmpcopyup: open the directory underneath", what);
+      flags &= ~MS_RDONLY;
+    }
 
-  if (strcmp (m->type, "cgroup") == 0)
+  if (idmapped >= 0)
+    {
+      if (attach_idmapped (rootfd, m, idmapped, dstfd, flags, what, err) < 0)
+        return -1;
+    }
+  else if (strcmp (m->type, "cgroup") == 0)
     {
       if (do_cgroup (dstfd, m, opts, flags, what, err) < 0)
         return -1;
-      return apply_after (rootfd, m, what, err);
     }
-
-  if (mount (m->source ? m->source : m->type, mr_fdpath (&dp, MR_HOST_FDPREFIX, dstfd), m->type, flags,
-             m->data)
-      < 0)
+  else if (mount (m->source ? m->source : m->type, mr_fdpath (&dp, MR_HOST_FDPREFIX, dstfd), m->type, flags,
+                  labeled ? labeled : m->data)
+           < 0)
     {
       int saved = errno;
 
@@ -341,11 +477,13 @@ mr_mount_one (int rootfd, const struct mr_config *config, size_t index, const st
         {
           if (do_bind (rootfd, m, "/sys", NULL, true, flags, what, err) < 0)
             return -1;
-          return apply_after (rootfd, m, what, err);
+          return apply_after (rootfd, m, index, what, err);
         }
       return mr_error_set (err, saved, "%s: mount (flags %s%s%s)", what,
-                           mr_mount_flags_str (flags, fbuf, sizeof fbuf), m->data ? ", data " : "",
-                           m->data ? m->data : "");
+                           mr_mount_flags_str (flags, fbuf, sizeof fbuf), labeled || m->data ? ", data " : "",
+                           labeled ? labeled : m->data ? m->data : "");
     }
-  return apply_after (rootfd, m, what, err);
+  if (from >= 0 && copy_up (rootfd, m, from, (m->flags & ~drop & MS_RDONLY) != 0, what, err) < 0)
+    return -1;
+  return apply_after (rootfd, m, index, what, err);
 }

@@ -1,31 +1,29 @@
-/* rootfs.c: the order of the container's filesystem setup, run by the
- * container's init inside its new mount namespace.  prepare: "/" gets the
- * config's rootfsPropagation (default rprivate, as crun; runc uses rslave),
- * the rootfs's parent mount is made private if it is still shared, the rootfs
- * is bind mounted onto itself (pivot_root needs a mount point), then every
- * config mount in order (mounts.c), /dev (devices.c), a read-only /dev is
- * remounted read-only only after its nodes exist, and process.cwd is created.
- * pivot: pivot_root(".", ".") and a detached, slave-first unmount of the old
- * root (or MS_MOVE + chroot with --no-pivot).  finalize, inside: readonly
- * paths, masked paths, root.readonly, and rootfsPropagation again on the new
- * "/".  No fd stays open between the three calls; each reopens what it needs
- * (the host path of the rootfs before pivot, "/" after it). */
+/* rootfs.c: the order of the container's filesystem setup before
+ * pivot_root, run by the container's init inside its new mount namespace.
+ * prepare: "/" gets the config's rootfsPropagation (default rprivate, as
+ * crun; runc uses rslave), the rootfs's parent mount is made private if it is
+ * still shared, the rootfs is bind mounted onto itself (pivot_root needs a
+ * mount point), then every config mount in order (mounts.c), /dev
+ * (devices.c), a read-only /dev is remounted read-only only after its nodes
+ * exist, and process.cwd is created.  pivot: pivot_root(".", ".") and a
+ * detached, slave-first unmount of the old root (or MS_MOVE + chroot with
+ * --no-pivot, or a plain chroot without a mount namespace).  What comes after
+ * pivot_root is finalize.c's; the bind of a container without a mount
+ * namespace is shared_bind.c's.  No fd stays open between the calls; each
+ * reopens what it needs (the host path of the rootfs before pivot, "/" after
+ * it). */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <linux/magic.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
 #include "base/cleanup.h"
-#include "base/log.h"
 #include "rootfs/rootfs.h"
 #include "rootfs/rootfs_internal.h"
 #include "base/syscalls.h"
@@ -144,8 +142,8 @@ remount_dev_ro (int rootfd, const struct mr_mount *m, size_t index, mr_error_t *
   return 0;
 }
 
-int
-mr_rootfs_prepare (const struct mr_config *config, const struct mr_rootfs_opts *opts, mr_error_t *err)
+static int
+prepare (const struct mr_config *config, const struct mr_rootfs_opts *opts, mr_error_t *err)
 {
   cleanup_close int rootfd = -1;
   unsigned long root_prop = initial_root_propagation (config);
@@ -208,111 +206,16 @@ mr_rootfs_prepare (const struct mr_config *config, const struct mr_rootfs_opts *
   return 0;
 }
 
-#define SHARED_BIND_RECORD "rootfs.mount"
-
-static int
-mount_id_of (const char *path, uint64_t *id)
-{
-  struct statx stx;
-
-  if (statx (AT_FDCWD, path, AT_NO_AUTOMOUNT, STATX_MNT_ID, &stx) < 0)
-    return -1;
-  if (!(stx.stx_mask & STATX_MNT_ID))
-    {
-      errno = ENOSYS;
-      return -1;
-    }
-  *id = stx.stx_mnt_id;
-  return 0;
-}
-
-/* Is mount `id` in this mount namespace? */
-static bool
-mount_listed (int64_t id)
-{
-  cleanup_free char *text = NULL;
-  size_t len;
-  mr_error_t err = NULL;
-  char want[32];
-  int n = snprintf (want, sizeof want - 1, "%lld ", (long long) id);
-
-  if (mr_read_file_at (AT_FDCWD, "/proc/self/mountinfo", 16 << 20, &text, &len, &err) < 0)
-    {
-      mr_error_free (&err);
-      return false;
-    }
-  /* each line starts with the mount id and a space */
-  if (strncmp (text, want, (size_t) n) == 0)
-    return true;
-  memmove (want + 1, want, (size_t) n + 1);
-  want[0] = '\n';
-  return strstr (text, want) != NULL;
-}
-
 int
-mr_rootfs_shared_bind (const char *rootfs, int state_dirfd, mr_error_t *err)
+mr_rootfs_prepare (const struct mr_config *config, const struct mr_rootfs_opts *opts, mr_error_t *err)
 {
-  cleanup_free char *text = NULL;
-  uint64_t id;
+  int ret = prepare (config, opts, err);
 
-  if (mount (rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
-    return mr_error_set (err, errno, "bind mount the rootfs `%s` onto itself", rootfs);
-  if (mount (NULL, rootfs, NULL, MS_PRIVATE, NULL) < 0 || mount_id_of (rootfs, &id) < 0)
-    {
-      int saved = errno;
-      umount2 (rootfs, MNT_DETACH);
-      return mr_error_set (err, saved, "make the rootfs bind `%s` private", rootfs);
-    }
-  /* the mount id, then the path: enough for a delete that has no state */
-  text = xasprintf ("%llu\n%s\n", (unsigned long long) id, rootfs);
-  if (mr_write_file_atomic (state_dirfd, SHARED_BIND_RECORD, text, strlen (text), 0600, err) < 0)
-    {
-      umount2 (rootfs, MNT_DETACH);
-      return -1;
-    }
-  return 0;
-}
-
-int
-mr_rootfs_shared_unbind (int state_dirfd, mr_error_t *err)
-{
-  cleanup_free char *text = NULL;
-  size_t len;
-  int64_t want;
-  uint64_t id;
-  char *path, *end;
-
-  if (mr_read_file_at (state_dirfd, SHARED_BIND_RECORD, PATH_MAX + 64, &text, &len, err) < 0)
-    {
-      if ((*err)->errno_ != ENOENT)
-        return -1;
-      mr_error_free (err);
-      return 0;
-    }
-  path = memchr (text, '\n', len);
-  end = path ? memchr (path + 1, '\n', len - (size_t) (path + 1 - text)) : NULL;
-  if (path == NULL || end == NULL)
-    return mr_error_set (err, EINVAL, "%s in the state directory: expected a mount id and a path",
-                         SHARED_BIND_RECORD);
-  *path++ = '\0';
-  *end = '\0';
-  if (!mr_parse_i64 (text, 1, INT64_MAX, &want) || path[0] != '/')
-    return mr_error_set (err, EINVAL, "%s in the state directory: expected a mount id and a path",
-                         SHARED_BIND_RECORD);
-  if (mount_id_of (path, &id) < 0 || id != (uint64_t) want)
-    {
-      if (!mount_listed (want))
-        mr_log_debug ("the rootfs bind (mount %lld) at `%s` is gone already", (long long) want, path);
-      else
-        mr_log_warning ("the rootfs bind at `%s` (mount %lld), with the container's mounts in it, is covered by "
-                        "another mount (another container without a mount namespace on this rootfs?): it stays "
-                        "until that one is gone; then `umount -R %s`",
-                        path, (long long) want, path);
-      return 0;
-    }
-  if (umount2 (path, MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
-    return mr_error_set (err, errno, "detach the rootfs bind `%s` and the container's mounts in it", path);
-  return 0;
+  /* the idmapped mounts are attached (or never will be): none stays open */
+  for (size_t i = 0; opts->idmapped != NULL && i < opts->idmapped->n; i++)
+    if (opts->idmapped->fds[i] >= 0)
+      close (opts->idmapped->fds[i]);
+  return ret;
 }
 
 static int
@@ -389,177 +292,5 @@ pivoted:
     return mr_error_set (err, errno, "detach the old root");
   if (chdir ("/") < 0)
     return mr_error_set (err, errno, "chdir / in the container");
-  return 0;
-}
-
-/* ---------- after pivot_root ---------- */
-
-struct finalize
-{
-  int rootfd;
-  int procfd;  /* the container's procfs, verified; -1 until needed */
-  int devnull; /* the container's /dev/null, verified; -1 until needed */
-};
-
-/* mount(2) paths after pivot_root go through the container's own procfs,
- * relative to it (we fchdir there) so that nothing in the container can
- * redirect "/proc" between the check and the use. */
-static int
-need_proc (struct finalize *f, const char *what, mr_error_t *err)
-{
-  struct statfs sfs;
-
-  if (f->procfd >= 0)
-    return 0;
-  f->procfd = mr_open_in_root (f->rootfd, "/proc", O_PATH | O_DIRECTORY, 0, err);
-  if (f->procfd < 0)
-    return mr_error_wrap (err, "%s: needs /proc in the container (a mount of type proc)", what);
-  if (fstatfs (f->procfd, &sfs) < 0)
-    return mr_error_set (err, errno, "%s: statfs /proc", what);
-  if (sfs.f_type != PROC_SUPER_MAGIC)
-    return mr_error_set (err, 0, "%s: /proc in the container is not a procfs (add a mount of type proc)",
-                         what);
-  if (fchdir (f->procfd) < 0)
-    return mr_error_set (err, errno, "%s: chdir /proc", what);
-  return 0;
-}
-
-/* Open a masked or read-only path; 0 with *fd = -1 when it does not exist. */
-static int
-open_existing (struct finalize *f, const char *path, const char *what, int *fd, mr_error_t *err)
-{
-  *fd = mr_open_in_root (f->rootfd, path, O_PATH, 0, err);
-  if (*fd >= 0)
-    return need_proc (f, what, err);
-  if ((*err)->errno_ == ENOENT || (*err)->errno_ == ENOTDIR)
-    {
-      mr_error_free (err);
-      return 0;
-    }
-  return mr_error_wrap (err, "%s", what);
-}
-
-static int
-readonly_path (struct finalize *f, const char *path, size_t i, mr_error_t *err)
-{
-  cleanup_free char *what = xasprintf ("linux.readonlyPaths[%zu] (%s)", i, path);
-  cleanup_close int fd = -1, newfd = -1;
-  struct mr_fdpath fp;
-  unsigned long cur = 0;
-
-  if (open_existing (f, path, what, &fd, err) < 0)
-    return -1;
-  if (fd < 0)
-    return 0;
-  mr_fdpath (&fp, "self/fd/", fd);
-  if (mount (fp.buf, fp.buf, NULL, MS_BIND | MS_REC, NULL) < 0)
-    return mr_error_set (err, errno, "%s: bind onto itself", what);
-  newfd = mr_open_in_root (f->rootfd, path, O_PATH, 0, err);
-  if (newfd < 0)
-    return mr_error_wrap (err, "%s: reopen after mount", what);
-  if (mr_mount_flags_of (newfd, &cur) < 0)
-    return mr_error_set (err, errno, "%s: statvfs", what);
-  cur &= MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME;
-  if (mount (NULL, mr_fdpath (&fp, "self/fd/", newfd), NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | cur, NULL)
-      < 0)
-    return mr_error_set (err, errno, "%s: remount read-only", what);
-  return 0;
-}
-
-static int
-masked_path (struct finalize *f, const char *path, size_t i, mr_error_t *err)
-{
-  cleanup_free char *what = xasprintf ("linux.maskedPaths[%zu] (%s)", i, path);
-  cleanup_close int fd = -1;
-  struct mr_fdpath fp, np;
-  struct stat sb;
-
-  if (open_existing (f, path, what, &fd, err) < 0)
-    return -1;
-  if (fd < 0)
-    return 0;
-  if (fstat (fd, &sb) < 0)
-    return mr_error_set (err, errno, "%s: stat", what);
-  mr_fdpath (&fp, "self/fd/", fd);
-  if (S_ISDIR (sb.st_mode))
-    {
-      if (mount ("tmpfs", fp.buf, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-        return mr_error_set (err, errno, "%s: mount an empty read-only tmpfs over it", what);
-      return 0;
-    }
-  if (f->devnull < 0)
-    {
-      /* The container's /dev/null may come from the image: it must be the
-         real null device, not a symlink or a file (CVE-2025-31133). */
-      f->devnull = mr_open_in_root (f->rootfd, "/dev/null", O_PATH | O_NOFOLLOW, 0, err);
-      if (f->devnull < 0)
-        return mr_error_wrap (err, "%s: masking a file needs /dev/null", what);
-      if (fstat (f->devnull, &sb) < 0)
-        return mr_error_set (err, errno, "%s: stat /dev/null", what);
-      if (!S_ISCHR (sb.st_mode) || major (sb.st_rdev) != 1 || minor (sb.st_rdev) != 3)
-        return mr_error_set (err, 0,
-                             "%s: /dev/null in the container is not the null device (char 1:3); refusing "
-                             "to bind it over masked paths",
-                             what);
-    }
-  if (mount (mr_fdpath (&np, "self/fd/", f->devnull), fp.buf, NULL, MS_BIND, NULL) < 0)
-    return mr_error_set (err, errno, "%s: bind /dev/null over it", what);
-  return 0;
-}
-
-static int
-finalize_paths (struct finalize *f, const struct mr_config *config, mr_error_t *err)
-{
-  for (size_t i = 0; i < config->n_readonly_paths; i++)
-    if (readonly_path (f, config->readonly_paths[i], i, err) < 0)
-      return -1;
-  for (size_t i = 0; i < config->n_masked_paths; i++)
-    if (masked_path (f, config->masked_paths[i], i, err) < 0)
-      return -1;
-  return 0;
-}
-
-int
-mr_rootfs_finalize (const struct mr_config *config, const struct mr_rootfs_opts *opts, mr_error_t *err)
-{
-  struct finalize f = { .rootfd = -1, .procfd = -1, .devnull = -1 };
-  char fbuf[64];
-  int ret;
-
-  (void)opts;
-  f.rootfd = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (f.rootfd < 0)
-    return mr_error_set (err, errno, "open / in the container");
-  ret = finalize_paths (&f, config, err);
-  if (f.procfd >= 0 && fchdir (f.rootfd) < 0 && ret == 0)
-    ret = mr_error_set (err, errno, "chdir / in the container");
-  mr_closep (&f.procfd);
-  mr_closep (&f.devnull);
-  mr_closep (&f.rootfd);
-  if (ret < 0)
-    return -1;
-
-  if (config->root_readonly)
-    {
-      unsigned long cur = 0;
-      int fd = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-
-      if (fd < 0 || mr_mount_flags_of (fd, &cur) < 0)
-        {
-          int saved = errno;
-          if (fd >= 0)
-            close (fd);
-          return mr_error_set (err, saved, "root.readonly: statvfs /");
-        }
-      close (fd);
-      cur &= MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME;
-      if (mount (NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | cur, NULL) < 0)
-        return mr_error_set (err, errno, "root.readonly: remount / read-only");
-    }
-  if (config->rootfs_propagation != MR_PROP_NONE
-      && mount (NULL, "/", NULL, mr_propagation_flags (config->rootfs_propagation), NULL) < 0)
-    return mr_error_set (
-        err, errno, "linux.rootfsPropagation: make / %s",
-        mr_mount_flags_str (mr_propagation_flags (config->rootfs_propagation), fbuf, sizeof fbuf));
   return 0;
 }

@@ -47,6 +47,14 @@
 
 struct mr_cgroup;
 
+/* The idmapped mounts the launcher made (mr_rootfs_idmap_open): fds[i] is a
+ * detached mount for config->mounts[i], or -1. */
+struct mr_idmapped_mounts
+{
+  size_t n;
+  int fds[];
+};
+
 struct mr_rootfs_opts
 {
   const char *rootfs;             /* absolute host path of the rootfs directory */
@@ -56,6 +64,8 @@ struct mr_rootfs_opts
                                    * bind the launcher made (mr_rootfs_shared_bind), chroot */
   const struct mr_cgroup *cgroup; /* for mounts of type "cgroup" (may be NULL) */
   const char *bundle;             /* relative bind sources are relative to it (NULL: to the cwd) */
+  const struct mr_idmapped_mounts *idmapped; /* from mr_rootfs_idmap_open (NULL: none); prepare
+                                              * attaches them and closes every fd, even on error */
 };
 
 /* Before pivot_root: set propagation (rootfsPropagation, default rprivate
@@ -65,6 +75,22 @@ struct mr_rootfs_opts
  * mounted at all, create process.cwd.  Errors name the config entry:
  * "mounts[3] (/proc, type proc, source proc): mount (flags ...): <errno>". */
 int mr_rootfs_prepare (const struct mr_config *config, const struct mr_rootfs_opts *opts, mr_error_t *err);
+
+/* Host side, before the init is cloned (it inherits the fds): for every
+ * mount with an idmapping (mr_mount.idmap), a detached mount with
+ * MOUNT_ATTR_IDMAP of a user namespace that has the mount's mappings (a
+ * short-lived helper process's, reaped before this returns), or of
+ * `userns_fd` (the container's joined user namespace, -1 if none) when the
+ * mount takes the container's.  A bind source is open_tree(OPEN_TREE_CLONE)d
+ * (AT_RECURSIVE for rbind; the mapping on every mount of it for "ridmap"); any
+ * other type is a new filesystem (fsopen/fsconfig/fsmount with the mount's
+ * data).  *out is NULL when no mount is idmapped.  The filesystem must
+ * support idmapped mounts (ext4, xfs, btrfs, tmpfs, overlayfs, ...): EINVAL
+ * says so.  Errors name the mount; nothing is left open. */
+int mr_rootfs_idmap_open (const struct mr_config *config, const char *bundle, int userns_fd,
+                          struct mr_idmapped_mounts **out, mr_error_t *err);
+/* Close what is left open and free; *p becomes NULL. */
+void mr_rootfs_idmap_free (struct mr_idmapped_mounts **p);
 
 /* Without a mount namespace of the container's own (none in
  * linux.namespaces: the spec says it is the runtime's), the container's mounts
@@ -92,5 +118,9 @@ int mr_rootfs_pivot (const struct mr_rootfs_opts *opts, mr_error_t *err);
  * masking a file needs /dev/null to be the char device 1:3 (not a symlink or
  * file from the image). */
 int mr_rootfs_finalize (const struct mr_config *config, const struct mr_rootfs_opts *opts, mr_error_t *err);
+
+/* Whether this host enforces SELinux labels (selinuxfs mounted at
+ * /sys/fs/selinux): linux.mountLabel is applied only then (mounts.c). */
+bool mr_selinux_enabled (void);
 
 #endif

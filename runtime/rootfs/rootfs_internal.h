@@ -1,4 +1,4 @@
-/* rootfs_internal.h: what rootfs.c, mounts.c and devices.c share (and what
+/* rootfs_internal.h: what the files of runtime/rootfs/ share (and what
  * their unit tests reach into): fd-based mount paths, one OCI mount, /dev setup, and
  * small MS_* flag helpers.  Not a public interface. */
 #ifndef MINIRUN_ROOTFS_INTERNAL_H
@@ -35,11 +35,27 @@ const char *mr_mount_flags_str (unsigned long flags, char *buf, size_t len);
  * that holds fd (fstatvfs), as MS_* bits. */
 int mr_mount_flags_of (int fd, unsigned long *out);
 
+/* linux.mountLabel: the mount data with the
+ * label as a context= option first, for a mount of `type` that takes one
+ * (not proc, sysfs, cgroup, cgroup2 or binds, whose files keep their own
+ * labels).  NULL when nothing is to be added.  Caller frees. */
+char *mr_mount_data_labeled (const char *type, const char *data, const char *label);
+
 /* Make config->mounts[index] inside the root at rootfd.  `drop` is cleared
  * from the mount's flags (prepare defers MS_RDONLY of /dev until the device
  * nodes exist).  Errors name the mount: "mounts[3] (/proc, type proc, ...)". */
 int mr_mount_one (int rootfd, const struct mr_config *config, size_t index, const struct mr_rootfs_opts *opts,
                   unsigned long drop, mr_error_t *err);
+
+/* ---------- copyup.c ---------- */
+
+/* tmpcopyup: copy the tree under the directory `from` into the directory
+ * `to` (both O_RDONLY|O_DIRECTORY): files, directories, symlinks, fifos and
+ * device nodes with their modes, owners, times and xattrs where the kernel
+ * lets us; the tree is walked with O_NOFOLLOW fds, never by path, and does
+ * not cross into other mounts.  `to` itself gets `from`'s mode and owner
+ * unless `data` (the tmpfs options) sets mode=, uid= or gid=. */
+int mr_tmpcopyup (int from, int to, const char *data, mr_error_t *err);
 
 /* ---------- devices.c ---------- */
 

@@ -41,11 +41,11 @@ mr_cap_name (int cap, char buf[32])
   size_t i;
 
   if (n == NULL || strncasecmp (n, "cap_", 4) != 0)
-    snprintf (buf, 32, "capability %d", cap);
+    (void) snprintf (buf, 32, "capability %d", cap);
   else
     {
-      for (i = 0; n[i] && i < 31; i++)
-        buf[i] = (n[i] >= 'a' && n[i] <= 'z') ? (char) (n[i] - 'a' + 'A') : n[i];
+      for (i = 0; i < 31 && n[i]; i++)
+        buf[i] = (char) ((n[i] >= 'a' && n[i] <= 'z') ? n[i] - 'a' + 'A' : n[i]);
       buf[i] = '\0';
     }
   if (n != NULL)
@@ -225,4 +225,18 @@ mr_caps_apply_sets (const struct mr_capabilities *caps, mr_error_t *err)
       return mr_error_set (err, errno, "raise ambient capability %s (process.capabilities.ambient)",
                            mr_cap_name (i, name));
   return 0;
+}
+
+bool
+mr_cap_effective (int cap)
+{
+  cap_t c = cap_get_proc ();
+  cap_flag_value_t v = CAP_CLEAR;
+
+  if (c == NULL)
+    return false;
+  if (cap_get_flag (c, (cap_value_t) cap, CAP_EFFECTIVE, &v) < 0)
+    v = CAP_CLEAR;
+  cap_free (c);
+  return v == CAP_SET;
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "security/security.h"
 #include "security/security_internal.h"
 #include "base/utils.h"
 
@@ -46,22 +47,8 @@ rl_value (uint64_t v, char buf[24])
 {
   if (v == (uint64_t) RLIM_INFINITY)
     return "unlimited";
-  snprintf (buf, 24, "%" PRIu64, v);
+  (void) snprintf (buf, 24, "%" PRIu64, v);
   return buf;
-}
-
-static bool
-have_sys_resource (void)
-{
-  cap_t c = cap_get_proc ();
-  cap_flag_value_t v = CAP_CLEAR;
-
-  if (c == NULL)
-    return false;
-  if (cap_get_flag (c, CAP_SYS_RESOURCE, CAP_EFFECTIVE, &v) < 0)
-    v = CAP_CLEAR;
-  cap_free (c);
-  return v == CAP_SET;
 }
 
 /* fs.nr_open, or 0 if it cannot be read. */
@@ -123,7 +110,7 @@ mr_rlimits_check (const struct mr_process *process, mr_error_t *err)
         {
           if (!cap_checked)
             {
-              cap = have_sys_resource ();
+              cap = mr_cap_effective (CAP_SYS_RESOURCE);
               cap_checked = true;
             }
           if (!cap)

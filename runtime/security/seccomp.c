@@ -25,10 +25,6 @@
 #include "security/security_internal.h"
 #include "base/utils.h"
 
-/* The ociVersion put into the containerProcessState when the caller's state
- * JSON has none. */
-#define MR_SECCOMP_OCI_VERSION "1.2.0"
-
 #define MAX_ARGS 6
 
 static const char *const action_names[] = {
@@ -104,7 +100,7 @@ add_arch (scmp_filter_ctx ctx, size_t i, const char *name, mr_error_t *err)
   for (size_t k = 0; k <= n; k++)
     {
       char c = name[10 + k];
-      lower[k] = (c >= 'A' && c <= 'Z') ? (char) (c - 'A' + 'a') : c;
+      lower[k] = (char) ((c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c);
     }
   arch = seccomp_arch_resolve_name (lower);
   if (arch == 0)
@@ -129,17 +125,7 @@ set_flag (scmp_filter_ctx ctx, size_t i, const char *flag, unsigned int api, mr_
   else if (strcmp (flag, "SECCOMP_FILTER_FLAG_SPEC_ALLOW") == 0)
     attr = SCMP_FLTATR_CTL_SSB, need = 4;
   else if (strcmp (flag, "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV") == 0)
-    {
-#ifdef SCMP_FLTATR_CTL_WAITKILL
-      attr = SCMP_FLTATR_CTL_WAITKILL, need = 7;
-#else
-      const struct scmp_version *v = seccomp_version ();
-      return mr_error_set (err, 0,
-                           "linux.seccomp.flags[%zu]: %s is not supported by libseccomp %u.%u.%u "
-                           "(needs libseccomp 2.6 and Linux 5.19)",
-                           i, flag, v->major, v->minor, v->micro);
-#endif
-    }
+    return 0; /* a flag of the load, not of the program: mr_seccomp_load passes it (sec->bpf_flags) */
   else
     return mr_error_set (err, 0, "linux.seccomp.flags[%zu]: unknown flag `%s`", i, flag);
   if (api < need)
@@ -270,6 +256,8 @@ mr_seccomp_compile (const struct mr_seccomp *s, struct mr_security *sec, mr_erro
       sec->bpf_flags |= SECCOMP_FILTER_FLAG_LOG;
     else if (strcmp (s->flags[i], "SECCOMP_FILTER_FLAG_SPEC_ALLOW") == 0)
       sec->bpf_flags |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+    else if (strcmp (s->flags[i], "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV") == 0)
+      sec->bpf_flags |= SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
   if (s->listener_path != NULL)
     sec->listener_path = xstrdup (s->listener_path);
   if (s->listener_metadata != NULL)
@@ -316,7 +304,7 @@ mr_seccomp_compile (const struct mr_seccomp *s, struct mr_security *sec, mr_erro
       char path[64];
       uint32_t act;
 
-      snprintf (path, sizeof path, "linux.seccomp.syscalls[%zu]", i);
+      (void) snprintf (path, sizeof path, "linux.seccomp.syscalls[%zu]", i);
       if (map_action (path, rule->action, rule->has_errno_ret, rule->errno_ret, &act, err) < 0)
         return -1;
       if (act == SCMP_ACT_NOTIFY)
@@ -362,161 +350,36 @@ mr_seccomp_release (struct mr_security *sec)
   sec->listener_path = sec->listener_metadata = NULL;
 }
 
-char *
-mr_seccomp_process_state (const char *state_json, const char *metadata, mr_error_t *err)
-{
-  json_t *state, *root, *v;
-  json_error_t jerr;
-  json_int_t pid = getpid ();
-  const char *version = MR_SECCOMP_OCI_VERSION;
-  char *out;
-
-  if (state_json != NULL)
-    {
-      state = json_loads (state_json, 0, &jerr);
-      if (state == NULL)
-        {
-          mr_error_set (err, 0, "container state for the seccomp listener: invalid JSON: %s", jerr.text);
-          return NULL;
-        }
-      if (!json_is_object (state))
-        {
-          json_decref (state);
-          mr_error_set (err, 0, "container state for the seccomp listener is not a JSON object");
-          return NULL;
-        }
-    }
-  else
-    state = json_pack ("{s:s, s:s, s:I}", "ociVersion", version, "status", "creating", "pid", pid);
-  if (state == NULL)
-    {
-      mr_error_set (err, ENOMEM, "build the container state");
-      return NULL;
-    }
-  if ((v = json_object_get (state, "pid")) != NULL && json_is_integer (v))
-    pid = json_integer_value (v);
-  if ((v = json_object_get (state, "ociVersion")) != NULL && json_is_string (v))
-    version = json_string_value (v);
-
-  /* "o" steals the reference to state. */
-  root = json_pack ("{s:s, s:[s], s:I, s:o}", "ociVersion", version, "fds", "seccompFd", "pid", pid, "state",
-                    state);
-  if (root == NULL)
-    {
-      mr_error_set (err, ENOMEM, "build the containerProcessState");
-      return NULL;
-    }
-  if (metadata != NULL && json_object_set_new (root, "metadata", json_string (metadata)) < 0)
-    {
-      json_decref (root);
-      mr_error_set (err, EINVAL, "linux.seccomp.listenerMetadata is not valid UTF-8");
-      return NULL;
-    }
-  out = json_dumps (root, JSON_COMPACT);
-  json_decref (root);
-  if (out == NULL)
-    {
-      mr_error_set (err, ENOMEM, "serialize the containerProcessState");
-      return NULL;
-    }
-  return out;
-}
-
-int
-mr_seccomp_connect_listener (const char *path, mr_error_t *err)
-{
-  struct sockaddr_un addr = { .sun_family = AF_UNIX };
-  cleanup_close int fd = -1;
-
-  if (strlen (path) >= sizeof addr.sun_path)
-    return mr_error_set (err, ENAMETOOLONG, "linux.seccomp.listenerPath `%s`: longer than %zu bytes", path,
-                         sizeof addr.sun_path - 1);
-  strcpy (addr.sun_path, path);
-  fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0)
-    return mr_error_set (err, errno, "socket for the seccomp listener");
-  while (connect (fd, (struct sockaddr *) &addr, sizeof addr) < 0)
-    if (errno != EINTR)
-      return mr_error_set (err, errno, "connect to the seccomp listener `%s` (linux.seccomp.listenerPath)",
-                           path);
-  return MR_STEAL_FD (fd);
-}
-
-static int
-send_listener_fd (const struct mr_security *sec, int notify_fd, const char *state_json, mr_error_t *err)
-{
-  cleanup_free char *msg = mr_seccomp_process_state (state_json, sec->listener_metadata, err);
-  cleanup_close int sock = -1;
-  union
-  {
-    char buf[CMSG_SPACE (sizeof (int))];
-    struct cmsghdr align;
-  } u;
-  struct iovec iov;
-  struct msghdr mh = { 0 };
-  struct cmsghdr *cm;
-  size_t len, done;
-  ssize_t n;
-
-  if (msg == NULL)
-    return -1;
-  sock = sec->listener_fd >= 0 ? sec->listener_fd : mr_seccomp_connect_listener (sec->listener_path, err);
-  if (sock < 0)
-    return -1;
-
-  len = strlen (msg);
-  iov = (struct iovec){ .iov_base = msg, .iov_len = len };
-  memset (&u, 0, sizeof u);
-  mh.msg_iov = &iov;
-  mh.msg_iovlen = 1;
-  mh.msg_control = u.buf;
-  mh.msg_controllen = sizeof u.buf;
-  cm = CMSG_FIRSTHDR (&mh);
-  cm->cmsg_level = SOL_SOCKET;
-  cm->cmsg_type = SCM_RIGHTS;
-  cm->cmsg_len = CMSG_LEN (sizeof (int));
-  memcpy (CMSG_DATA (cm), &notify_fd, sizeof (int));
-
-  do
-    n = sendmsg (sock, &mh, MSG_NOSIGNAL);
-  while (n < 0 && errno == EINTR);
-  if (n < 0)
-    return mr_error_set (err, errno, "send the seccomp listener fd to `%s`", sec->listener_path);
-  for (done = (size_t) n; done < len; done += (size_t) n)
-    {
-      n = send (sock, msg + done, len - done, MSG_NOSIGNAL);
-      if (n < 0 && errno == EINTR)
-        {
-          n = 0;
-          continue;
-        }
-      if (n < 0)
-        return mr_error_set (err, errno, "send the container state to the seccomp listener `%s`",
-                             sec->listener_path);
-    }
-  return 0;
-}
-
 int
 mr_seccomp_load (const struct mr_security *sec, const char *state_json, mr_error_t *err)
 {
   int r, fd, ret;
-
+  unsigned long flags;
   struct sock_fprog prog;
 
   if (sec->bpf == NULL)
     return 0;
   prog.len = sec->bpf_len;
   prog.filter = sec->bpf;
-  r = (int) syscall (SYS_seccomp, SECCOMP_SET_MODE_FILTER,
-                     sec->bpf_flags | (sec->seccomp_notify ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0), &prog);
+  /* WAIT_KILLABLE_RECV changes how a notified syscall waits for the
+   * listener's answer: the kernel takes it only with NEW_LISTENER, and
+   * without SCMP_ACT_NOTIFY rules there is nothing for it to change. */
+  flags = sec->bpf_flags;
+  if (sec->seccomp_notify)
+    flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
+  else
+    flags &= ~(unsigned long) SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
+  r = (int) syscall (SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
   if (r < 0)
     return mr_error_set (err, errno, "load the seccomp filter (linux.seccomp)%s",
-                         errno == EACCES ? ": without process.noNewPrivileges this needs CAP_SYS_ADMIN" : "");
+                         errno == EACCES ? ": without process.noNewPrivileges this needs CAP_SYS_ADMIN"
+                         : errno == EINVAL && (flags & SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV)
+                           ? ": SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV needs Linux 5.19 or later"
+                           : "");
   if (!sec->seccomp_notify)
     return 0;
   fd = r; /* SECCOMP_FILTER_FLAG_NEW_LISTENER: the listener fd */
-  ret = send_listener_fd (sec, fd, state_json, err);
+  ret = mr_seccomp_send_listener (sec, fd, state_json, err);
   close (fd);
   return ret;
 }

@@ -124,11 +124,11 @@ write_attr (int proc_dirfd, const char *name, const char *fallback, const char *
   char path[96];
   cleanup_close int fd = -1;
 
-  snprintf (path, sizeof path, "%sthread-self/attr/%s", proc_dirfd >= 0 ? "" : "/proc/", name);
+  (void) snprintf (path, sizeof path, "%sthread-self/attr/%s", proc_dirfd >= 0 ? "" : "/proc/", name);
   fd = openat (proc_dirfd >= 0 ? proc_dirfd : AT_FDCWD, path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
   if (fd < 0 && errno == ENOENT && fallback != NULL)
     {
-      snprintf (path, sizeof path, "%sthread-self/attr/%s", proc_dirfd >= 0 ? "" : "/proc/", fallback);
+      (void) snprintf (path, sizeof path, "%sthread-self/attr/%s", proc_dirfd >= 0 ? "" : "/proc/", fallback);
       fd = openat (proc_dirfd >= 0 ? proc_dirfd : AT_FDCWD, path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
     }
   if (fd < 0)
@@ -182,7 +182,7 @@ gid_list (const struct mr_user *u)
     len += (size_t) snprintf (buf + len, sizeof buf - len, "%s%u", i ? ", " : "", u->additional_gids[i]);
   if (len >= sizeof buf - 32)
     len += (size_t) snprintf (buf + len, sizeof buf - len, ", ...");
-  snprintf (buf + len, sizeof buf - len, "]");
+  (void) snprintf (buf + len, sizeof buf - len, "]");
   return xstrdup (buf);
 }
 

@@ -94,5 +94,7 @@ void mr_seccomp_cache_set_dir (const char *state_root);
 
 /* Capability names <-> numbers (libcap): "CAP_SYS_ADMIN" -> 21. -1 if unknown. */
 int mr_cap_from_name (const char *name);
+/* Is `cap` in the caller's effective set (libcap)? */
+bool mr_cap_effective (int cap);
 
 #endif

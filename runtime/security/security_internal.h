@@ -25,7 +25,7 @@ struct mr_security
   scmp_filter_ctx seccomp;
   struct sock_filter *bpf; /* the generated program (from the cache or libseccomp), or NULL */
   unsigned short bpf_len;
-  unsigned int bpf_flags;  /* SECCOMP_FILTER_FLAG_LOG / _SPEC_ALLOW from linux.seccomp.flags */
+  unsigned int bpf_flags;  /* SECCOMP_FILTER_FLAG_LOG / _SPEC_ALLOW / _WAIT_KILLABLE_RECV from linux.seccomp.flags */
   bool seccomp_notify;     /* some rule uses SCMP_ACT_NOTIFY */
   char *listener_path;     /* linux.seccomp.listenerPath (copy) */
   char *listener_metadata; /* linux.seccomp.listenerMetadata (copy), may be NULL */
@@ -64,6 +64,9 @@ int mr_seccomp_load (const struct mr_security *sec, const char *state_json, mr_e
 char *mr_seccomp_process_state (const char *state_json, const char *metadata, mr_error_t *err);
 /* Connect to the seccomp agent's unix socket; returns the fd (O_CLOEXEC). */
 int mr_seccomp_connect_listener (const char *path, mr_error_t *err);
+/* Send the listener fd and the containerProcessState to the agent
+ * (seccomp_notify.c). */
+int mr_seccomp_send_listener (const struct mr_security *sec, int notify_fd, const char *state_json, mr_error_t *err);
 void mr_seccomp_release (struct mr_security *sec);
 
 /* ---- rlimits.c ---- */

@@ -5,7 +5,12 @@
  * container holds an exclusive flock on the directory; readers take a shared
  * one.  The status is derived from the facts, never trusted blindly: a pid
  * whose process is gone (or whose start time differs: the pid was reused)
- * means "stopped". */
+ * means "stopped".
+ *
+ * dir.c     the directory: ids, create, lock, peek, remove, list the ids
+ * state.c   the record: state.json, status names, owner, OCI state JSON
+ * status.c  the truth: true status, start time, a verified pidfd on the init
+ * handle.h  one existing container opened for an operation (lock + state) */
 #ifndef MINIRUN_STATE_H
 #define MINIRUN_STATE_H
 

@@ -378,6 +378,9 @@ def test_update_memory_with_suffixes_and_from_a_file(mr, tmp_path):
     r = mr.cmd("update", "--memory", "128m", "--memory-reservation", "1.5m", cid)
     assert r.returncode == 0, r.stderr
     assert cg_file(cid, mem_file) == str(128 << 20)
+    assert cg_file(cid, "memory.soft_limit_in_bytes" if v1 else "memory.low") == str(3 << 19)  # 1.5 MiB
+    r = mr.cmd("update", "--memory-reservation", "0.000001g", cid)  # a millionth of a GiB: 1073 bytes
+    assert r.returncode == 0, r.stderr
 
     res = tmp_path / "res.json"
     res.write_text(json.dumps({"memory": {"limit": 96 << 20}, "pids": {"limit": 33}}))

@@ -131,3 +131,42 @@ def test_hostname_without_a_uts_namespace_is_refused(mr):
     r = mr.run(mr.bundle(["true"], mutate=without("uts")), cid="no-uts")
     assert r.returncode == 1
     assert "hostname is set but the container has no uts namespace of its own" in r.stderr, r.stderr
+
+
+def test_two_containers_without_a_mount_namespace_on_one_rootfs(mr):
+    """The second one's bind of the rootfs would cover the first one's, which
+    then could not be detached at delete (it used to stay mounted, with the
+    first container's mounts, after both were deleted): the second is refused
+    while the first one's bind is there, and each delete detaches exactly its
+    own bind."""
+    before = mounts_under_rootfs()
+    bundle = mr.bundle(["sleep", "1000"], mutate=without("mount"))
+    mr.created.update({"nomnt-a", "nomnt-b"})
+    r = mr.detached("create", "-b", bundle, "nomnt-a")
+    assert r.returncode == 0, r.stderr
+    pid_a = mr.state("nomnt-a")["pid"]
+    with_a = mounts_under_rootfs()
+
+    r = mr.detached("create", "-b", bundle, "nomnt-b")
+    assert r.returncode != 0
+    assert (f"the rootfs `{REAL_ROOTFS}` is in use by container `nomnt-a`, which has no mount namespace of its own "
+            "either") in r.stderr, r.stderr
+    assert "give this container a mount namespace" in r.stderr
+    assert mounts_under_rootfs() == with_a, "the refused create changed the mounts"
+    assert not os.path.exists(os.path.join(mr.root, "nomnt-b"))
+
+    # one with a mount namespace of its own may share the rootfs meanwhile
+    r = mr.run(mr.bundle(["true"]))
+    assert r.returncode == 0, r.stderr
+
+    assert mr.cmd("delete", "--force", "nomnt-a").returncode == 0
+    reap(pid_a)
+    assert mounts_under_rootfs() == before
+    # once the first is gone, the second may come, and goes as cleanly
+    r = mr.detached("create", "-b", bundle, "nomnt-b")
+    assert r.returncode == 0, r.stderr
+    pid_b = mr.state("nomnt-b")["pid"]
+    assert mounts_under_rootfs() != before
+    assert mr.cmd("delete", "--force", "nomnt-b").returncode == 0
+    reap(pid_b)
+    assert mounts_under_rootfs() == before

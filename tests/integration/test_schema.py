@@ -121,7 +121,11 @@ BAD = {
     "args not strings": mutate(("process", "args"), ["sh", 5]),
     "env without =": mutate(("process", "env"), ["NOEQUALS"]),
     "relative mount destination": mutate(("mounts", 0, "destination"), "tmp"),
-    "idmap mount option": mutate(("mounts", 0, "options"), ["idmap"]),
+    "uidMappings without gidMappings on a mount": mutate(("mounts", 0, "uidMappings"),
+                                                         [{"containerID": 0, "hostID": 1000, "size": 1}]),
+    "tmpcopyup on a bind mount": mutate(("mounts", 0), {"destination": "/a", "type": "bind", "source": "/x",
+                                                        "options": ["rbind", "tmpcopyup"]}),
+    "tmpcopyup on proc": mutate(("mounts", 0, "options"), ["tmpcopyup"]),
     "unknown namespace type": mutate(("linux", "namespaces"), [{"type": "pidx"}]),
     "relative namespace path": mutate(("linux", "namespaces"), [{"type": "network", "path": "netns/x"}]),
     "bad capability name": mutate(("process", "capabilities"), {"bounding": ["sys_admin"]}),
@@ -162,6 +166,17 @@ def test_bad_config_rejected(validator, name):
 
 def test_base_is_valid(validator):
     assert errors_of(validator, BASE) == []
+
+
+def test_mount_idmap_recursive_options_and_tmpcopyup_valid(validator):
+    m = [{"containerID": 0, "hostID": 1000, "size": 1}]
+    doc = mutate(("mounts",), [
+        {"destination": "/a", "type": "bind", "source": "/x", "options": ["rbind", "ridmap", "rnoexec", "ratime"],
+         "uidMappings": m, "gidMappings": m},
+        {"destination": "/b", "type": "bind", "source": "/x", "options": ["idmap=uids=0-1000-1;gids=@0-0-1"]},
+        {"destination": "/etc", "type": "tmpfs", "source": "tmpfs", "options": ["tmpcopyup", "size=1m"]},
+    ])
+    assert errors_of(validator, doc) == []
 
 
 def test_pin_annotation_and_extension_valid(validator):

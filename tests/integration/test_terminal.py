@@ -219,3 +219,84 @@ def test_foreground_run_restores_the_callers_terminal(lc):
     assert os.waitstatus_to_exitcode(status) == 0, out
     assert b"done" in out
     assert (lc.tmp / "before").read_text() == (lc.tmp / "after").read_text()
+
+
+# /dev/console (runtime spec, config-linux.md: with process.terminal the
+# runtime MUST set it up): the pty slave bound over it.
+CONSOLE_CHECK = ("stat -c 'console %F %t:%T' /dev/console; stat -L -c 'stdin %F %t:%T' /proc/self/fd/0; "
+                 "echo link $(readlink /proc/self/fd/0); grep -c ' /dev/console ' /proc/self/mountinfo; ")
+
+
+def console_facts(text):
+    """{"console": (type, rdev), "stdin": (type, rdev), "link": path, "mounts": n} from CONSOLE_CHECK's output."""
+    facts = {}
+    for line in text.replace("\r", "").splitlines():
+        words = line.strip().split()
+        if not words:
+            continue
+        if words[0] in ("console", "stdin"):
+            facts[words[0]] = (" ".join(words[1:-1]), words[-1])
+        elif words[0] == "link" and len(words) > 1:
+            facts["link"] = words[1]
+        elif words[0].isdigit():
+            facts["mounts"] = int(words[0])
+    return facts
+
+
+def assert_console_is_the_pty(facts):
+    assert facts.get("stdin", ("", ""))[0] == "character special file", facts
+    assert facts["stdin"][1].startswith("88:"), f"stdin is not a pty (major 136): {facts}"
+    assert facts.get("console") == facts["stdin"], f"/dev/console is not the process's pty: {facts}"
+    assert facts.get("link", "").startswith("/dev/pts/"), facts
+    assert facts.get("mounts") == 1, f"/dev/console is not one bind mount: {facts}"
+
+
+def test_dev_console_is_the_pty_with_a_console_socket(lc, console):
+    b = lc.bundle(mutate=terminal_config(["sh", "-c", CONSOLE_CHECK + "echo checked; read x"]))
+    cid, r, _, _ = lc.create(b, None, "--console-socket", console.path)
+    assert r.returncode == 0, r.stderr_text
+    master, msg = console.receive()
+    try:
+        lc.start(cid)
+        got = read_until(master, b"checked")
+        facts = console_facts(got.decode(errors="replace"))
+        assert_console_is_the_pty(facts)
+        assert facts["link"] == msg.rstrip(b"\0").decode(), (facts, msg)
+        os.write(master, b"\n")
+        pid = lc.state(cid)["pid"]
+        wait_until(lambda: not alive(pid), what="the shell to exit")
+    finally:
+        os.close(master)
+    lc.cmd("delete", cid, check=True)
+    assert_gone(lc, cid)
+
+
+def test_dev_console_is_the_pty_in_a_foreground_run(lc):
+    b = lc.bundle(mutate=terminal_config(["sh", "-c", CONSOLE_CHECK]))
+    rc, out = run_under_pty(lc, b, new_id())
+    text = out.decode(errors="replace")
+    assert rc == 0, text
+    assert_console_is_the_pty(console_facts(text))
+
+
+def test_no_terminal_no_console_bind(lc):
+    """Without process.terminal nothing is bound over /dev/console (the
+    default /dev tmpfs has none)."""
+    b = lc.bundle(["sh", "-c", "grep -c ' /dev/console ' /proc/self/mountinfo; "
+                   "[ -e /dev/console ] && echo exists || echo absent"])
+    cid = new_id()
+    lc.created.add(cid)
+    r = lc.cmd("run", "-b", b, cid)
+    assert r.stdout.split() == ["0", "absent"], (r.stdout, r.stderr)
+
+
+def test_dev_console_that_is_a_directory_fails_clearly_and_leaves_nothing(lc, console):
+    def mutate(cfg):
+        terminal_config(["true"])(cfg)
+        cfg["mounts"].append({"destination": "/dev/console", "type": "tmpfs", "source": "tmpfs"})
+    b = lc.bundle(mutate=mutate)
+    cid, r, _, _ = lc.create(b, None, "--console-socket", console.path, check=False)
+    assert r.returncode == 1
+    assert ('container setup step "terminal": /dev/console in the container is a directory, not a file or a '
+            'character device') in r.stderr_text, r.stderr_text
+    assert_gone(lc, cid)

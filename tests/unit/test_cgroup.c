@@ -17,7 +17,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cgroup/cgroup_internal.h"
+#include "cgroup/common/cg.h"
+#include "cgroup/common/marks.h"
+#include "cgroup/common/util.h"
+#include "cgroup/v1/v1.h"
 #include "harness.h"
 #include "test_cgroup_util.h"
 #include "base/utils.h"
@@ -88,8 +91,8 @@ cleanup_all (void)
     ;
   for (size_t i = 0; host && i < host->n_v1; i++)
     {
-      static const char *const sfx[] = { "", "-fail", "-busy", "-own" };
-      for (size_t k = 0; k < 4; k++)
+      static const char *const sfx[] = { "", "-fail", "-busy", "-own", "-rt" };
+      for (size_t k = 0; k < 5; k++)
         {
           snprintf (p, sizeof p, "%s%s%s", host->v1[i].mount, top, sfx[k]);
           rm_tree (p);
@@ -242,6 +245,15 @@ test_detect (void)
     CHECK (strcmp (v1_dir (need[k], ""), "/nonexistent") != 0, "v1 hierarchy %s found", need[k]);
   CHECK (strcmp (v1_dir ("name=systemd", ""), "/sys/fs/cgroup/systemd") == 0, "systemd at %s",
          v1_dir ("name=systemd", ""));
+  {
+    /* the layout picks the driver: hybrid, a directory in every v1 hierarchy and the unified tree */
+    struct mr_cgroup *cg = NULL;
+    CHECK (mr_cgroup_lookup ("/x", &cg, &err) == 0 && strcmp (mr_cgroup_driver_name (cg), "hybrid") == 0,
+           "hybrid driver: %s", cg ? mr_cgroup_driver_name (cg) : ERRMSG (err));
+    CHECK (cg && cg->n_v1 == host->n_v1 && cg->v2_dir && strcmp (cg->v2_dir, "/sys/fs/cgroup/unified/x") == 0,
+           "v1 and v2 directories");
+    mr_cgroup_free (cg);
+  }
   mr_error_free (&err);
 }
 
@@ -737,6 +749,68 @@ test_kernel_tcp (void)
   mr_error_free (&err);
 }
 
+/* runtime/period of a cpu cgroup in the kernel's fixed point (2^-20 of a cpu) */
+static unsigned long long
+rt_share (const char *dir)
+{
+  char p[4096];
+  unsigned long long runtime, period;
+  snprintf (p, sizeof p, "%s/cpu.rt_runtime_us", dir);
+  runtime = strtoull (harness_slurp (p) ?: "0", NULL, 10);
+  snprintf (p, sizeof p, "%s/cpu.rt_period_us", dir);
+  period = strtoull (harness_slurp (p) ?: "1", NULL, 10);
+  return (runtime << 20) / (period ? period : 1);
+}
+
+/* G9: realtime runtime below parents minirun made, which get what their
+ * children need (the root of the hierarchy is never touched). */
+static void
+test_realtime (void)
+{
+  struct mr_cgroup *x = NULL, *y = NULL;
+  struct mr_resources r = { 0 };
+  mr_error_t err = NULL;
+  char cpu[256], up[384], mid[448], leaf[512], path[576];
+
+  snprintf (cpu, sizeof cpu, "%s", v1_dir ("cpu", ""));
+  snprintf (leaf, sizeof leaf, "%s/cpu.rt_runtime_us", cpu);
+  if (!exists (leaf))
+    {
+      printf ("SKIP realtime: no cpu.rt_runtime_us in %s (no RT group scheduling)\n", cpu);
+      return;
+    }
+  snprintf (up, sizeof up, "%s%s-rt", cpu, top);
+  snprintf (mid, sizeof mid, "%s/mid", up);
+  r.cpu.realtime_runtime = (struct mr_opt_i64){ true, 10000 };
+  r.cpu.realtime_period = (struct mr_opt_u64){ true, 1000000 };
+  snprintf (path, sizeof path, "%s-rt/mid/x", top);
+  CHECK (mr_cgroup_create (path, &r, &x, &err) == 0, "create x: %s", ERRMSG (err));
+  mr_error_free (&err);
+  snprintf (leaf, sizeof leaf, "%s/x", mid);
+  CHECK (file_is (leaf, "cpu.rt_runtime_us", "10000"), "x has its runtime");
+  CHECK (rt_share (mid) >= rt_share (leaf) && rt_share (up) >= rt_share (mid), "the parents hold x: %llu %llu %llu",
+         rt_share (up), rt_share (mid), rt_share (leaf));
+  r.cpu.realtime_runtime = (struct mr_opt_i64){ true, 30000 };
+  r.cpu.realtime_period = (struct mr_opt_u64){ true, 100000 };
+  snprintf (path, sizeof path, "%s-rt/mid/y", top);
+  CHECK (mr_cgroup_create (path, &r, &y, &err) == 0, "create y: %s", ERRMSG (err));
+  mr_error_free (&err);
+  snprintf (path, sizeof path, "%s/y", mid);
+  CHECK (file_is (path, "cpu.rt_period_us", "100000") && file_is (path, "cpu.rt_runtime_us", "30000"), "y too");
+  CHECK (rt_share (mid) >= rt_share (leaf) + rt_share (path), "mid holds both: %llu >= %llu + %llu", rt_share (mid),
+         rt_share (leaf), rt_share (path));
+  CHECK (rt_share (up) >= rt_share (mid), "the top holds mid");
+  if (x)
+    CHECK (mr_cgroup_destroy (x, &err) == 0, "destroy x: %s", ERRMSG (err));
+  mr_error_free (&err);
+  if (y)
+    CHECK (mr_cgroup_destroy (y, &err) == 0, "destroy y: %s", ERRMSG (err));
+  mr_error_free (&err);
+  CHECK (!exists (up), "the parents minirun made went with the last container");
+  mr_cgroup_free (x);
+  mr_cgroup_free (y);
+}
+
 int
 main (void)
 {
@@ -773,6 +847,7 @@ main (void)
   test_relative ();
   test_ownership ();
   test_kernel_tcp ();
+  test_realtime ();
 
   cleanup_all ();
   mr_cg_host_reset ();

@@ -10,7 +10,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "cgroup/cgroup_internal.h"
+#include "cgroup/common/util.h"
+#include "cgroup/v1/v1.h"
+#include "cgroup/v2/v2.h"
 #include "harness.h"
 
 static void

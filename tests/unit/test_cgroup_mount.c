@@ -3,7 +3,7 @@
  * read-only tmpfs with one mount per v1 hierarchy plus "unified"), bind
  * mounted without and inside a cgroup namespace (where the binds must look
  * like fresh mounts: rooted at the container, "/" in mountinfo), and the
- * pure v2 layout (via MINIRUN_CGROUP_ROOT=/sys/fs/cgroup/unified), both ways.
+ * pure v2 layout (via mr_cg_host_set_root ("/sys/fs/cgroup/unified")), both ways.
  * The cgroups live below /minirun-test-<pid>* and are removed at exit. */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,7 +19,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cgroup/cgroup_internal.h"
+#include "cgroup/common/cg.h"
+#include "cgroup/common/util.h"
 #include "harness.h"
 #include "test_cgroup_util.h"
 
@@ -231,7 +232,7 @@ v2_cases (const struct mr_cgroup *unused)
   struct mr_resources r = { 0 };
   struct mr_hugepage_limit hp = { (char *)"2MB", 2 << 20 };
   char path[128];
-  setenv ("MINIRUN_CGROUP_ROOT", "/sys/fs/cgroup/unified", 1);
+  mr_cg_host_set_root ("/sys/fs/cgroup/unified");
   mr_cg_host_reset ();
   r.hugepage_limits = &hp;
   r.n_hugepage_limits = 1;

@@ -14,7 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cgroup/cgroup_internal.h"
+#include "cgroup/common/cg.h"
+#include "cgroup/common/util.h"
 #include "harness.h"
 #include "base/syscalls.h"
 

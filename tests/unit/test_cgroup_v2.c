@@ -1,6 +1,6 @@
 /* test_cgroup_v2.c: the cgroup v2 driver for real.  This machine is hybrid,
  * but its cgroup2 mount at /sys/fs/cgroup/unified is a complete v2 tree (with
- * only hugetlb), so MINIRUN_CGROUP_ROOT=/sys/fs/cgroup/unified makes minirun
+ * only hugetlb), so mr_cg_host_set_root ("/sys/fs/cgroup/unified") makes minirun
  * treat it as a pure v2 host: subtree_control, hugetlb.<size>.max, unified
  * keys, the eBPF device filter (it binds: /dev/zero is writable or not),
  * clone3(CLONE_INTO_CGROUP), cgroup.freeze, cgroup.kill, v2 stats and the
@@ -17,7 +17,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cgroup/cgroup_internal.h"
+#include "cgroup/common/cg.h"
+#include "cgroup/common/util.h"
+#include "cgroup/v2/v2.h"
 #include "harness.h"
 #include "test_cgroup_util.h"
 
@@ -268,11 +270,20 @@ main (void)
   had_hugetlb = strstr (harness_slurp (V2 "/cgroup.subtree_control") ?: "", "hugetlb") != NULL;
   counter = mmap (NULL, sizeof *counter, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   harness_timeout (60, cleanup_all);
-  setenv ("MINIRUN_CGROUP_ROOT", V2, 1);
+  mr_cg_host_set_root (V2);
   mr_cg_host_reset ();
 
   CHECK (mr_cgroup_layout (&l, &err) == 0 && l == MR_CGROUP_UNIFIED, "unified: %s", ERRMSG (err));
   mr_error_free (&err);
+  {
+    /* the layout picks the driver: a pure v2 host gets the v2 one */
+    struct mr_cgroup *cg = NULL;
+    CHECK (mr_cgroup_lookup ("/x", &cg, &err) == 0 && strcmp (mr_cgroup_driver_name (cg), "v2") == 0,
+           "v2 driver: %s", cg ? mr_cgroup_driver_name (cg) : ERRMSG (err));
+    CHECK (cg && cg->n_v1 == 0 && cg->v2_dir && strcmp (cg->v2_dir, V2 "/x") == 0, "only a v2 directory");
+    mr_cgroup_free (cg);
+    mr_error_free (&err);
+  }
   test_unavailable ();
   test_v2 ();
 

@@ -104,12 +104,16 @@ test_full_mounts_hooks (const struct mr_config *c)
   CHECK (m->flags == (MS_NOSUID | MS_STRICTATIME));
   CHECK_STR (m->data, "mode=755,size=65536k");
   CHECK (m->n_options == 4);
-  m = &c->mounts[2]; /* rbind ro rw nodev rslave rro tmpcopyup */
+  m = &c->mounts[2]; /* rbind ro rw nodev rslave rro rnoatime */
   CHECK (m->bind && m->recursive);
   CHECK (m->flags == MS_NODEV);
   CHECK (m->clear_flags == MS_RDONLY);
   CHECK (m->propagation == MR_PROP_RSLAVE);
-  CHECK (m->ro_recursive && !m->rw_recursive);
+  CHECK (m->n_rattrs == 2 && m->rattrs[0].option == 5 && m->rattrs[0].set == MOUNT_ATTR_RDONLY
+         && m->rattrs[0].clr == 0);
+  CHECK (m->rattrs[1].option == 6 && m->rattrs[1].set == MOUNT_ATTR_NOATIME
+         && m->rattrs[1].clr == MOUNT_ATTR__ATIME);
+  CHECK (!m->tmpcopyup && !m->idmap);
   CHECK (m->data == NULL);
   CHECK_STR (m->source, "/srv/data");
   m = &c->mounts[3];
@@ -117,7 +121,8 @@ test_full_mounts_hooks (const struct mr_config *c)
   CHECK (m->propagation == MR_PROP_PRIVATE);
   CHECK (m->flags == (MS_SYNCHRONOUS | MS_DIRSYNC | MS_MANDLOCK | MS_LAZYTIME | MS_REMOUNT));
   CHECK (m->clear_flags == (MS_NOEXEC | MS_NOSUID | MS_NODEV | MS_NOATIME | MS_NODIRATIME | MS_RELATIME));
-  CHECK (m->rw_recursive && !m->ro_recursive);
+  CHECK (m->n_rattrs == 1 && m->rattrs[0].option == 17 && m->rattrs[0].set == 0
+         && m->rattrs[0].clr == MOUNT_ATTR_RDONLY);
   m = &c->mounts[4];
   CHECK (m->flags == (MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RELATIME | MS_RDONLY));
   CHECK (m->propagation == MR_PROP_UNBINDABLE);
@@ -164,7 +169,8 @@ test_full_linux (const struct mr_config *c)
   CHECK_STR (c->mount_label, "system_u:object_r:container_file_t:s0");
   CHECK (c->time_offsets.present && c->time_offsets.monotonic_secs == -86400);
   CHECK (c->time_offsets.monotonic_nsecs == 500 && c->time_offsets.boottime_secs == 3600);
-  CHECK_STR (c->intel_rdt_clos_id, "clos1");
+  CHECK (c->intel_rdt.present);
+  CHECK_STR (c->intel_rdt.clos_id, "clos1");
   CHECK_STR (c->personality_domain, "LINUX32");
 }
 

@@ -172,12 +172,58 @@ test_mounts (void)
   EXPECT_ERROR ("{" BASE ", 'mounts': [{'destination': ''}]}", "mounts[0]: destination is empty");
   EXPECT_ERROR ("{" BASE ", 'mounts': [{'type': 'tmpfs'}]}",
                 "mounts[0].destination: required field is missing");
+  /* idmapped mounts: mappings of their own, or the container's user namespace's */
+#define MAP1 "[{'containerID': 0, 'hostID': 1000, 'size': 1}]"
+#define USERNS ", 'linux': {'namespaces': [{'type': 'user'}], 'uidMappings': " MAP1 ", 'gidMappings': " MAP1 "}"
   EXPECT_ERROR ("{" BASE ", 'mounts': [{'destination': '/a', 'options': ['ro', 'idmap']}]}",
-                "mounts[0].options[1]: idmapped mounts (\"idmap\") are not supported by minirun");
+                "mounts[0].options[1]: \"idmap\" without mounts[0].uidMappings and gidMappings takes the "
+                "mappings of the container's user namespace, and the container has none");
   EXPECT_ERROR ("{" BASE ", 'mounts': [{'destination': '/a', 'options': ['ridmap']}]}",
-                "mounts[0].options[0]: idmapped mounts (\"ridmap\") are not supported");
-  EXPECT_ERROR ("{" BASE ", 'mounts': [{'destination': '/a', 'uidMappings': []}]}",
-                "mounts[0].uidMappings: idmapped mounts are not supported");
+                "mounts[0].options[0]: \"ridmap\" without mounts[0].uidMappings");
+  EXPECT_OK ("{" BASE ", 'mounts': [{'destination': '/a', 'options': ['rbind', 'ridmap']}]" USERNS "}");
+  EXPECT_OK ("{" BASE ", 'mounts': [{'destination': '/a', 'uidMappings': [], 'gidMappings': []}]}");
+  EXPECT_ERROR ("{" BASE ", 'mounts': [{'destination': '/a', 'uidMappings': " MAP1 "}]}",
+                "mounts[0].uidMappings: is given without gidMappings (an idmapped mount needs both)");
+  EXPECT_ERROR ("{" BASE ", 'mounts': [{'destination': '/a', 'gidMappings': " MAP1 "}]}",
+                "mounts[0].gidMappings: is given without uidMappings");
+  EXPECT_ERROR ("{" BASE ", 'mounts': [{'destination': '/a', 'uidMappings': [{'containerID': 0, 'hostID': 1}], "
+                "'gidMappings': " MAP1 "}]}",
+                "mounts[0].uidMappings[0].size: required field is missing");
+  EXPECT_ERROR ("{" BASE ", 'mounts': [{'destination': '/a', 'uidMappings': " MAP1 ", 'gidMappings': "
+                "[{'containerID': 0, 'hostID': 1, 'size': 0}]}]}",
+                "mounts[0].gidMappings[0].size: is 0");
+  EXPECT_ERROR ("{" BASE ", 'mounts': [{'destination': '/a', 'options': ['idmap', 'ridmap']}]}",
+                "mounts[0].options[1]: \"ridmap\" after \"idmap\" (options[0]): give one idmap option");
+  /* crun's form: uids=/gids= triplets, '@' for ids of the container's user namespace */
+  EXPECT_OK (
+      "{" BASE
+      ", 'mounts': [{'destination': '/a', 'options': ['idmap=uids=0-1000-10#10-2000-5;gids=0-1000-1']}]}");
+  EXPECT_OK ("{" BASE
+             ", 'mounts': [{'destination': '/a', 'options': ['idmap=uids=@0-0-1;gids=@0-0-1']}]" USERNS "}");
+  EXPECT_ERROR ("{" BASE ", 'mounts': [{'destination': '/a', 'options': ['idmap=uids=0-1000']}]}",
+                "mounts[0].options[0]: uids: expected container-host-size triplets like 0-1000-10, got \"\"");
+  EXPECT_ERROR ("{" BASE ", 'mounts': [{'destination': '/a', 'options': ['idmap=uids=0-1-1x']}]}",
+                "mounts[0].options[0]: uids: unexpected \"x\" after a triplet");
+  EXPECT_ERROR ("{" BASE ", 'mounts': [{'destination': '/a', 'options': ['idmap=uids=0-99999999999-1']}]}",
+                "mounts[0].options[0]: uids: id \"99999999999\" is out of range");
+  EXPECT_ERROR (
+      "{" BASE ", 'mounts': [{'destination': '/a', 'options': ['idmap=users=0-1-1']}]}",
+      "mounts[0].options[0]: expected \"uids=...\" or \"gids=...\" (';'-separated), got \"users=0-1-1\"");
+  EXPECT_ERROR ("{" BASE ", 'mounts': [{'destination': '/a', 'options': ['idmap=uids=0-1-1;uids=1-2-1']}]}",
+                "mounts[0].options[0]: \"uids=\" is given twice");
+  EXPECT_ERROR (
+      "{" BASE ", 'mounts': [{'destination': '/a', 'options': ['idmap=gids=@0-0-1']}]}",
+      "mounts[0].options[0]: gids: \"@0\" (1 ids) is not inside one range of linux.gidMappings, which "
+      "is empty");
+  EXPECT_ERROR ("{" BASE ", 'mounts': [{'destination': '/a', 'options': ['idmap=uids=@0-5-1']}]" USERNS "}",
+                "mounts[0].options[0]: uids: \"@5\" (1 ids) is not inside one range of linux.uidMappings (an id");
+  /* tmpcopyup is for a tmpfs (as in crun) */
+  EXPECT_OK ("{" BASE ", 'mounts': [{'destination': '/a', 'type': 'tmpfs', 'options': ['tmpcopyup']}]}");
+  EXPECT_ERROR ("{" BASE ", 'mounts': [{'destination': '/a', 'type': 'bind', 'source': '/x', 'options': ['rbind', "
+                "'tmpcopyup']}]}",
+                "mounts[0].options[1]: \"tmpcopyup\" is for a mount of type tmpfs (this one is a bind mount)");
+  EXPECT_ERROR ("{" BASE ", 'mounts': [{'destination': '/a', 'type': 'proc', 'options': ['tmpcopyup']}]}",
+                "mounts[0].options[0]: \"tmpcopyup\" is for a mount of type tmpfs (this one is of type \"proc\")");
   EXPECT_ERROR ("{" BASE ", 'mounts': [{'destination': '/a', 'options': 'ro'}]}",
                 "mounts[0].options: expected an array, got string \"ro\"");
   EXPECT_ERROR ("{" BASE ", 'mounts': {'destination': '/a'}}", "mounts: expected an array, got an object");

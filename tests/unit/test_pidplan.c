@@ -762,6 +762,37 @@ test_user_namespace (void)
   }
 }
 
+/* A caller without CAP_SYS_ADMIN/CAP_CHECKPOINT_RESTORE (rootless): every
+ * pin in its own pid namespace is refused by the planner, the init's too;
+ * pins in namespaces the container creates and "any" are fine. */
+#define UNPRIVILEGED                                                                                        \
+  " needs CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE in the user namespace that owns it (minirun's own), and " \
+  "minirun runs without them (rootless); run it as root, or pin only in pid namespaces the container "     \
+  "creates"
+
+static void
+test_unprivileged_caller (void)
+{
+  struct mr_pidplan_env env = ENV_NEW, shared = ENV_SHARED;
+  struct mr_config *c;
+  struct mr_pid_plan *plan;
+
+  env.host_pins_denied = true;
+  shared.host_pins_denied = true;
+  EXPECT_ERROR ("{'pids': {'host': 30020, 'container': 1}}", &env,
+                "process \"init\": pinning pid 30020 in pid namespace \"host\"" UNPRIVILEGED);
+  EXPECT_ERROR ("{" P ("{'name': 'w', 'pids': {'container': 5, 'host': 30021}, 'args': ['x']}") "}", &env,
+                "process \"w\": pinning pid 30021 in pid namespace \"host\"" UNPRIVILEGED);
+  /* shared pid namespace: "container" is minirun's own */
+  EXPECT_ERROR ("{'pids': {'container': 30022}}", &shared,
+                "process \"init\": pinning pid 30022 in pid namespace \"host\"" UNPRIVILEGED);
+  plan = PLAN ("{'pids': {'container': 1}, " P ("{'name': 'w', 'pids': {'container': 9, 'host': 'any'}, "
+                                                 "'args': ['x']}") "}",
+               &env, &c);
+  CHECK (plan != NULL);
+  done (plan, c);
+}
+
 /* Found by the fuzzer and by reading pidplan.c; see the report.  These stay
  * failing until pidplan.c is fixed. */
 static void
@@ -840,6 +871,7 @@ main (void)
   test_verify ();
   test_errors ();
   test_user_namespace ();
+  test_unprivileged_caller ();
   test_depth ();
   test_known_bugs ();
   printf ("%d passed, %d failed\n", passed, failed);

@@ -186,6 +186,61 @@ case_fake_proc (void *arg)
   return 0;
 }
 
+/* tmpcopyup over a directory of symlinks to the canary, and at a destination
+ * that is itself such a symlink: the copy holds the symlinks, never what they
+ * point at, and nothing is mounted on or copied from the host. */
+static int
+case_copyup (void *arg)
+{
+  struct mr_mount mounts[] = {
+    M_PROC,
+    MNT ("/opt/tree", "tmpfs", "tmpfs", 0, "size=1m"),
+    MNT ("/linked", "tmpfs", "tmpfs", 0, "size=1m"),
+  };
+  struct mr_config c = { .mounts = mounts, .n_mounts = 3 };
+  struct mr_rootfs_opts o = { .rootfs = rootfs };
+  mr_error_t err = NULL;
+  char target[4096];
+  ssize_t n;
+  struct stat sb;
+
+  (void)arg;
+  mr_pathsafe_force_walk = walk;
+  mounts[1].tmpcopyup = mounts[2].tmpcopyup = true;
+  tr_mkdir (tr_path ("%s/opt", rootfs));
+  tr_mkdir (tr_path ("%s/opt/tree", rootfs));
+  tr_write (tr_path ("%s/opt/tree/file", rootfs), "inside");
+  tr_symlink (canary, tr_path ("%s/opt/tree/abs", rootfs));
+  tr_symlink (tr_path ("../../../../../../../..%s", canary), tr_path ("%s/opt/tree/rel", rootfs));
+  tr_symlink (tr_path ("%s/canary", canary), tr_path ("%s/opt/tree/file-link", rootfs));
+  tr_symlink (canary, tr_path ("%s/linked", rootfs));
+  if (mr_rootfs_prepare (&c, &o, &err) < 0)
+    {
+      CHECK (false, "prepare: %s", err->msg);
+      mr_error_free (&err);
+      return 1;
+    }
+  check_canary ();
+  CHECK (tr_mountinfo_line (tr_path ("%s/opt/tree", rootfs)) != NULL, "the tmpfs is on /opt/tree");
+  CHECK (tr_read (tr_path ("%s/opt/tree/file", rootfs))
+             && strcmp (tr_read (tr_path ("%s/opt/tree/file", rootfs)), "inside") == 0,
+         "the file was copied");
+  for (int i = 0; i < 3; i++)
+    {
+      const char *name = i == 0 ? "abs" : i == 1 ? "rel" : "file-link";
+      CHECK (lstat (tr_path ("%s/opt/tree/%s", rootfs, name), &sb) == 0 && S_ISLNK (sb.st_mode),
+             "%s was copied as a symlink", name);
+    }
+  n = readlink (tr_path ("%s/opt/tree/abs", rootfs), target, sizeof target - 1);
+  CHECK (n > 0 && (size_t)n == strlen (canary) && strncmp (target, canary, (size_t)n) == 0,
+         "abs keeps its target");
+  /* /linked resolved inside the root: its tmpfs is there, empty (nothing of the canary copied) */
+  CHECK (tr_mountinfo_line (tr_path ("%s%s", rootfs, canary)) != NULL,
+         "the /linked tmpfs is inside the rootfs");
+  CHECK (tr_dir_entries (tr_path ("%s%s", rootfs, canary)) == 0, "the canary's contents were copied");
+  return 0;
+}
+
 static void
 run (const char *name, int (*fn) (void *), void *arg, void (*prep) (void))
 {
@@ -227,6 +282,7 @@ main (void)
         run (walk ? "magic/walk" : "magic/openat2", case_magic, &magics[i], NULL);
       run (walk ? "devnull/walk" : "devnull/openat2", case_devnull_symlink, NULL, NULL);
       run (walk ? "fakeproc/walk" : "fakeproc/openat2", case_fake_proc, NULL, NULL);
+      run (walk ? "copyup/walk" : "copyup/openat2", case_copyup, NULL, NULL);
     }
 
   harness_case = "host";

@@ -7,6 +7,11 @@ a user namespace can still reach it); `helpers_mount()` is the config entry
 that binds that directory read-only at HELPERS_DIR in the container.
 HELPERS_DIR is /home: it exists (empty) in examples/rootfs, so the bind
 creates nothing in the shared rootfs.
+
+The Python helpers the test modules share live beside them:
+helpers/lifecycle.py (Lifecycle and the `lc` fixture, waits, /proc probes)
+and helpers/security.py (/proc status fields, nothing-left checks, seccomp
+mutations).
 """
 import os
 import shutil
