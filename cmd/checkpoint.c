@@ -8,36 +8,36 @@
 #include "cmd.h"
 #include "minirun/checkpoint.h"
 
-static const char usage[] =
-    "Usage: minirun checkpoint [OPTIONS] ID\n"
-    "\n"
-    "Save the state of a running (or paused) container with CRIU: its processes'\n"
-    "memory, open files, sockets, timers and pids, into an image directory that\n"
-    "`minirun restore` brings back.  Unless --leave-running or --pre-dump, the\n"
-    "container is gone afterwards.  Pids inside the container are restored as\n"
-    "they were; host pids only for a container without a pid namespace of its\n"
-    "own; nested pid namespaces (minirun.pidNamespaces) cannot be checkpointed\n"
-    "(docs/cli.md).  Needs root and a minirun built with libcriu.\n"
-    "\n"
-    "Options:\n"
-    "      --image-path DIR        where CRIU writes the image (default ./checkpoint)\n"
-    "      --work-path DIR         CRIU's work files and log (default: the image directory)\n"
-    "      --parent-path DIR       a previous pre-dump, relative to the image directory\n"
-    "      --leave-running         keep the container running after the checkpoint\n"
-    "      --pre-dump              dump only the memory, leave the container running\n"
-    "                              (needs the kernel's dirty memory tracking)\n"
-    "      --tcp-established       checkpoint established TCP connections\n"
-    "      --tcp-skip-in-flight    skip TCP connections still being set up\n"
-    "      --link-remap            keep files that are open but unlinked\n"
-    "      --ext-unix-sk           allow unix sockets connected outside the container\n"
-    "      --shell-job             allow a session or terminal from outside the container\n"
-    "      --file-locks            checkpoint file locks\n"
-    "      --manage-cgroups-mode M soft (default), full, strict or ignore\n"
-    "      --empty-ns network      leave the network namespace's interfaces, addresses\n"
-    "                              and routes out of the image (restore brings up none)\n"
-    "      --auto-dedup            free memory pages already in the parent image\n"
-    "      --status-fd FD          refused: only for --lazy-pages, which minirun has not\n"
-    "  -h, --help                  this help\n";
+static const char usage[]
+    = "Usage: minirun checkpoint [OPTIONS] ID\n"
+      "\n"
+      "Save the state of a running (or paused) container with CRIU: its processes'\n"
+      "memory, open files, sockets, timers and pids, into an image directory that\n"
+      "`minirun restore` brings back.  Unless --leave-running or --pre-dump, the\n"
+      "container is gone afterwards.  Pids inside the container are restored as\n"
+      "they were; host pids only for a container without a pid namespace of its\n"
+      "own; nested pid namespaces (minirun.pidNamespaces) cannot be checkpointed\n"
+      "(docs/cli.md).  Needs root and a minirun built with libcriu.\n"
+      "\n"
+      "Options:\n"
+      "      --image-path DIR        where CRIU writes the image (default ./checkpoint)\n"
+      "      --work-path DIR         CRIU's work files and log (default: the image directory)\n"
+      "      --parent-path DIR       a previous pre-dump, relative to the image directory\n"
+      "      --leave-running         keep the container running after the checkpoint\n"
+      "      --pre-dump              dump only the memory, leave the container running\n"
+      "                              (needs the kernel's dirty memory tracking)\n"
+      "      --tcp-established       checkpoint established TCP connections\n"
+      "      --tcp-skip-in-flight    skip TCP connections still being set up\n"
+      "      --link-remap            keep files that are open but unlinked\n"
+      "      --ext-unix-sk           allow unix sockets connected outside the container\n"
+      "      --shell-job             allow a session or terminal from outside the container\n"
+      "      --file-locks            checkpoint file locks\n"
+      "      --manage-cgroups-mode M soft (default), full, strict or ignore\n"
+      "      --empty-ns network      leave the network namespace's interfaces, addresses\n"
+      "                              and routes out of the image (restore brings up none)\n"
+      "      --auto-dedup            free memory pages already in the parent image\n"
+      "      --status-fd FD          refused: only for --lazy-pages, which minirun has not\n"
+      "  -h, --help                  this help\n";
 
 /* Whether checkpoint/restore is built in, and the criu binary in use. */
 void
@@ -101,7 +101,8 @@ cmd_criu_common_opt (const char *cmd, int c, const char *arg, struct mr_criu_com
         o->cg_mode = MR_CG_MODE_IGNORE;
       else
         {
-          fprintf (stderr, "minirun %s: --manage-cgroups-mode: expected soft, full, strict or ignore, got `%s`\n",
+          fprintf (stderr,
+                   "minirun %s: --manage-cgroups-mode: expected soft, full, strict or ignore, got `%s`\n",
                    cmd, arg);
           return -1;
         }
@@ -131,18 +132,28 @@ int
 cmd_checkpoint (struct mr_global *g, int argc, char **argv)
 {
   static const struct option opts[] = {
-    { "image-path", required_argument, NULL, 'I' },  { "work-path", required_argument, NULL, 'W' },
-    { "parent-path", required_argument, NULL, 'P' }, { "leave-running", no_argument, NULL, 'R' },
-    { "tcp-established", no_argument, NULL, 'T' },   { "tcp-skip-in-flight", no_argument, NULL, 'S' },
-    { "link-remap", no_argument, NULL, 'K' },        { "ext-unix-sk", no_argument, NULL, 'U' },
-    { "shell-job", no_argument, NULL, 'J' },         { "file-locks", no_argument, NULL, 'F' },
-    { "pre-dump", no_argument, NULL, 'D' },          { "manage-cgroups-mode", required_argument, NULL, 'M' },
-    { "empty-ns", required_argument, NULL, 'E' },    { "auto-dedup", no_argument, NULL, 'A' },
-    { "status-fd", required_argument, NULL, 'Z' },   { "lazy-pages", no_argument, NULL, 'L' },
-    { "page-server", required_argument, NULL, 'G' }, { "help", no_argument, NULL, 'h' },
+    { "image-path", required_argument, NULL, 'I' },
+    { "work-path", required_argument, NULL, 'W' },
+    { "parent-path", required_argument, NULL, 'P' },
+    { "leave-running", no_argument, NULL, 'R' },
+    { "tcp-established", no_argument, NULL, 'T' },
+    { "tcp-skip-in-flight", no_argument, NULL, 'S' },
+    { "link-remap", no_argument, NULL, 'K' },
+    { "ext-unix-sk", no_argument, NULL, 'U' },
+    { "shell-job", no_argument, NULL, 'J' },
+    { "file-locks", no_argument, NULL, 'F' },
+    { "pre-dump", no_argument, NULL, 'D' },
+    { "manage-cgroups-mode", required_argument, NULL, 'M' },
+    { "empty-ns", required_argument, NULL, 'E' },
+    { "auto-dedup", no_argument, NULL, 'A' },
+    { "status-fd", required_argument, NULL, 'Z' },
+    { "lazy-pages", no_argument, NULL, 'L' },
+    { "page-server", required_argument, NULL, 'G' },
+    { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
-  struct mr_checkpoint_opts o = { .c = { .state_root = g->root, .criu = g->criu, .image_path = "checkpoint" } };
+  struct mr_checkpoint_opts o
+      = { .c = { .state_root = g->root, .criu = g->criu, .image_path = "checkpoint" } };
   mr_error_t err = NULL;
   int c, r;
 
@@ -171,13 +182,15 @@ cmd_checkpoint (struct mr_global *g, int argc, char **argv)
           o.pre_dump = true;
           break;
         case 'Z':
-          fprintf (stderr, "minirun checkpoint: --status-fd %s: CRIU writes to that fd only when a --lazy-pages "
-                           "server is ready, and minirun has no lazy migration; drop it\n",
+          fprintf (stderr,
+                   "minirun checkpoint: --status-fd %s: CRIU writes to that fd only when a --lazy-pages "
+                   "server is ready, and minirun has no lazy migration; drop it\n",
                    optarg);
           return MR_EXIT_FAILURE;
         case 'G':
-          fprintf (stderr, "minirun checkpoint: --page-server %s is not supported: minirun writes the memory "
-                           "into the image directory (no page server)\n",
+          fprintf (stderr,
+                   "minirun checkpoint: --page-server %s is not supported: minirun writes the memory "
+                   "into the image directory (no page server)\n",
                    optarg);
           return MR_EXIT_FAILURE;
         case 'h':

@@ -18,7 +18,7 @@
 /* --manage-cgroups-mode */
 enum mr_cg_mode
 {
-  MR_CG_MODE_DEFAULT,          /* not given: soft, as runc */
+  MR_CG_MODE_DEFAULT, /* not given: soft, as runc */
   MR_CG_MODE_SOFT,
   MR_CG_MODE_FULL,
   MR_CG_MODE_STRICT,
@@ -28,24 +28,24 @@ enum mr_cg_mode
 /* Options both commands share. */
 struct mr_criu_common_opts
 {
-  const char *state_root;      /* --root */
+  const char *state_root; /* --root */
   const char *id;
-  const char *criu;            /* the criu binary (global --criu / $MINIRUN_CRIU), NULL: built-in default */
-  const char *image_path;      /* --image-path (default ./checkpoint) */
-  const char *work_path;       /* --work-path: CRIU's logs (default: the image directory) */
+  const char *criu;       /* the criu binary (global --criu / $MINIRUN_CRIU), NULL: built-in default */
+  const char *image_path; /* --image-path (default ./checkpoint) */
+  const char *work_path;  /* --work-path: CRIU's logs (default: the image directory) */
   bool tcp_established;
   bool ext_unix_sk;
   bool shell_job;
   bool file_locks;
   bool auto_dedup;
-  bool empty_netns;            /* --empty-ns network */
+  bool empty_netns; /* --empty-ns network */
   enum mr_cg_mode cg_mode;
 };
 
 struct mr_checkpoint_opts
 {
   struct mr_criu_common_opts c;
-  const char *parent_path;     /* --parent-path, relative to the image directory */
+  const char *parent_path; /* --parent-path, relative to the image directory */
   bool leave_running;
   bool pre_dump;
   bool tcp_skip_in_flight;
@@ -55,7 +55,7 @@ struct mr_checkpoint_opts
 struct mr_restore_opts
 {
   struct mr_criu_common_opts c;
-  const char *bundle;          /* -b (default .) */
+  const char *bundle; /* -b (default .) */
   const char *pid_file;
   const char *console_socket;
   bool detach;

@@ -21,7 +21,7 @@
 #include "plan/pidplan.h"
 #include "state/state.h"
 
-#define MR_CRIU_MIN_VERSION 31600      /* criu_join_ns_add, external pid namespaces */
+#define MR_CRIU_MIN_VERSION 31600 /* criu_join_ns_add, external pid namespaces */
 #define MR_CRIU_RECORD "minirun.json"
 #define MR_CRIU_DESCRIPTORS "descriptors.json"
 #define MR_CRIU_EXT_NETNS "extRootNetNS"
@@ -32,11 +32,11 @@
 
 struct mr_criu_session
 {
-  int image_fd;                /* O_DIRECTORY|O_CLOEXEC (CRIU opens /proc/<us>/fd/N) */
-  int work_fd;                 /* -1: logs go to the image directory */
-  char *image_path;            /* absolute */
-  char *log_path;              /* absolute path of CRIU's log for this request */
-  char *binary;                /* the criu binary */
+  int image_fd;     /* O_DIRECTORY|O_CLOEXEC (CRIU opens /proc/<us>/fd/N) */
+  int work_fd;      /* -1: logs go to the image directory */
+  char *image_path; /* absolute */
+  char *log_path;   /* absolute path of CRIU's log for this request */
+  char *binary;     /* the criu binary */
 };
 
 /* criu_init_opts, the binary (--criu, $MINIRUN_CRIU or the built-in one; it
@@ -59,27 +59,27 @@ int mr_criu_check_mem_track (const char *flag, mr_error_t *err);
 
 struct mr_criu_proc
 {
-  char *name;                  /* the planned process's name, NULL for others */
-  char *pins;                  /* its pins as planned ("container=1,host=any"), or NULL */
-  pid_t pid;                   /* host pid at checkpoint */
+  char *name; /* the planned process's name, NULL for others */
+  char *pins; /* its pins as planned ("container=1,host=any"), or NULL */
+  pid_t pid;  /* host pid at checkpoint */
   pid_t ppid;
   pid_t nspid[MR_CRIU_MAX_LEVELS]; /* outermost (host) first */
   size_t n_nspid;
-  unsigned long long pidns;    /* inode of its pid namespace */
+  unsigned long long pidns; /* inode of its pid namespace */
 };
 
 struct mr_criu_record
 {
   char *id, *bundle, *rootfs, *cgroup_path, *created;
-  char *pidns;                 /* "new", "shared" or "joined" */
-  char **fingerprint;          /* "field\tvalue" lines, see mr_criu_fingerprint */
-  char *stdio[3];              /* CRIU key of the init's fd N ("pipe:[123]", "file[1a:2b]") or NULL */
-  char *stdio_path[3];         /* for a "file[...]" key: the host path it was */
-  unsigned stdio_type[3];      /* ... its S_IFMT type */
-  int stdio_flags[3];          /* ... and its open flags */
+  char *pidns;            /* "new", "shared" or "joined" */
+  char **fingerprint;     /* "field\tvalue" lines, see mr_criu_fingerprint */
+  char *stdio[3];         /* CRIU key of the init's fd N ("pipe:[123]", "file[1a:2b]") or NULL */
+  char *stdio_path[3];    /* for a "file[...]" key: the host path it was */
+  unsigned stdio_type[3]; /* ... its S_IFMT type */
+  int stdio_flags[3];     /* ... and its open flags */
   bool terminal;
-  bool paused;                 /* the container was paused when checkpointed */
-  struct mr_criu_proc *procs;  /* every process of the container; procs[0] is the init */
+  bool paused;                /* the container was paused when checkpointed */
+  struct mr_criu_proc *procs; /* every process of the container; procs[0] is the init */
   size_t n_procs;
 };
 
@@ -91,8 +91,8 @@ struct mr_criu_record
  * (mr_strv_free). */
 char **mr_criu_fingerprint (const struct mr_config *c);
 /* First difference as an error naming the field, both values and the bundle. */
-int mr_criu_fingerprint_compare (char **image, char **bundle, const char *image_bundle, const char *bundle_path,
-                                 mr_error_t *err);
+int mr_criu_fingerprint_compare (char **image, char **bundle, const char *image_bundle,
+                                 const char *bundle_path, mr_error_t *err);
 
 int mr_criu_record_write (int image_fd, const struct mr_criu_record *r, mr_error_t *err);
 int mr_criu_record_read (int image_fd, const char *image_path, struct mr_criu_record **out, mr_error_t *err);
@@ -130,8 +130,8 @@ bool mr_criu_below (const char *path, const char *dir, const char **rest);
  * /sys/fs/cgroup (keys are their mount points inside the container, from
  * the init's mountinfo); the init's fds 0-2 that live outside the container
  * become external files or inherited pipes (rec->stdio). */
-int mr_criu_dump_externals (pid_t init, const struct mr_config *c, const char *rootfs, struct mr_criu_record *rec,
-                            mr_error_t *err);
+int mr_criu_dump_externals (pid_t init, const struct mr_config *c, const char *rootfs,
+                            struct mr_criu_record *rec, mr_error_t *err);
 /* Restore: the external mounts again (bind sources from the bundle, the new
  * container's cgroup directories under cg_path), and the mount points the
  * bundle's mounts need in `root` (the bind of the rootfs CRIU restores into),
@@ -145,7 +145,8 @@ int mr_criu_restore_mounts (const struct mr_config *c, int image_fd, const char 
 char *mr_criu_freezer_dir (pid_t init, mr_error_t *err);
 /* Restore: the external mounts of a cgroup mount at `key` (its mount point
  * in the container): each host hierarchy's directory of `cg_path`. */
-int mr_criu_cgroup_binds (const struct mr_criu_mnts *host, const char *key, const char *cg_path, mr_error_t *err);
+int mr_criu_cgroup_binds (const struct mr_criu_mnts *host, const char *key, const char *cg_path,
+                          mr_error_t *err);
 /* CRIU's cgroup roots at restore: the image's cgroups go below `cg_path`
  * (mr_cgroup_path_for's form) in every hierarchy. */
 int mr_criu_cg_roots (const char *cg_path, mr_error_t *err);

@@ -81,7 +81,9 @@ cgroup_dir (const struct mr_criu_mnts *host, const char *ctrls, const char *cg_p
       bool v2 = strcmp (host->v[i].fstype, "cgroup2") == 0;
       if (!host_cgroup_mount (&host->v[i]))
         continue;
-      if (*ctrls == '\0' ? v2 : (strcmp (host->v[i].fstype, "cgroup") == 0 && same_hierarchy (ctrls, host->v[i].super)))
+      if (*ctrls == '\0'
+              ? v2
+              : (strcmp (host->v[i].fstype, "cgroup") == 0 && same_hierarchy (ctrls, host->v[i].super)))
         mp = &host->v[i];
     }
   if (mp == NULL)
@@ -121,7 +123,7 @@ mr_criu_freezer_dir (pid_t init, mr_error_t *err)
   struct mr_criu_mnts host;
   char *dir = NULL;
 
-  snprintf (file, sizeof file, "/proc/%d/cgroup", (int) init);
+  (void)snprintf (file, sizeof file, "/proc/%d/cgroup", (int)init);
   if (mr_read_file_at (AT_FDCWD, file, 1 << 16, &data, NULL, err) < 0)
     return NULL;
   for (char *line = strtok_r (data, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
@@ -144,8 +146,22 @@ mr_criu_freezer_dir (pid_t init, mr_error_t *err)
     dir = cgroup_dir (&host, "", v2);
   mr_criu_mounts_free (&host);
   if (dir == NULL)
-    mr_error_set (err, ENOENT, "no freezer cgroup for process %d", (int) init);
+    mr_error_set (err, ENOENT, "no freezer cgroup for process %d", (int)init);
   return dir;
+}
+
+/* A cgroup v1 super option that is not a controller. */
+static bool
+generic_option (const char *t)
+{
+  static const char *const generic[]
+      = { "rw", "ro", "xattr", "clone_children", "noprefix", "cpuset_v2_mode", "favordynmods", NULL };
+  if (strncmp (t, "release_agent", 13) == 0)
+    return true;
+  for (size_t i = 0; generic[i]; i++)
+    if (strcmp (t, generic[i]) == 0)
+      return true;
+  return false;
 }
 
 /* The cgroup hierarchies the container's cgroup mount at `dest` shows, as
@@ -181,11 +197,9 @@ mr_criu_cgroup_binds (const struct mr_criu_mnts *host, const char *key, const ch
           if (f == NULL)
             return mr_error_set (err, errno, "open_memstream");
           for (char *t = strtok_r (copy, ",", &save); t; t = strtok_r (NULL, ",", &save))
-            if (strcmp (t, "rw") && strcmp (t, "ro") && strcmp (t, "xattr") && strncmp (t, "release_agent", 13)
-                && strcmp (t, "clone_children") && strcmp (t, "noprefix") && strcmp (t, "cpuset_v2_mode")
-                && strcmp (t, "favordynmods"))
+            if (!generic_option (t))
               fprintf (f, "%s%s", ftell (f) ? "," : "", t);
-          fclose (f);
+          (void)fclose (f);
         }
       dir = cgroup_dir (host, ctrls, cg_path);
       if (dir == NULL || base == NULL)

@@ -51,7 +51,7 @@ dump_notify (char *action, criu_notify_arg_t na)
   struct mr_criu_proc *v = NULL;
   size_t n = 0;
 
-  (void) na;
+  (void)na;
   if (strcmp (action, "post-dump") != 0 || notify_ctx.rec == NULL)
     return 0;
   if (mr_criu_procs_collect (notify_ctx.st, &v, &n, &notify_ctx.err) < 0)
@@ -82,13 +82,14 @@ refuse_nested (const struct mr_criu_record *rec, mr_error_t *err)
         continue;
       if (p->pins && *p->pins)
         ns = strndup (p->pins, strcspn (p->pins, "="));
-      return mr_error_set (err, ENOTSUP,
-                           "process %s%s%s(host pid %d, pid %d inside) lives in a pid namespace%s%s%s nested in the "
-                           "container's: CRIU cannot checkpoint nested pid namespaces (it refuses with \"Can't "
-                           "dump nested pid namespace\"), so minirun does not try; a container whose "
-                           "minirun.processes all live in pid namespace \"container\" can be checkpointed",
-                           p->name ? "\"" : "", p->name ? p->name : "", p->name ? "\" " : "", (int) p->pid,
-                           (int) p->nspid[p->n_nspid - 1], ns ? " (\"" : "", ns ? ns : "", ns ? "\")" : "");
+      return mr_error_set (
+          err, ENOTSUP,
+          "process %s%s%s(host pid %d, pid %d inside) lives in a pid namespace%s%s%s nested in the "
+          "container's: CRIU cannot checkpoint nested pid namespaces (it refuses with \"Can't "
+          "dump nested pid namespace\"), so minirun does not try; a container whose "
+          "minirun.processes all live in pid namespace \"container\" can be checkpointed",
+          p->name ? "\"" : "", p->name ? p->name : "", p->name ? "\" " : "", (int)p->pid,
+          (int)p->nspid[p->n_nspid - 1], ns ? " (\"" : "", ns ? ns : "", ns ? "\")" : "");
     }
   return 0;
 }
@@ -103,10 +104,11 @@ external_namespaces (const struct mr_config *c, mr_error_t *err)
   } ext[] = { { MR_NS_NET, "net", MR_CRIU_EXT_NETNS }, { MR_NS_PID, "pid", MR_CRIU_EXT_PIDNS } };
 
   if (c->namespaces[MR_NS_CGROUP].present && c->namespaces[MR_NS_CGROUP].path)
-    return mr_error_set (err, ENOTSUP,
-                         "linux.namespaces[%zu]: the container joined the cgroup namespace `%s`, and CRIU cannot "
-                         "restore into an existing cgroup namespace",
-                         c->namespaces[MR_NS_CGROUP].index, c->namespaces[MR_NS_CGROUP].path);
+    return mr_error_set (
+        err, ENOTSUP,
+        "linux.namespaces[%zu]: the container joined the cgroup namespace `%s`, and CRIU cannot "
+        "restore into an existing cgroup namespace",
+        c->namespaces[MR_NS_CGROUP].index, c->namespaces[MR_NS_CGROUP].path);
   for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++)
     {
       const struct mr_namespace *ns = &c->namespaces[ext[i].t];
@@ -116,7 +118,7 @@ external_namespaces (const struct mr_config *c, mr_error_t *err)
         continue;
       if (stat (ns->path, &st) < 0)
         return mr_error_set (err, errno, "linux.namespaces[%zu].path `%s`", ns->index, ns->path);
-      key = xasprintf ("%s[%llu]:%s", ext[i].criu, (unsigned long long) st.st_ino, ext[i].key);
+      key = xasprintf ("%s[%llu]:%s", ext[i].criu, (unsigned long long)st.st_ino, ext[i].key);
       if (criu_add_external (key) < 0)
         return mr_error_set (err, ENOMEM, "libcriu: add the external namespace %s", key);
     }
@@ -133,14 +135,15 @@ write_descriptors (int image_fd, pid_t init, mr_error_t *err)
     {
       char path[64], link[PATH_MAX];
       ssize_t n;
-      snprintf (path, sizeof path, "/proc/%d/fd/%d", (int) init, fd);
+      (void)snprintf (path, sizeof path, "/proc/%d/fd/%d", (int)init, fd);
       n = readlink (path, link, sizeof link - 1);
       link[n > 0 ? n : 0] = '\0';
       json_array_append_new (a, json_string (n > 0 ? link : "/dev/null"));
     }
   dump = json_dumps (a, JSON_COMPACT);
   json_decref (a);
-  if (dump == NULL || mr_write_file_atomic (image_fd, MR_CRIU_DESCRIPTORS, dump, strlen (dump), 0600, err) < 0)
+  if (dump == NULL
+      || mr_write_file_atomic (image_fd, MR_CRIU_DESCRIPTORS, dump, strlen (dump), 0600, err) < 0)
     return dump ? mr_error_wrap (err, "write %s", MR_CRIU_DESCRIPTORS)
                 : mr_error_set (err, ENOMEM, "encode %s", MR_CRIU_DESCRIPTORS);
   return 0;
@@ -151,7 +154,8 @@ parent_images (const struct mr_checkpoint_opts *o, int image_fd, mr_error_t *err
 {
   struct stat st;
   if (o->parent_path[0] == '/')
-    return mr_error_set (err, EINVAL, "--parent-path `%s`: must be relative to the image directory (../pre-dump)",
+    return mr_error_set (err, EINVAL,
+                         "--parent-path `%s`: must be relative to the image directory (../pre-dump)",
                          o->parent_path);
   if (fstatat (image_fd, o->parent_path, &st, 0) < 0)
     return mr_error_set (err, errno, "--parent-path `%s` (relative to --image-path `%s`)", o->parent_path,
@@ -200,17 +204,18 @@ checkpoint_locked (const struct mr_checkpoint_opts *o, int dirfd, struct mr_stat
   if (!c->namespaces[MR_NS_MOUNT].present)
     {
       mr_config_free (c);
-      return mr_error_set (err, ENOTSUP,
-                           "checkpoint `%s`: the container has no mount namespace of its own (it uses the "
-                           "runtime's), and CRIU restores a container's mounts only from a namespace of its own",
-                           o->c.id);
+      return mr_error_set (
+          err, ENOTSUP,
+          "checkpoint `%s`: the container has no mount namespace of its own (it uses the "
+          "runtime's), and CRIU restores a container's mounts only from a namespace of its own",
+          o->c.id);
     }
   rec.id = st->id;
   rec.bundle = st->bundle;
   rec.rootfs = st->rootfs;
   rec.cgroup_path = st->cgroup_path;
   rec.created = st->created;
-  rec.pidns = (char *) pidns_mode (c);
+  rec.pidns = (char *)pidns_mode (c);
   rec.terminal = c->process.terminal;
   rec.paused = status == MR_STATUS_PAUSED;
   rec.fingerprint = mr_criu_fingerprint (c);
@@ -300,7 +305,8 @@ mr_container_checkpoint (const struct mr_checkpoint_opts *o, mr_error_t *err)
   status = mr_state_status (st);
   if (status != MR_STATUS_RUNNING && status != MR_STATUS_PAUSED)
     {
-      mr_error_set (err, 0, "cannot checkpoint container `%s`: it is %s, and only a running or paused one can be",
+      mr_error_set (err, 0,
+                    "cannot checkpoint container `%s`: it is %s, and only a running or paused one can be",
                     o->c.id, mr_status_name (status));
       mr_state_free (st);
       close (dirfd);

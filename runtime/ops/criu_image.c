@@ -37,7 +37,7 @@ add (char ***v, size_t *n, const char *field, char *value)
 static int
 cmp_str (const void *a, const void *b)
 {
-  return strcmp (*(char *const *) a, *(char *const *) b);
+  return strcmp (*(char *const *)a, *(char *const *)b);
 }
 
 /* A JSON array of the strings; sorted when their order does not matter
@@ -72,7 +72,8 @@ mr_criu_fingerprint (const struct mr_config *c)
 
   add (&v, &n, "process.args", join_json (c->process.args, c->process.n_args, false));
   add (&v, &n, "process.cwd", xstrdup (c->process.cwd ? c->process.cwd : "/"));
-  add (&v, &n, "process.user", xasprintf ("%u:%u", (unsigned) c->process.user.uid, (unsigned) c->process.user.gid));
+  add (&v, &n, "process.user",
+       xasprintf ("%u:%u", (unsigned)c->process.user.uid, (unsigned)c->process.user.gid));
   add (&v, &n, "process.terminal", xstrdup (c->process.terminal ? "true" : "false"));
   add (&v, &n, "root.readonly", xstrdup (c->root_readonly ? "true" : "false"));
 
@@ -81,8 +82,9 @@ mr_criu_fingerprint (const struct mr_config *c)
     abort ();
   for (int t = 0; t < MR_NS_COUNT; t++)
     if (c->namespaces[t].present)
-      fprintf (f, "%s%s (%s)", ftell (f) ? ", " : "", mr_ns_type_name (t), c->namespaces[t].path ? "joined" : "new");
-  fclose (f);
+      fprintf (f, "%s%s (%s)", ftell (f) ? ", " : "", mr_ns_type_name (t),
+               c->namespaces[t].path ? "joined" : "new");
+  (void)fclose (f);
   add (&v, &n, "linux.namespaces", buf);
 
   {
@@ -103,10 +105,10 @@ mr_criu_fingerprint (const struct mr_config *c)
   for (size_t i = 0; i < c->pins.n_processes; i++)
     {
       const struct mr_proc_spec *p = &c->pins.processes[i];
-      fprintf (f, "%s%s (parent %s, pid namespace %s)", i ? ", " : "", p->name, p->parent ? p->parent : "init",
-               p->pid_ns ? p->pid_ns : "container");
+      fprintf (f, "%s%s (parent %s, pid namespace %s)", i ? ", " : "", p->name,
+               p->parent ? p->parent : "init", p->pid_ns ? p->pid_ns : "container");
     }
-  fclose (f);
+  (void)fclose (f);
   add (&v, &n, "minirun.processes", buf);
   return v;
 }
@@ -124,11 +126,11 @@ mr_criu_fingerprint_compare (char **image, char **bundle, const char *image_bund
           mine = bundle[k] + flen + 1;
       if (mine == NULL || strcmp (mine, image[i] + flen + 1) == 0)
         continue;
-      return mr_error_set (err, 0,
-                           "the image is of another container: its %.*s: `%s` (bundle `%s`), but the config of "
-                           "bundle `%s` says `%s`; restore with the bundle the container was checkpointed from",
-                           (int) flen, image[i], image[i] + flen + 1, image_bundle ? image_bundle : "?",
-                           bundle_path, mine);
+      return mr_error_set (
+          err, 0,
+          "the image is of another container: its %.*s: `%s` (bundle `%s`), but the config of "
+          "bundle `%s` says `%s`; restore with the bundle the container was checkpointed from",
+          (int)flen, image[i], image[i] + flen + 1, image_bundle ? image_bundle : "?", bundle_path, mine);
     }
   return 0;
 }
@@ -152,25 +154,25 @@ mr_criu_record_write (int image_fd, const struct mr_criu_record *r, mr_error_t *
   for (int i = 0; i < 3; i++)
     json_array_append_new (stdio, r->stdio[i] ? json_pack ("{s:s, s:o, s:I, s:I}", "key", r->stdio[i], "path",
                                                            jstr_or_null (r->stdio_path[i]), "type",
-                                                           (json_int_t) r->stdio_type[i], "flags",
-                                                           (json_int_t) r->stdio_flags[i])
-                                         : json_null ());
+                                                           (json_int_t)r->stdio_type[i], "flags",
+                                                           (json_int_t)r->stdio_flags[i])
+                                              : json_null ());
   for (size_t i = 0; i < r->n_procs; i++)
     {
       const struct mr_criu_proc *p = &r->procs[i];
       json_t *ns = json_array ();
       for (size_t k = 0; k < p->n_nspid; k++)
         json_array_append_new (ns, json_integer (p->nspid[k]));
-      json_array_append_new (procs, json_pack ("{s:o, s:o, s:I, s:I, s:o, s:I}", "name", jstr_or_null (p->name),
-                                               "pins", jstr_or_null (p->pins), "pid", (json_int_t) p->pid, "ppid",
-                                               (json_int_t) p->ppid, "nspid", ns, "pidns",
-                                               (json_int_t) p->pidns));
+      json_array_append_new (procs,
+                             json_pack ("{s:o, s:o, s:I, s:I, s:o, s:I}", "name", jstr_or_null (p->name),
+                                        "pins", jstr_or_null (p->pins), "pid", (json_int_t)p->pid, "ppid",
+                                        (json_int_t)p->ppid, "nspid", ns, "pidns", (json_int_t)p->pidns));
     }
   o = json_pack ("{s:i, s:s, s:o, s:o, s:o, s:o, s:o, s:s, s:b, s:b, s:o, s:o, s:o}", "version", 1, "minirun",
                  MINIRUN_VERSION, "id", jstr_or_null (r->id), "bundle", jstr_or_null (r->bundle), "rootfs",
                  jstr_or_null (r->rootfs), "cgroupPath", jstr_or_null (r->cgroup_path), "created",
-                 jstr_or_null (r->created), "pidNamespace", r->pidns ? r->pidns : "new", "terminal", r->terminal,
-                 "paused", r->paused, "stdio", stdio, "fingerprint", fp, "processes", procs);
+                 jstr_or_null (r->created), "pidNamespace", r->pidns ? r->pidns : "new", "terminal",
+                 r->terminal, "paused", r->paused, "stdio", stdio, "fingerprint", fp, "processes", procs);
   if (o == NULL)
     return mr_error_set (err, ENOMEM, "encode %s", MR_CRIU_RECORD);
   dump = json_dumps (o, JSON_INDENT (2));
@@ -200,18 +202,20 @@ mr_criu_record_read (int image_fd, const char *image_path, struct mr_criu_record
   struct stat st;
 
   if (fstatat (image_fd, "inventory.img", &st, 0) < 0)
-    return mr_error_set (err, errno == ENOENT ? ENOENT : errno,
-                         "--image-path `%s` holds no CRIU checkpoint (no inventory.img)%s", image_path,
-                         errno == ENOENT ? ": checkpoint into it first (minirun checkpoint --image-path DIR ID)" : "");
+    return mr_error_set (
+        err, errno == ENOENT ? ENOENT : errno,
+        "--image-path `%s` holds no CRIU checkpoint (no inventory.img)%s", image_path,
+        errno == ENOENT ? ": checkpoint into it first (minirun checkpoint --image-path DIR ID)" : "");
   if (mr_read_file_at (image_fd, MR_CRIU_RECORD, 16 << 20, &data, NULL, err) < 0)
     {
       if ((*err)->errno_ == ENOENT)
         {
           mr_error_free (err);
-          return mr_error_set (err, ENOENT,
-                               "--image-path `%s` was not made by `minirun checkpoint` (no %s): minirun restores "
-                               "only its own checkpoints, whose record says which container and pins they hold",
-                               image_path, MR_CRIU_RECORD);
+          return mr_error_set (
+              err, ENOENT,
+              "--image-path `%s` was not made by `minirun checkpoint` (no %s): minirun restores "
+              "only its own checkpoints, whose record says which container and pins they hold",
+              image_path, MR_CRIU_RECORD);
         }
       return mr_error_wrap (err, "--image-path `%s`", image_path);
     }
@@ -240,8 +244,8 @@ mr_criu_record_read (int image_fd, const char *image_path, struct mr_criu_record
         continue;
       r->stdio[i] = jdup (e, "key");
       r->stdio_path[i] = jdup (e, "path");
-      r->stdio_type[i] = (unsigned) json_integer_value (json_object_get (e, "type"));
-      r->stdio_flags[i] = (int) json_integer_value (json_object_get (e, "flags"));
+      r->stdio_type[i] = (unsigned)json_integer_value (json_object_get (e, "type"));
+      r->stdio_flags[i] = (int)json_integer_value (json_object_get (e, "flags"));
     }
   a = json_object_get (o, "fingerprint");
   r->fingerprint = xcalloc (json_array_size (a) + 1, sizeof *r->fingerprint);
@@ -261,20 +265,20 @@ mr_criu_record_read (int image_fd, const char *image_path, struct mr_criu_record
     size_t k;
     p->name = jdup (x, "name");
     p->pins = jdup (x, "pins");
-    p->pid = (pid_t) json_integer_value (json_object_get (x, "pid"));
-    p->ppid = (pid_t) json_integer_value (json_object_get (x, "ppid"));
-    p->pidns = (unsigned long long) json_integer_value (json_object_get (x, "pidns"));
+    p->pid = (pid_t)json_integer_value (json_object_get (x, "pid"));
+    p->ppid = (pid_t)json_integer_value (json_object_get (x, "ppid"));
+    p->pidns = (unsigned long long)json_integer_value (json_object_get (x, "pidns"));
     json_array_foreach (ns, k, y)
     {
       if (p->n_nspid < MR_CRIU_MAX_LEVELS)
-        p->nspid[p->n_nspid++] = (pid_t) json_integer_value (y);
+        p->nspid[p->n_nspid++] = (pid_t)json_integer_value (y);
     }
     if (p->pid <= 0 || p->n_nspid == 0)
       {
         json_decref (o);
         mr_criu_record_free (r);
-        return mr_error_set (err, EINVAL, "--image-path `%s`: %s is corrupt (processes[%zu] has no pid)", image_path,
-                             MR_CRIU_RECORD, i);
+        return mr_error_set (err, EINVAL, "--image-path `%s`: %s is corrupt (processes[%zu] has no pid)",
+                             image_path, MR_CRIU_RECORD, i);
       }
   }
   json_decref (o);
@@ -327,14 +331,14 @@ read_one (pid_t pid, struct mr_criu_proc *p)
 
   memset (p, 0, sizeof *p);
   p->pid = pid;
-  snprintf (path, sizeof path, "/proc/%d/status", (int) pid);
+  (void)snprintf (path, sizeof path, "/proc/%d/status", (int)pid);
   if (mr_read_file_at (AT_FDCWD, path, 1 << 16, &status, NULL, &e) < 0)
     {
       mr_error_free (&e);
       return false;
     }
   if ((line = strstr (status, "\nPPid:")))
-    p->ppid = (pid_t) strtol (line + 6, NULL, 10);
+    p->ppid = (pid_t)strtol (line + 6, NULL, 10);
   if ((line = strstr (status, "\nNSpid:")))
     {
       char *q = line + 7, *end;
@@ -343,14 +347,14 @@ read_one (pid_t pid, struct mr_criu_proc *p)
           long v = strtol (q, &end, 10);
           if (end == q)
             break;
-          p->nspid[p->n_nspid++] = (pid_t) v;
+          p->nspid[p->n_nspid++] = (pid_t)v;
           q = end;
         }
     }
-  snprintf (path, sizeof path, "/proc/%d/ns/pid", (int) pid);
+  (void)snprintf (path, sizeof path, "/proc/%d/ns/pid", (int)pid);
   if (stat (path, &st) < 0 || p->n_nspid == 0)
     return false;
-  p->pidns = (unsigned long long) st.st_ino;
+  p->pidns = (unsigned long long)st.st_ino;
   return true;
 }
 
@@ -362,8 +366,10 @@ mr_criu_procs_collect (const struct mr_state *st, struct mr_criu_proc **out, siz
   struct mr_criu_proc *v;
 
   if (st->cgroup_path == NULL)
-    return mr_error_set (err, ENOTSUP, "container `%s` has no cgroup: minirun checkpoints a container's processes "
-                         "through its cgroup", st->id);
+    return mr_error_set (err, ENOTSUP,
+                         "container `%s` has no cgroup: minirun checkpoints a container's processes "
+                         "through its cgroup",
+                         st->id);
   {
     struct mr_cgroup *cg = NULL;
     int r = mr_cgroup_open (st->cgroup_path, &cg, err);
@@ -378,7 +384,7 @@ mr_criu_procs_collect (const struct mr_state *st, struct mr_criu_proc **out, siz
     {
       free (pids);
       free (v);
-      return mr_error_set (err, ESRCH, "container `%s`: its init (pid %d) is gone", st->id, (int) st->pid);
+      return mr_error_set (err, ESRCH, "container `%s`: its init (pid %d) is gone", st->id, (int)st->pid);
     }
   for (size_t i = 0; i < n; i++)
     if (pids[i] != st->pid && read_one (pids[i], &v[k]))

@@ -16,9 +16,10 @@ unescape (char *s)
 {
   char *o = s;
   for (; *s; s++)
-    if (s[0] == '\\' && s[1] >= '0' && s[1] <= '7' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7')
+    if (s[0] == '\\' && s[1] >= '0' && s[1] <= '7' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0'
+        && s[3] <= '7')
       {
-        *o++ = (char) ((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+        *o++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
         s += 3;
       }
     else
@@ -35,9 +36,9 @@ mr_criu_mounts_read (pid_t pid, struct mr_criu_mnts *m, mr_error_t *err)
 
   memset (m, 0, sizeof *m);
   if (pid > 0)
-    snprintf (path, sizeof path, "/proc/%d/mountinfo", (int) pid);
+    (void)snprintf (path, sizeof path, "/proc/%d/mountinfo", (int)pid);
   else
-    snprintf (path, sizeof path, "/proc/self/mountinfo");
+    (void)snprintf (path, sizeof path, "/proc/self/mountinfo");
   if (mr_read_file_at (AT_FDCWD, path, 16 << 20, &m->data, NULL, err) < 0)
     return -1;
   for (char *line = strtok_r (m->data, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
@@ -53,7 +54,7 @@ mr_criu_mounts_read (pid_t pid, struct mr_criu_mnts *m, mr_error_t *err)
         continue;
       if (m->n == cap)
         m->v = xrealloc (m->v, (cap = cap ? cap * 2 : 64) * sizeof *m->v);
-      m->v[m->n].id = atoi (f[0]);
+      m->v[m->n].id = (int)strtol (f[0], NULL, 10);
       m->v[m->n].root = f[3];
       m->v[m->n].point = f[4];
       unescape (f[3]);
@@ -65,7 +66,7 @@ mr_criu_mounts_read (pid_t pid, struct mr_criu_mnts *m, mr_error_t *err)
       if (m->v[m->n].fstype == NULL)
         continue;
       if (m->v[m->n].super == NULL)
-        m->v[m->n].super = (char *) "";
+        m->v[m->n].super = (char *)"";
       m->n++;
     }
   return 0;

@@ -47,7 +47,7 @@ dest_key (int rootfd, const char *rootfs, const char *dest)
   mr_error_free (&e);
   if (fd >= 0)
     {
-      snprintf (link, sizeof link, "/proc/self/fd/%d", fd);
+      (void)snprintf (link, sizeof link, "/proc/self/fd/%d", fd);
       n = readlink (link, buf, sizeof buf - 1);
       if (n > 0)
         {
@@ -99,7 +99,7 @@ stdio_externals (pid_t init, const struct mr_criu_mnts *m, struct mr_criu_record
       ssize_t n;
       int mnt_id = -1;
 
-      snprintf (path, sizeof path, "/proc/%d/fd/%d", (int) init, fd);
+      (void)snprintf (path, sizeof path, "/proc/%d/fd/%d", (int)init, fd);
       n = readlink (path, link, sizeof link - 1);
       if (n <= 0 || stat (path, &st) < 0)
         continue; /* closed */
@@ -111,21 +111,21 @@ stdio_externals (pid_t init, const struct mr_criu_mnts *m, struct mr_criu_record
         }
       if (link[0] != '/')
         continue; /* sockets, anon inodes: CRIU's own rules */
-      snprintf (path, sizeof path, "/proc/%d/fdinfo/%d", (int) init, fd);
+      (void)snprintf (path, sizeof path, "/proc/%d/fdinfo/%d", (int)init, fd);
       if (mr_read_file_at (AT_FDCWD, path, 1 << 16, &info, NULL, &e) < 0)
         {
           mr_error_free (&e);
           continue;
         }
       if ((line = strstr (info, "mnt_id:")))
-        mnt_id = atoi (line + 7);
+        mnt_id = (int)strtol (line + 7, NULL, 10);
       if (mnt_id < 0 || mount_listed (m, mnt_id))
         continue; /* inside the container: CRIU dumps it */
-      rec->stdio[fd] = xasprintf ("file[%x:%llx]", (unsigned) mnt_id, (unsigned long long) st.st_ino);
+      rec->stdio[fd] = xasprintf ("file[%x:%llx]", (unsigned)mnt_id, (unsigned long long)st.st_ino);
       rec->stdio_path[fd] = xstrdup (link);
       rec->stdio_type[fd] = st.st_mode & S_IFMT;
       if ((line = strstr (info, "flags:")))
-        rec->stdio_flags[fd] = (int) strtol (line + 6, NULL, 8);
+        rec->stdio_flags[fd] = (int)strtol (line + 6, NULL, 8);
       if (criu_add_external (rec->stdio[fd]) < 0)
         return mr_error_set (err, ENOMEM, "libcriu: add the external file %s", rec->stdio[fd]);
       mr_log_debug ("criu: the init's fd %d (%s) is external: %s", fd, link, rec->stdio[fd]);
@@ -198,8 +198,8 @@ on_tmpfs (const struct mr_config *c, const char *dest)
   for (size_t i = 0; i < c->n_mounts; i++)
     {
       const char *rest;
-      if (c->mounts[i].type && strcmp (c->mounts[i].type, "tmpfs") == 0 && mr_criu_below (dest, c->mounts[i].destination, &rest)
-          && *rest)
+      if (c->mounts[i].type && strcmp (c->mounts[i].type, "tmpfs") == 0
+          && mr_criu_below (dest, c->mounts[i].destination, &rest) && *rest)
         return true;
     }
   return false;
@@ -213,7 +213,7 @@ mr_criu_restore_mounts (const struct mr_config *c, int image_fd, const char *roo
   cleanup_close int rootfd = open (root, O_PATH | O_DIRECTORY | O_CLOEXEC);
   int ret = 0;
 
-  (void) image_fd;
+  (void)image_fd;
   if (rootfd < 0)
     return mr_error_set (err, errno, "open `%s`", root);
   if (mr_criu_mounts_read (0, &host, err) < 0)

@@ -70,31 +70,35 @@ wait_free (pid_t pid, const struct mr_criu_proc *ip, mr_error_t *err)
       struct mr_proc_stat ps;
       cleanup_free char *holder = mr_pidpin_holder (pid);
       bool zombie = mr_proc_stat_read (pid, &ps) && ps.state == 'Z';
-      struct timespec ts = { 0, 10 * 1000 * 1000 };
+      struct timespec ts = { 0, 10L * 1000 * 1000 };
 
       if (holder == NULL)
         {
           if (said)
-            mr_log_debug ("restore: pid %d is free", (int) pid);
+            mr_log_debug ("restore: pid %d is free", (int)pid);
           return 0;
         }
       if (!zombie)
+        return mr_error_set_explained (err, EEXIST,
+                                       "pid %d, which the image's process %s%s%shad, is in use in pid "
+                                       "namespace \"host\" by %s: CRIU restores "
+                                       "a container without a pid namespace of its own at its checkpointed "
+                                       "host pids (a running or zombie "
+                                       "process, a process group or a session keeps a number in use; is the "
+                                       "checkpointed container still "
+                                       "running, as after --leave-running?)",
+                                       (int)pid, ip->name ? "\"" : "", ip->name ? ip->name : "",
+                                       ip->name ? "\" " : "", holder);
+      if (mr_now_ms () > deadline)
         return mr_error_set_explained (
             err, EEXIST,
-            "pid %d, which the image's process %s%s%shad, is in use in pid namespace \"host\" by %s: CRIU restores "
-            "a container without a pid namespace of its own at its checkpointed host pids (a running or zombie "
-            "process, a process group or a session keeps a number in use; is the checkpointed container still "
-            "running, as after --leave-running?)",
-            (int) pid, ip->name ? "\"" : "", ip->name ? ip->name : "", ip->name ? "\" " : "", holder);
-      if (mr_now_ms () > deadline)
-        return mr_error_set_explained (err, EEXIST,
-                                       "pid %d, which the image's process %s%s%shad, is still held by %s after "
-                                       "%d s: its parent (pid %d) has not reaped it",
-                                       (int) pid, ip->name ? "\"" : "", ip->name ? ip->name : "",
-                                       ip->name ? "\" " : "", holder, MR_REAP_WAIT_MS / 1000, (int) ps.ppid);
+            "pid %d, which the image's process %s%s%shad, is still held by %s after "
+            "%d s: its parent (pid %d) has not reaped it",
+            (int)pid, ip->name ? "\"" : "", ip->name ? ip->name : "", ip->name ? "\" " : "", holder,
+            MR_REAP_WAIT_MS / 1000, (int)ps.ppid);
       if (!said)
-        mr_log_debug ("restore: waiting for pid %d (%s) to be reaped by its parent %d", (int) pid, holder,
-                      (int) ps.ppid);
+        mr_log_debug ("restore: waiting for pid %d (%s) to be reaped by its parent %d", (int)pid, holder,
+                      (int)ps.ppid);
       said = true;
       nanosleep (&ts, NULL);
     }
@@ -111,32 +115,36 @@ mr_criu_pins_check (const struct mr_criu_record *rec, const struct mr_pid_plan *
       if (ip == NULL)
         {
           cleanup_free char *names = image_names (rec);
-          return mr_error_set (err, 0,
-                               "process \"%s\" of the bundle's minirun.processes is not in the image (it has %s): "
-                               "restore with the bundle the container was checkpointed from",
-                               p->name, names);
+          return mr_error_set (
+              err, 0,
+              "process \"%s\" of the bundle's minirun.processes is not in the image (it has %s): "
+              "restore with the bundle the container was checkpointed from",
+              p->name, names);
         }
       for (size_t off = 0; off < p->set_tid_size; off++)
         {
           const struct mr_plan_ns *ns = &plan->ns[p->level_ns[off]];
-          size_t d = (size_t) ns->depth;
+          size_t d = (size_t)ns->depth;
           if (!p->explicit_pin[off])
             continue;
           if (d == 0 && pidns != MR_PIDNS_SHARED)
             return mr_error_set (
                 err, ENOTSUP,
-                "process \"%s\": the bundle pins host pid %d, which a restore cannot honour: CRIU recreates a "
+                "process \"%s\": the bundle pins host pid %d, which a restore cannot honour: CRIU recreates "
+                "a "
                 "container that has a pid namespace of its own with clone3 set_tid for its pids inside the "
                 "container only, so the kernel chooses the host pids (the image's process had host pid %d); "
-                "restore with a bundle that leaves the host level to the kernel (\"host\": \"any\", or no host "
+                "restore with a bundle that leaves the host level to the kernel (\"host\": \"any\", or no "
+                "host "
                 "pin, in minirun.pids / minirun.processes[].pids)",
-                p->name, p->set_tid[off], (int) ip->nspid[0]);
+                p->name, p->set_tid[off], (int)ip->nspid[0]);
           if (d >= ip->n_nspid || ip->nspid[d] != p->set_tid[off])
-            return mr_error_set (err, 0,
-                                 "process \"%s\": the bundle pins pid %d in pid namespace \"%s\", but the image "
-                                 "has it at %d there: CRIU restores the checkpointed pids, so restore with the "
-                                 "bundle (and pins) the container was checkpointed from",
-                                 p->name, p->set_tid[off], ns->name, d < ip->n_nspid ? (int) ip->nspid[d] : -1);
+            return mr_error_set (
+                err, 0,
+                "process \"%s\": the bundle pins pid %d in pid namespace \"%s\", but the image "
+                "has it at %d there: CRIU restores the checkpointed pids, so restore with the "
+                "bundle (and pins) the container was checkpointed from",
+                p->name, p->set_tid[off], ns->name, d < ip->n_nspid ? (int)ip->nspid[d] : -1);
         }
     }
   if (pidns != MR_PIDNS_SHARED)
@@ -165,7 +173,7 @@ read_nspid (pid_t pid, struct live *l)
 
   memset (l, 0, sizeof *l);
   l->pid = pid;
-  snprintf (path, sizeof path, "/proc/%d/status", (int) pid);
+  (void)snprintf (path, sizeof path, "/proc/%d/status", (int)pid);
   if (mr_read_file_at (AT_FDCWD, path, 1 << 16, &status, NULL, &e) < 0)
     {
       mr_error_free (&e);
@@ -179,7 +187,7 @@ read_nspid (pid_t pid, struct live *l)
       long v = strtol (q, &end, 10);
       if (end == q)
         break;
-      l->nspid[l->n++] = (pid_t) v;
+      l->nspid[l->n++] = (pid_t)v;
     }
   return l->n > 0;
 }
@@ -194,7 +202,7 @@ mr_criu_pins_record (const struct mr_criu_record *rec, const struct mr_pid_plan 
   struct live *v;
   struct mr_state_proc *sp;
   int cont = mr_pidplan_ns_index (plan, MR_PIDNS_CONTAINER);
-  size_t first = cont < 0 ? 0 : (size_t) plan->ns[cont].depth; /* levels CRIU restored exactly */
+  size_t first = cont < 0 ? 0 : (size_t)plan->ns[cont].depth; /* levels CRIU restored exactly */
   int ret = 0;
 
   if (cg_path && (mr_cgroup_open (cg_path, &cg, err) < 0 || mr_cgroup_pids (cg, &pids, &n, err) < 0))
@@ -208,7 +216,7 @@ mr_criu_pins_record (const struct mr_criu_record *rec, const struct mr_pid_plan 
     {
       free (pids);
       free (v);
-      return mr_error_set (err, ESRCH, "the restored init (pid %d) is gone", (int) init);
+      return mr_error_set (err, ESRCH, "the restored init (pid %d) is gone", (int)init);
     }
   k++;
   for (size_t i = 0; i < n; i++)
@@ -235,7 +243,7 @@ mr_criu_pins_record (const struct mr_criu_record *rec, const struct mr_pid_plan 
                               plan->procs[i].name);
           break;
         }
-      sp[i].name = (char *) plan->procs[i].name;
+      sp[i].name = (char *)plan->procs[i].name;
       sp[i].host_pid = got->pid;
       sp[i].pins = plan->any_pins ? mr_pidplan_describe (plan, i) : NULL;
       memcpy (sp[i].nspid, got->nspid, got->n * sizeof *got->nspid);
@@ -243,8 +251,9 @@ mr_criu_pins_record (const struct mr_criu_record *rec, const struct mr_pid_plan 
       /* the explicit pins, level by level (derived "any" numbers are the image's) */
       for (size_t off = 0; off < plan->procs[i].set_tid_size && off < got->n; off++)
         if (plan->procs[i].explicit_pin[off] && got->nspid[got->n - 1 - off] != plan->procs[i].set_tid[off])
-          ret = mr_error_set (err, 0, "process \"%s\": restored at pid %d in pid namespace \"%s\", not the pinned %d",
-                              plan->procs[i].name, (int) got->nspid[got->n - 1 - off],
+          ret = mr_error_set (err, 0,
+                              "process \"%s\": restored at pid %d in pid namespace \"%s\", not the pinned %d",
+                              plan->procs[i].name, (int)got->nspid[got->n - 1 - off],
                               plan->ns[plan->procs[i].level_ns[off]].name, plan->procs[i].set_tid[off]);
     }
   free (v);

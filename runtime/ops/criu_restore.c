@@ -74,7 +74,7 @@ restore_notify (char *action, criu_notify_arg_t na)
       /* the payload names the slave, as at create (terminal.c) */
       if (ioctl (master, TIOCGPTN, &index) < 0)
         index = 0;
-      snprintf (name, sizeof name, "/dev/pts/%d", index);
+      (void)snprintf (name, sizeof name, "/dev/pts/%d", index);
       sock = mr_console_socket_connect (rctx.console_socket, &rctx.err);
       if (sock < 0 || mr_send_fd (sock, master, name, strlen (name), &rctx.err) < 0)
         return -1;
@@ -88,9 +88,11 @@ restore_notify (char *action, criu_notify_arg_t na)
         return 0;
       l->state.pid = criu_notify_pid (na);
       state = mr_state_to_oci_json (&l->state, MR_STATUS_CREATED, false);
-      if (mr_hooks_run (c->hooks[MR_HOOK_PRESTART], c->n_hooks[MR_HOOK_PRESTART], "prestart", state, &rctx.err) < 0
-          || mr_hooks_run (c->hooks[MR_HOOK_CREATE_RUNTIME], c->n_hooks[MR_HOOK_CREATE_RUNTIME], "createRuntime",
-                           state, &rctx.err)
+      if (mr_hooks_run (c->hooks[MR_HOOK_PRESTART], c->n_hooks[MR_HOOK_PRESTART], "prestart", state,
+                        &rctx.err)
+              < 0
+          || mr_hooks_run (c->hooks[MR_HOOK_CREATE_RUNTIME], c->n_hooks[MR_HOOK_CREATE_RUNTIME],
+                           "createRuntime", state, &rctx.err)
                  < 0)
         return -1;
     }
@@ -106,7 +108,8 @@ now_rfc3339 (void)
 
   clock_gettime (CLOCK_REALTIME, &ts);
   gmtime_r (&ts.tv_sec, &tm);
-  strftime (buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  if (strftime (buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+    buf[0] = '\0'; /* cannot happen with this format and size */
   return xasprintf ("%s.%09ldZ", buf, ts.tv_nsec);
 }
 
@@ -127,7 +130,7 @@ bind_root (struct mr_launch *l, mr_error_t *err)
   ssize_t n;
   char *root;
 
-  snprintf (link, sizeof link, "/proc/self/fd/%d", l->state_dirfd);
+  (void)snprintf (link, sizeof link, "/proc/self/fd/%d", l->state_dirfd);
   n = readlink (link, dir, sizeof dir - 1);
   if (n <= 0)
     {
@@ -205,9 +208,12 @@ inherit_fds (struct mr_launch *l, const struct mr_criu_record *rec, int *extra, 
   {
     enum mr_ns_type t;
     const char *key, *join;
-  } ns[] = { { MR_NS_NET, MR_CRIU_EXT_NETNS, NULL }, { MR_NS_PID, MR_CRIU_EXT_PIDNS, NULL },
-             { MR_NS_IPC, NULL, "ipc" },            { MR_NS_UTS, NULL, "uts" },
-             { MR_NS_TIME, NULL, "time" },          { MR_NS_USER, NULL, "user" } };
+  } ns[] = { { MR_NS_NET, MR_CRIU_EXT_NETNS, NULL },
+             { MR_NS_PID, MR_CRIU_EXT_PIDNS, NULL },
+             { MR_NS_IPC, NULL, "ipc" },
+             { MR_NS_UTS, NULL, "uts" },
+             { MR_NS_TIME, NULL, "time" },
+             { MR_NS_USER, NULL, "user" } };
   const struct mr_config *c = l->config;
 
   for (int fd = 0; fd < 3; fd++)
@@ -235,8 +241,10 @@ inherit_fds (struct mr_launch *l, const struct mr_criu_record *rec, int *extra, 
         return mr_error_set (err, ENOMEM, "libcriu: criu_add_inherit_fd");
     }
   if (c->namespaces[MR_NS_CGROUP].present && c->namespaces[MR_NS_CGROUP].path)
-    return mr_error_set (err, ENOTSUP, "linux.namespaces[%zu]: CRIU cannot restore into the existing cgroup "
-                         "namespace `%s`", c->namespaces[MR_NS_CGROUP].index, c->namespaces[MR_NS_CGROUP].path);
+    return mr_error_set (err, ENOTSUP,
+                         "linux.namespaces[%zu]: CRIU cannot restore into the existing cgroup "
+                         "namespace `%s`",
+                         c->namespaces[MR_NS_CGROUP].index, c->namespaces[MR_NS_CGROUP].path);
   for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++)
     {
       const struct mr_namespace *n = &c->namespaces[ns[i].t];
@@ -365,7 +373,8 @@ finish_stopped (struct mr_launch *l)
 
 /* Steps 1 (checks) and 2-5; the caller undoes on failure. */
 static int
-restore_steps (struct mr_launch *l, const struct mr_restore_opts *o, struct mr_criu_session *s, mr_error_t *err)
+restore_steps (struct mr_launch *l, const struct mr_restore_opts *o, struct mr_criu_session *s,
+               mr_error_t *err)
 {
   struct mr_criu_record *rec = NULL;
   cleanup_strv char **fp = NULL;
@@ -380,7 +389,9 @@ restore_steps (struct mr_launch *l, const struct mr_restore_opts *o, struct mr_c
   if (make_state (l, err) < 0 || criu_restore_tree (l, o, s, rec, err) < 0)
     goto out;
   l->state.has_poststop_hooks = l->config->n_hooks[MR_HOOK_POSTSTOP] > 0;
-  if (mr_criu_pins_record (rec, l->plan, l->state.pid, l->state.cgroup_path, &l->state.procs, &l->state.n_procs, err) < 0
+  if (mr_criu_pins_record (rec, l->plan, l->state.pid, l->state.cgroup_path, &l->state.procs,
+                           &l->state.n_procs, err)
+          < 0
       || mr_write_file_atomic (l->state_dirfd, "config.json", l->config_data, l->config_len, 0600, err) < 0
       || mr_launch_save_state (l, MR_STATUS_RUNNING, err) < 0
       || (o->pid_file && mr_write_pid_file (o->pid_file, l->state.pid, err) < 0))
@@ -394,8 +405,12 @@ out:
 int
 mr_container_restore (const struct mr_restore_opts *o, int *exit_status, mr_error_t *err)
 {
-  struct mr_run_opts ro = { .state_root = o->c.state_root, .id = o->c.id, .bundle = o->bundle,
-                            .pid_file = o->pid_file, .console_socket = o->console_socket, .detach = o->detach };
+  struct mr_run_opts ro = { .state_root = o->c.state_root,
+                            .id = o->c.id,
+                            .bundle = o->bundle,
+                            .pid_file = o->pid_file,
+                            .console_socket = o->console_socket,
+                            .detach = o->detach };
   struct mr_launch l;
   struct mr_criu_session s = { .image_fd = -1, .work_fd = -1 };
   cleanup_close int sigfd = -1;
@@ -409,13 +424,15 @@ mr_container_restore (const struct mr_restore_opts *o, int *exit_status, mr_erro
     goto out;
   if (!l.config->namespaces[MR_NS_MOUNT].present)
     {
-      mr_error_set (err, ENOTSUP, "the bundle's container has no mount namespace of its own: CRIU restores mounts "
+      mr_error_set (err, ENOTSUP,
+                    "the bundle's container has no mount namespace of its own: CRIU restores mounts "
                     "only into one (add {\"type\": \"mount\"} to linux.namespaces)");
       goto out;
     }
   if (l.config->process.terminal && o->console_socket == NULL)
     {
-      mr_error_set (err, 0, "process.terminal is true: `restore` needs --console-socket to hand the restored pty's "
+      mr_error_set (err, 0,
+                    "process.terminal is true: `restore` needs --console-socket to hand the restored pty's "
                     "master to");
       goto out;
     }

@@ -67,10 +67,11 @@ mr_criu_built_version (void)
 static int
 not_built (const char *what, mr_error_t *err)
 {
-  return mr_error_set (err, ENOTSUP,
-                       "%s: this minirun was built without libcriu (CRIU's library), so it cannot checkpoint or "
-                       "restore; build CRIU with `scripts/setup.sh --criu` and rebuild minirun",
-                       what);
+  return mr_error_set (
+      err, ENOTSUP,
+      "%s: this minirun was built without libcriu (CRIU's library), so it cannot checkpoint or "
+      "restore; build CRIU with `scripts/setup.sh --criu` and rebuild minirun",
+      what);
 }
 
 int
@@ -143,16 +144,17 @@ mr_criu_begin (const struct mr_criu_common_opts *o, bool checkpoint, const char 
                          checkpoint ? "checkpoint" : "restore", checkpoint ? "dump" : "restore");
   s->binary = find_binary (name);
   if (s->binary == NULL)
-    return mr_error_set (err, ENOENT,
-                         "the criu binary `%s` is not there or not executable: build it with `scripts/setup.sh "
-                         "--criu` or name one with `minirun --criu PATH` (or $MINIRUN_CRIU)",
-                         name);
+    return mr_error_set (
+        err, ENOENT,
+        "the criu binary `%s` is not there or not executable: build it with `scripts/setup.sh "
+        "--criu` or name one with `minirun --criu PATH` (or $MINIRUN_CRIU)",
+        name);
   if (criu_init_opts () < 0)
     return mr_error_set (err, ENOMEM, "libcriu: criu_init_opts");
   if (criu_set_service_binary (s->binary) < 0)
     return mr_error_set (err, ENOMEM, "libcriu: criu_set_service_binary");
-  if (!fault_set && getenv ("CRIU_FAULT") == NULL
-      && !(getenv ("MINIRUN_CRIU_BREAKPOINTS") && strcmp (getenv ("MINIRUN_CRIU_BREAKPOINTS"), "1") == 0))
+  const char *breakpoints = getenv ("MINIRUN_CRIU_BREAKPOINTS");
+  if (!fault_set && getenv ("CRIU_FAULT") == NULL && !(breakpoints && strcmp (breakpoints, "1") == 0))
     {
       /* see the head comment: no hardware breakpoints */
       setenv ("CRIU_FAULT", "130", 1);
@@ -203,7 +205,7 @@ void
 mr_criu_set_common (const struct mr_criu_common_opts *o)
 {
   static const enum criu_cg_mode modes[] = {
-    [MR_CG_MODE_DEFAULT] = CRIU_CG_MODE_SOFT, [MR_CG_MODE_SOFT] = CRIU_CG_MODE_SOFT,
+    [MR_CG_MODE_DEFAULT] = CRIU_CG_MODE_SOFT,  [MR_CG_MODE_SOFT] = CRIU_CG_MODE_SOFT,
     [MR_CG_MODE_FULL] = CRIU_CG_MODE_FULL,     [MR_CG_MODE_STRICT] = CRIU_CG_MODE_STRICT,
     [MR_CG_MODE_IGNORE] = CRIU_CG_MODE_IGNORE,
   };
@@ -230,7 +232,7 @@ fmt_int (char *out, long v)
   char tmp[24];
   size_t n = 0, k = 0;
   do
-    tmp[n++] = (char) ('0' + v % 10);
+    tmp[n++] = (char)('0' + v % 10);
   while ((v /= 10) > 0 && n < sizeof tmp);
   while (n > 0)
     out[k++] = tmp[--n];
@@ -249,10 +251,10 @@ on_alarm (int sig)
   long pid = 0;
   bool in = false;
 
-  (void) sig;
+  (void)sig;
   timed_out = 1;
-  memcpy (path, "/proc/self/task/", 16);
-  fmt_int (path + 16, (long) getpid ());
+  strcpy (path, "/proc/self/task/");
+  fmt_int (path + strlen (path), (long)getpid ());
   strcat (path, "/children");
   fd = open (path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
@@ -261,7 +263,7 @@ on_alarm (int sig)
   close (fd);
   for (ssize_t i = 0; i <= n; i++)
     {
-      char c = i < n ? buf[i] : ' ';
+      int c = i < n ? (unsigned char)buf[i] : ' ';
       if (c >= '0' && c <= '9')
         {
           pid = pid * 10 + (c - '0');
@@ -271,14 +273,14 @@ on_alarm (int sig)
       if (in)
         {
           ssize_t l;
-          memcpy (path, "/proc/", 6);
+          strcpy (path, "/proc/");
           strcpy (path + 6 + fmt_int (path + 6, pid), "/exe");
           l = readlink (path, exe, sizeof exe - 1);
           if (l > 0)
             {
               exe[l] = '\0';
               if (strcmp (exe, watched_exe) == 0)
-                kill ((pid_t) pid, SIGKILL);
+                kill ((pid_t)pid, SIGKILL);
             }
         }
       pid = 0;
@@ -321,7 +323,7 @@ log_errors (const char *log_path)
     {
       fprintf (m, "%s%s", first ? "" : "; ", keep[i % 3]);
     }
-  fclose (m);
+  (void)fclose (m);
   for (int i = 0; i < 3; i++)
     free (keep[i]);
   return out;
@@ -345,7 +347,8 @@ hint_for (const char *errors)
   if (strstr (errors, "shell-job") || strstr (errors, "session leader"))
     return " (the container's processes belong to a session or terminal outside it: add --shell-job)";
   if (strstr (errors, "File fd/"))
-    return " (the checkpointed init's stdio was a host file that has changed since: CRIU restores a regular file "
+    return " (the checkpointed init's stdio was a host file that has changed since: CRIU restores a regular "
+           "file "
            "only if it is the same, by size)";
   if (strstr (errors, "has bad size") || strstr (errors, "has bad mode") || strstr (errors, "bad build-ID"))
     return " (a file the checkpointed processes use differs in the bundle's rootfs: restore with the rootfs "
@@ -364,14 +367,14 @@ mr_criu_call (struct mr_criu_session *s, int (*fn) (void), const char *what, mr_
   {
     const char *t = getenv ("MINIRUN_CRIU_TIMEOUT");
     if (t && *t && !mr_parse_i64 (t, 1, 86400, &timeout))
-      return mr_error_set (err, EINVAL, "MINIRUN_CRIU_TIMEOUT: expected a number of seconds (1..86400), got `%s`",
-                           t);
+      return mr_error_set (err, EINVAL,
+                           "MINIRUN_CRIU_TIMEOUT: expected a number of seconds (1..86400), got `%s`", t);
   }
-  snprintf (watched_exe, sizeof watched_exe, "%s", s->binary);
+  (void)snprintf (watched_exe, sizeof watched_exe, "%s", s->binary);
   timed_out = 0;
   sigemptyset (&sa.sa_mask);
   sigaction (SIGALRM, &sa, &old);
-  alarm ((unsigned) timeout);
+  alarm ((unsigned)timeout);
   ret = fn ();
   saved = errno;
   alarm (0);
@@ -380,18 +383,20 @@ mr_criu_call (struct mr_criu_session *s, int (*fn) (void), const char *what, mr_
     return mr_error_set (err, ETIMEDOUT,
                          "CRIU did not finish the %s within %lld s and was killed (CRIU's log: %s; "
                          "MINIRUN_CRIU_TIMEOUT=SECONDS waits longer)",
-                         what, (long long) timeout, s->log_path);
+                         what, (long long)timeout, s->log_path);
   if (ret >= 0)
     return ret;
   {
     /* an old criu, or not a criu at all, says so here */
     int version = criu_check_version (MR_CRIU_MIN_VERSION);
     if (version < 0)
-      return mr_error_set (err, -version == EBADE ? 0 : -version,
-                           "CRIU %s: the criu binary `%s` does not answer a version request (is it CRIU >= 3.16?)",
-                           what, s->binary);
+      return mr_error_set (
+          err, -version == EBADE ? 0 : -version,
+          "CRIU %s: the criu binary `%s` does not answer a version request (is it CRIU >= 3.16?)", what,
+          s->binary);
     if (version == 0)
-      return mr_error_set (err, 0, "CRIU %s: the criu binary `%s` is older than 3.16: minirun needs CRIU >= 3.16",
+      return mr_error_set (err, 0,
+                           "CRIU %s: the criu binary `%s` is older than 3.16: minirun needs CRIU >= 3.16",
                            what, s->binary);
   }
   errors = log_errors (s->log_path);
@@ -408,8 +413,8 @@ mr_criu_check_mem_track (const char *flag, mr_error_t *err)
   int ret = criu_feature_check (&f, sizeof f);
 
   if (ret < 0)
-    return mr_error_set (err, -ret == EBADE ? 0 : -ret, "%s: ask CRIU whether the kernel tracks memory changes",
-                         flag);
+    return mr_error_set (err, -ret == EBADE ? 0 : -ret,
+                         "%s: ask CRIU whether the kernel tracks memory changes", flag);
   if (!f.mem_track)
     return mr_error_set (err, ENOTSUP,
                          "%s needs the kernel to track which memory pages change between dumps (soft-dirty "
