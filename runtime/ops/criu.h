@@ -150,6 +150,11 @@ int mr_criu_cgroup_binds (const struct mr_criu_mnts *host, const char *key, cons
 /* CRIU's cgroup roots at restore: the image's cgroups go below `cg_path`
  * (mr_cgroup_path_for's form) in every hierarchy. */
 int mr_criu_cg_roots (const char *cg_path, mr_error_t *err);
+/* --manage-cgroups-mode ignore: move minirun into the container's cgroup
+ * before the restore (*saved: its own cgroups, to free), back after. */
+struct mr_cgroup;
+int mr_criu_cgroup_enter_self (const struct mr_cgroup *cg, char **saved, mr_error_t *err);
+int mr_criu_cgroup_leave_self (char *saved, mr_error_t *err);
 
 /* ---------- criu_pins.c ---------- */
 

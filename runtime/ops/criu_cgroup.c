@@ -18,6 +18,7 @@
 #include "base/cleanup.h"
 #include "base/log.h"
 #include "base/utils.h"
+#include "cgroup/cgroup.h"
 #include "ops/criu.h"
 
 /* ---------- cgroup directories ---------- */
@@ -247,5 +248,48 @@ mr_criu_cg_roots (const char *cg_path, mr_error_t *err)
         return mr_error_set (err, -r, "libcriu: add the cgroup root `%s`", path);
     }
   return 0;
+}
+/* --manage-cgroups-mode ignore: CRIU leaves the restored processes in the
+ * cgroups of whoever forked them, so minirun restores from inside the
+ * container's cgroup (as runc puts `criu swrk` there) and leaves it after. */
+int
+mr_criu_cgroup_enter_self (const struct mr_cgroup *cg, char **saved, mr_error_t *err)
+{
+  if (mr_read_file_at (AT_FDCWD, "/proc/self/cgroup", 1 << 16, saved, NULL, err) < 0)
+    return mr_error_wrap (err, "remember minirun's own cgroups");
+  if (mr_cgroup_enter_pid (cg, getpid (), err) < 0)
+    return mr_error_wrap (err,
+                          "enter the container's cgroup to restore into it (--manage-cgroups-mode ignore)");
+  return 0;
+}
+
+int
+mr_criu_cgroup_leave_self (char *saved, mr_error_t *err)
+{
+  struct mr_criu_mnts host;
+  char *save = NULL, pid[24];
+  int ret = 0;
+
+  if (saved == NULL)
+    return 0;
+  if (mr_criu_mounts_read (0, &host, err) < 0)
+    return -1;
+  (void)snprintf (pid, sizeof pid, "%d", (int)getpid ());
+  for (char *line = strtok_r (saved, "\n", &save); line && ret == 0; line = strtok_r (NULL, "\n", &save))
+    {
+      char *c1 = strchr (line, ':'), *c2 = c1 ? strchr (c1 + 1, ':') : NULL;
+      cleanup_free char *dir = NULL, *procs = NULL;
+      if (c2 == NULL)
+        continue;
+      *c2 = '\0';
+      dir = cgroup_dir (&host, c1 + 1, c2 + 1);
+      if (dir == NULL)
+        continue; /* a hierarchy minirun does not use */
+      procs = xasprintf ("%s/cgroup.procs", dir);
+      if (mr_write_file_at (AT_FDCWD, procs, pid, strlen (pid), err) < 0)
+        ret = mr_error_wrap (err, "go back to minirun's own cgroup `%s`", dir);
+    }
+  mr_criu_mounts_free (&host);
+  return ret;
 }
 #endif

@@ -29,6 +29,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -154,6 +155,27 @@ bind_root (struct mr_launch *l, mr_error_t *err)
       return NULL;
     }
   return root;
+}
+
+/* root.readonly: CRIU restores the container's mounts but takes its root as
+ * it is given, so the bind is made read-only (once the mount points the
+ * bundle needs exist in it). */
+static int
+root_readonly (struct mr_launch *l, const char *root, mr_error_t *err)
+{
+  struct statvfs sv;
+  unsigned long keep = 0;
+
+  if (!l->config->root_readonly)
+    return 0;
+  if (statvfs (root, &sv) < 0)
+    return mr_error_set (err, errno, "root.readonly: statvfs `%s`", root);
+  keep |= (sv.f_flag & ST_NOSUID) ? MS_NOSUID : 0;
+  keep |= (sv.f_flag & ST_NODEV) ? MS_NODEV : 0;
+  keep |= (sv.f_flag & ST_NOEXEC) ? MS_NOEXEC : 0;
+  if (mount ("none", root, "none", MS_BIND | MS_REMOUNT | MS_RDONLY | keep, NULL) < 0)
+    return mr_error_set (err, errno, "root.readonly: remount `%s` read-only", root);
+  return 0;
 }
 
 static void
@@ -302,7 +324,7 @@ criu_restore_tree (struct mr_launch *l, const struct mr_restore_opts *o, struct 
                    const struct mr_criu_record *rec, mr_error_t *err)
 {
   int extra[9] = { -1, -1, -1, -1, -1, -1, -1, -1, -1 };
-  cleanup_free char *root = NULL;
+  cleanup_free char *root = NULL, *own_cgroups = NULL;
   sigset_t chld, old;
   int pid = -1;
 
@@ -312,7 +334,8 @@ criu_restore_tree (struct mr_launch *l, const struct mr_restore_opts *o, struct 
   if (criu_set_root (root) < 0)
     mr_error_set (err, ENOMEM, "libcriu: criu_set_root");
   else if (mr_criu_restore_mounts (l->config, s->image_fd, root, l->state.cgroup_path, err) == 0
-           && mr_criu_cg_roots (l->state.cgroup_path, err) == 0 && inherit_fds (l, rec, extra, err) == 0)
+           && root_readonly (l, root, err) == 0 && mr_criu_cg_roots (l->state.cgroup_path, err) == 0
+           && inherit_fds (l, rec, extra, err) == 0)
     {
       mr_criu_set_common (&o->c);
       criu_set_evasive_devices (true);
@@ -325,7 +348,18 @@ criu_restore_tree (struct mr_launch *l, const struct mr_restore_opts *o, struct 
       sigemptyset (&chld);
       sigaddset (&chld, SIGCHLD);
       sigprocmask (SIG_BLOCK, &chld, &old);
-      pid = mr_criu_call (s, criu_restore_child, "restore", err);
+      if (o->c.cg_mode != MR_CG_MODE_IGNORE || mr_criu_cgroup_enter_self (l->cgroup, &own_cgroups, err) == 0)
+        pid = mr_criu_call (s, criu_restore_child, "restore", err);
+      if (own_cgroups)
+        {
+          mr_error_t e = NULL;
+          if (mr_criu_cgroup_leave_self (own_cgroups, &e) < 0)
+            {
+              if (pid >= 0)
+                *err = MR_STEAL (e), pid = -1;
+              mr_error_free (&e);
+            }
+        }
       sigprocmask (SIG_SETMASK, &old, NULL);
       rctx.l = NULL;
       if (pid < 0 && rctx.err)
@@ -434,6 +468,17 @@ mr_container_restore (const struct mr_restore_opts *o, int *exit_status, mr_erro
       mr_error_set (err, 0,
                     "process.terminal is true: `restore` needs --console-socket to hand the restored pty's "
                     "master to");
+      goto out;
+    }
+  if (o->c.cg_mode == MR_CG_MODE_STRICT)
+    {
+      /* CRIU's strict mode makes every cgroup itself and aborts on one that
+         exists; minirun makes the container's (with linux.resources) first */
+      mr_error_set (
+          err, ENOTSUP,
+          "--manage-cgroups-mode strict: CRIU then restores only into cgroups it creates itself, but "
+          "minirun creates the container's cgroup (with linux.resources) before CRIU runs; use soft "
+          "(the default), full or ignore");
       goto out;
     }
   if (mr_criu_begin (&o->c, false, "restore.log", &s, err) < 0)
