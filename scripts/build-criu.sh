@@ -41,6 +41,12 @@ done
 
 say() { echo "build-criu: $*"; }
 
+# One build at a time (several worktrees may run setup.sh at once): the
+# others wait here, then find the prefix complete.
+mkdir -p "$(dirname "$PREFIX")"
+exec 9>"$PREFIX.lock"
+flock 9
+
 patches_dir="$(cd "$(dirname "$0")" && pwd)/criu-patches"
 patch_sum=$(cat "$patches_dir"/*.patch 2>/dev/null | sha256sum | cut -d' ' -f1)
 

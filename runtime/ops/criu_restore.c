@@ -470,6 +470,14 @@ mr_container_restore (const struct mr_restore_opts *o, int *exit_status, mr_erro
                     "master to");
       goto out;
     }
+  if (l.config->intel_rdt.present)
+    {
+      mr_error_set (err, ENOTSUP,
+                    "linux.intelRdt: a restore cannot put the restored processes in a resctrl group (CRIU knows "
+                    "nothing of resctrl, and minirun places only an init it clones itself); drop linux.intelRdt "
+                    "from the bundle to restore without it");
+      goto out;
+    }
   if (o->c.cg_mode == MR_CG_MODE_STRICT)
     {
       /* CRIU's strict mode makes every cgroup itself and aborts on one that

@@ -394,9 +394,10 @@ def test_leave_running_and_two_restores_from_one_image(mr, criu, tmp_path):
     wait_until(lambda: (count(mr, cid) or 0) > n, what="the original to go on")
     copies = [f"{cid}-r{i}" for i in (1, 2)]
     for c in copies:
-        restore(mr, b, c, img)
+        restore(mr, b, c, img, "--pid-file", tmp_path / f"{c}.pid")
     for c in copies:
         assert mr.state(c)["status"] == "running"
+        assert int((tmp_path / f"{c}.pid").read_text()) == mr.state(c)["pid"]
         v = wait_until(lambda: count(mr, c), what=f"the counter of {c}")
         assert v >= n
         wait_until(lambda: (count(mr, c) or 0) > v, what=f"the counter of {c} to move")
