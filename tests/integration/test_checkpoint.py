@@ -684,3 +684,21 @@ def test_a_network_namespace_joined_by_path_is_joined_again(mr, criu, tmp_path):
         assert_nothing_left(mr, cid, pids)
     finally:
         subprocess.run(["ip", "netns", "del", name], capture_output=True)
+
+
+def test_the_criu_binary_comes_from_criu_flag_or_environment(mr, criu, tmp_path):
+    cid, b = start(mr, ["sh", "-c", COUNTER])
+    n = wait_until(lambda: count(mr, cid), what="the counter")
+    img = tmp_path / "img"
+    r = mr.cmd("--criu", "/nonexistent/criu", "checkpoint", "--image-path", img, cid)
+    assert r.returncode == 1 and "`/nonexistent/criu` is not there or not executable" in r.stderr, r.stderr
+    r = mr.cmd("checkpoint", "--image-path", img, cid, env={**os.environ, "MINIRUN_CRIU": "/bin/true"})
+    assert r.returncode == 1 and "does not answer a version request" in r.stderr, r.stderr
+    assert mr.state(cid)["status"] == "running"
+    wait_until(lambda: (count(mr, cid) or 0) > n, what="the counter to go on")
+    # the real one, by flag
+    pids = container_pids(mr, cid)
+    r = mr.cmd("--criu", criu, "checkpoint", "--image-path", img, cid, timeout=TIMEOUT)
+    assert r.returncode == 0, r.stderr
+    for p in pids:
+        reap(p)
