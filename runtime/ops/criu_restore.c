@@ -327,6 +327,7 @@ criu_restore_tree (struct mr_launch *l, const struct mr_restore_opts *o, struct 
   cleanup_free char *root = NULL, *own_cgroups = NULL;
   sigset_t chld, old;
   int pid = -1;
+  mr_error_t left = NULL; /* going back to our own cgroups failed (after a restore) */
 
   root = bind_root (l, err);
   if (root == NULL)
@@ -350,16 +351,8 @@ criu_restore_tree (struct mr_launch *l, const struct mr_restore_opts *o, struct 
       sigprocmask (SIG_BLOCK, &chld, &old);
       if (o->c.cg_mode != MR_CG_MODE_IGNORE || mr_criu_cgroup_enter_self (l->cgroup, &own_cgroups, err) == 0)
         pid = mr_criu_call (s, criu_restore_child, "restore", err);
-      if (own_cgroups)
-        {
-          mr_error_t e = NULL;
-          if (mr_criu_cgroup_leave_self (own_cgroups, &e) < 0)
-            {
-              if (pid >= 0)
-                *err = MR_STEAL (e), pid = -1;
-              mr_error_free (&e);
-            }
-        }
+      if (own_cgroups && mr_criu_cgroup_leave_self (own_cgroups, &left) < 0 && pid < 0)
+        mr_error_free (&left); /* the restore's own error says more */
       sigprocmask (SIG_SETMASK, &old, NULL);
       rctx.l = NULL;
       if (pid < 0 && rctx.err)
@@ -377,8 +370,14 @@ criu_restore_tree (struct mr_launch *l, const struct mr_restore_opts *o, struct 
   unbind_root (l, &root);
   if (pid < 0)
     return -1;
+  /* from here the tree exists: recorded, so that an undo kills it */
   l->state.pid = pid;
   l->pidfd = mr_pidfd_open (pid, 0);
+  if (left)
+    {
+      *err = MR_STEAL (left);
+      return -1;
+    }
   if (l->pidfd < 0)
     return mr_error_set (err, errno, "pidfd_open the restored init (pid %d)", pid);
   l->state.start_time = mr_proc_start_time (pid);
@@ -472,10 +471,11 @@ mr_container_restore (const struct mr_restore_opts *o, int *exit_status, mr_erro
     }
   if (l.config->intel_rdt.present)
     {
-      mr_error_set (err, ENOTSUP,
-                    "linux.intelRdt: a restore cannot put the restored processes in a resctrl group (CRIU knows "
-                    "nothing of resctrl, and minirun places only an init it clones itself); drop linux.intelRdt "
-                    "from the bundle to restore without it");
+      mr_error_set (
+          err, ENOTSUP,
+          "linux.intelRdt: a restore cannot put the restored processes in a resctrl group (CRIU knows "
+          "nothing of resctrl, and minirun places only an init it clones itself); drop linux.intelRdt "
+          "from the bundle to restore without it");
       goto out;
     }
   if (o->c.cg_mode == MR_CG_MODE_STRICT)
