@@ -161,10 +161,12 @@ int mr_criu_cgroup_leave_self (char *saved, mr_error_t *err);
 /* Before anything is made: can CRIU give the bundle's pins, and are the
  * pids it will restore at free?  With a pid namespace of its own (new or
  * joined) CRIU restores the pids inside it and the kernel picks the host
- * ones; shared with the host, the host pids are the image's, and zombies of
- * the checkpointed processes holding them are waited for (bounded). */
+ * ones; shared with the host, the host pids are the image's.  The pids CRIU
+ * restores at in a namespace that exists (the host's, or the one joined by
+ * path, inode `joined_ns`) must be free there; zombies of the checkpointed
+ * processes holding them are waited for (bounded). */
 int mr_criu_pins_check (const struct mr_criu_record *rec, const struct mr_pid_plan *plan,
-                        enum mr_container_pidns pidns, mr_error_t *err);
+                        enum mr_container_pidns pidns, unsigned long long joined_ns, mr_error_t *err);
 /* After restore: the state entries of the planned processes (name, pins as
  * the bundle plans them, the host pids they got, NSpid), checked against the
  * plan. */

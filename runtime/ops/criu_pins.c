@@ -17,8 +17,12 @@
  * them (the host's init does so every few seconds here); a pid held by such
  * a zombie is waited for, at most MR_REAP_WAIT_MS. */
 #ifdef MINIRUN_HAVE_CRIU
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,47 +62,96 @@ image_names (const struct mr_criu_record *rec)
   return out;
 }
 
-/* Wait until host pid `pid` is free, while a zombie holds it. */
+/* The host pid of the process that is `pid` in the pid namespace with inode
+ * `ns` (its innermost NSpid), 0 when none is. */
+static pid_t
+holder_in_ns (unsigned long long ns, pid_t pid)
+{
+  DIR *d = opendir ("/proc");
+  struct dirent *de;
+  pid_t found = 0;
+
+  if (d == NULL)
+    return 0;
+  while (found == 0 && (de = readdir (d)) != NULL)
+    {
+      int64_t host;
+      char path[64];
+      struct stat st;
+      cleanup_free char *status = NULL;
+      mr_error_t e = NULL;
+      const char *line, *last;
+      if (!mr_parse_i64 (de->d_name, 1, INT32_MAX, &host))
+        continue;
+      (void)snprintf (path, sizeof path, "/proc/%d/ns/pid", (int)host);
+      if (stat (path, &st) < 0 || (unsigned long long)st.st_ino != ns)
+        continue;
+      (void)snprintf (path, sizeof path, "/proc/%d/status", (int)host);
+      if (mr_read_file_at (AT_FDCWD, path, 1 << 16, &status, NULL, &e) < 0)
+        {
+          mr_error_free (&e);
+          continue;
+        }
+      line = strstr (status, "\nNSpid:");
+      if (line == NULL)
+        continue;
+      line += 7;
+      status[line - status + (ptrdiff_t)strcspn (line, "\n")] = '\0'; /* the NSpid line only */
+      last = strrchr (line, '\t');
+      if (last && strtol (last + 1, NULL, 10) == pid)
+        found = (pid_t)host;
+    }
+  closedir (d);
+  return found;
+}
+
+/* Wait until `pid` is free in the host's pid namespace (ns 0) or in the
+ * joined one with inode `ns`, while a zombie holds it. */
 static int
-wait_free (pid_t pid, const struct mr_criu_proc *ip, mr_error_t *err)
+wait_free (pid_t pid, unsigned long long ns, const struct mr_criu_proc *ip, mr_error_t *err)
 {
   long long deadline = mr_now_ms () + MR_REAP_WAIT_MS;
+  const char *where = ns ? "the joined pid namespace" : "pid namespace \"host\"";
   bool said = false;
 
   for (;;)
     {
       struct mr_proc_stat ps;
-      cleanup_free char *holder = mr_pidpin_holder (pid);
-      bool zombie = mr_proc_stat_read (pid, &ps) && ps.state == 'Z';
+      pid_t host = ns ? holder_in_ns (ns, pid) : pid;
+      cleanup_free char *holder = NULL;
+      bool zombie = host > 0 && mr_proc_stat_read (host, &ps) && ps.state == 'Z';
       struct timespec ts = { 0, 10L * 1000 * 1000 };
 
+      if (ns == 0)
+        holder = mr_pidpin_holder (pid);
+      else if (host > 0)
+        holder = zombie ? xasprintf ("a zombie (host pid %d) not yet reaped", (int)host)
+                        : mr_pidpin_holder (host);
       if (holder == NULL)
         {
           if (said)
-            mr_log_debug ("restore: pid %d is free", (int)pid);
+            mr_log_debug ("restore: pid %d is free in %s", (int)pid, where);
           return 0;
         }
       if (!zombie)
         return mr_error_set_explained (err, EEXIST,
-                                       "pid %d, which the image's process %s%s%shad, is in use in pid "
-                                       "namespace \"host\" by %s: CRIU restores "
-                                       "a container without a pid namespace of its own at its checkpointed "
-                                       "host pids (a running or zombie "
-                                       "process, a process group or a session keeps a number in use; is the "
-                                       "checkpointed container still "
-                                       "running, as after --leave-running?)",
+                                       "pid %d, which the image's process %s%s%shad, is in use in %s by %s: "
+                                       "CRIU restores every process at its checkpointed pid there (a running "
+                                       "or zombie process, a process group or a session keeps a number in "
+                                       "use; is the checkpointed container still running, as after "
+                                       "--leave-running?)",
                                        (int)pid, ip->name ? "\"" : "", ip->name ? ip->name : "",
-                                       ip->name ? "\" " : "", holder);
+                                       ip->name ? "\" " : "", where, holder);
       if (mr_now_ms () > deadline)
         return mr_error_set_explained (
             err, EEXIST,
-            "pid %d, which the image's process %s%s%shad, is still held by %s after "
-            "%d s: its parent (pid %d) has not reaped it",
-            (int)pid, ip->name ? "\"" : "", ip->name ? ip->name : "", ip->name ? "\" " : "", holder,
+            "pid %d, which the image's process %s%s%shad, is still held in %s by %s "
+            "after %d s: its parent (host pid %d) has not reaped it",
+            (int)pid, ip->name ? "\"" : "", ip->name ? ip->name : "", ip->name ? "\" " : "", where, holder,
             MR_REAP_WAIT_MS / 1000, (int)ps.ppid);
       if (!said)
-        mr_log_debug ("restore: waiting for pid %d (%s) to be reaped by its parent %d", (int)pid, holder,
-                      (int)ps.ppid);
+        mr_log_debug ("restore: waiting for pid %d in %s (%s) to be reaped by its parent %d", (int)pid, where,
+                      holder, (int)ps.ppid);
       said = true;
       nanosleep (&ts, NULL);
     }
@@ -106,7 +159,7 @@ wait_free (pid_t pid, const struct mr_criu_proc *ip, mr_error_t *err)
 
 int
 mr_criu_pins_check (const struct mr_criu_record *rec, const struct mr_pid_plan *plan,
-                    enum mr_container_pidns pidns, mr_error_t *err)
+                    enum mr_container_pidns pidns, unsigned long long joined_ns, mr_error_t *err)
 {
   for (size_t i = 0; i < plan->n_procs; i++)
     {
@@ -147,12 +200,17 @@ mr_criu_pins_check (const struct mr_criu_record *rec, const struct mr_pid_plan *
                 p->name, p->set_tid[off], ns->name, d < ip->n_nspid ? (int)ip->nspid[d] : -1);
         }
     }
-  if (pidns != MR_PIDNS_SHARED)
-    return 0;
-  /* every host pid of the image must be free */
+  if (pidns == MR_PIDNS_NEW)
+    return 0; /* a fresh namespace: every number is free */
+  /* every pid CRIU restores at must be free: the host ones, or those in the
+     joined namespace (the innermost level) */
   for (size_t i = 0; i < rec->n_procs; i++)
-    if (wait_free (rec->procs[i].nspid[0], &rec->procs[i], err) < 0)
-      return -1;
+    {
+      const struct mr_criu_proc *ip = &rec->procs[i];
+      pid_t want = pidns == MR_PIDNS_SHARED ? ip->nspid[0] : ip->nspid[ip->n_nspid - 1];
+      if (wait_free (want, pidns == MR_PIDNS_SHARED ? 0 : joined_ns, ip, err) < 0)
+        return -1;
+    }
   return 0;
 }
 

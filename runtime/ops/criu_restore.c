@@ -123,6 +123,16 @@ pidns_of (const struct mr_launch *l)
   return cont >= 0 && l->plan->ns[cont].depth > 0 ? MR_PIDNS_JOINED : MR_PIDNS_SHARED;
 }
 
+/* The inode of the pid namespace the container joins by path, 0 if none. */
+static unsigned long long
+joined_pidns (const struct mr_launch *l)
+{
+  struct stat st;
+  if (l->init.ns_fds[MR_NS_PID] < 0 || fstat (l->init.ns_fds[MR_NS_PID], &st) < 0)
+    return 0;
+  return (unsigned long long)st.st_ino;
+}
+
 /* The state directory's absolute path + "/criu-root", bound to the rootfs. */
 static char *
 bind_root (struct mr_launch *l, mr_error_t *err)
@@ -417,7 +427,7 @@ restore_steps (struct mr_launch *l, const struct mr_restore_opts *o, struct mr_c
     return -1;
   fp = mr_criu_fingerprint (l->config);
   if (mr_criu_fingerprint_compare (rec->fingerprint, fp, rec->bundle, l->bundle, err) < 0
-      || mr_criu_pins_check (rec, l->plan, pidns_of (l), err) < 0)
+      || mr_criu_pins_check (rec, l->plan, pidns_of (l), joined_pidns (l), err) < 0)
     goto out;
   if (make_state (l, err) < 0 || criu_restore_tree (l, o, s, rec, err) < 0)
     goto out;

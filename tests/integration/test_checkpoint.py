@@ -702,3 +702,52 @@ def test_the_criu_binary_comes_from_criu_flag_or_environment(mr, criu, tmp_path)
     assert r.returncode == 0, r.stderr
     for p in pids:
         reap(p)
+
+
+REAPER = """
+import os, time
+while True:
+    try:
+        os.wait()
+    except ChildProcessError:
+        time.sleep(0.05)
+"""
+
+
+def test_a_pid_namespace_joined_by_path_gets_the_same_pids_back(mr, criu, tmp_path):
+    """A pid namespace given by path is external to CRIU: the restored
+    processes go back into it at their pids there (the init pinned at 50); a
+    pid still in use there is refused by name, a zombie waited for."""
+    holder = subprocess.Popen(["unshare", "--pid", "--fork", "--kill-child", "/usr/bin/python3", "-c", REAPER],
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        init = wait_until(lambda: open(f"/proc/{holder.pid}/task/{holder.pid}/children").read().split(),
+                          what="the namespace's init")[0]
+        path = f"/proc/{init}/ns/pid"
+
+        def mutate(cfg):
+            cfg["linux"]["namespaces"] = [n if n["type"] != "pid" else {"type": "pid", "path": path}
+                                          for n in cfg["linux"]["namespaces"]]
+            cfg["minirun"] = {"pids": {"container": 50}}
+
+        cid, b = start(mr, ["sh", "-c", COUNTER], mutate)
+        img = tmp_path / "img"
+        checkpoint(mr, cid, img, "--leave-running")
+        r = restore(mr, b, f"{cid}-copy", img, check=False)
+        assert r.returncode == 1 and "pid 50" in r.stderr and "in use in the joined pid namespace" in r.stderr, \
+            r.stderr
+        assert_nothing_left(mr, f"{cid}-copy")
+        pids = state_pids(mr, cid)
+        mr.cmd("delete", "--force", cid, check=True)
+        restore(mr, b, cid, img)
+        pid = mr.state(cid)["pid"]
+        assert nspid(pid)[-1] == 50 and os.stat(f"/proc/{pid}/ns/pid").st_ino == os.stat(path).st_ino
+        assert pid not in pids
+        n = wait_until(lambda: count(mr, cid), what="the restored counter")
+        wait_until(lambda: (count(mr, cid) or 0) > n, what="the restored counter to move")
+        mr.cmd("delete", "--force", cid, check=True)
+    finally:
+        holder.kill()
+        holder.wait()
+        if "init" in locals():
+            reap(int(init))
