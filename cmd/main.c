@@ -45,7 +45,8 @@ static const char usage[] =
     "  --log FILE            also write messages to FILE\n"
     "  --log-format FORMAT   text (default) or json (runc's format)\n"
     "  --debug               debug messages\n"
-    "  --systemd-cgroup      use systemd for cgroups (refused: no systemd cgroup driver)\n"
+    "  --systemd-cgroup      new containers get a systemd scope as their cgroup\n"
+    "                        (system.slice:minirun:ID; a cgroupsPath slice:prefix:name)\n"
     "  --criu PATH           the criu binary for checkpoint and restore\n"
     "  -h, --help            this help; COMMAND --help for a command's\n"
     "  -v, --version         print the version\n"
@@ -159,9 +160,13 @@ main (int argc, char **argv)
     return MR_EXIT_FAILURE;
   if (g.systemd_cgroup)
     {
-      mr_log_error ("--systemd-cgroup: no systemd cgroup driver is available (PID 1 is not systemd "
-                    "or minirun was built without it); use the default cgroupfs driver");
-      return MR_EXIT_FAILURE;
+      mr_error_t err = NULL;
+      if (mr_cgroup_use_systemd (&err) < 0)
+        {
+          ret = cmd_fail (&err);
+          mr_log_close ();
+          return ret;
+        }
     }
   cmd = argv[optind];
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)

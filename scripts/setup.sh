@@ -11,7 +11,7 @@ set -eu
 . "$(dirname "$0")/as-root.sh"
 cd "$(dirname "$0")/.."
 
-want="gcc libc6-dev make cmake pkg-config libseccomp-dev libcap-dev libjansson-dev libmnl-dev busybox-static"
+want="gcc libc6-dev make cmake pkg-config libseccomp-dev libcap-dev libjansson-dev libmnl-dev libsystemd-dev busybox-static"
 criu=no
 for arg in "$@"; do
   case "$arg" in

@@ -35,6 +35,19 @@ int mr_id_validate (const char *id, mr_error_t *err);
  * "bundle-<hex>" when none is left): what `run BUNDLE` uses.  Caller frees. */
 char *mr_id_from_bundle (const char *bundle);
 
+/* ---------- the cgroup driver ---------- */
+
+/* --systemd-cgroup: the containers this process creates from now on get
+ * their cgroup from systemd, as a transient scope <prefix>-<name>.scope
+ * started through its D-Bus API (default cgroupsPath
+ * "system.slice:minirun:<id>", rootless "user.slice:minirun:<id>"; a config's
+ * cgroupsPath must then be of that slice:prefix:name form).  A cgroupsPath
+ * of that form selects the systemd driver without this call too; later
+ * commands find the driver from the path kept in the state.  Fails, saying
+ * why, when this build has no systemd driver (static, or built without
+ * libsystemd-dev) or systemd is not running (PID 1). */
+int mr_cgroup_use_systemd (mr_error_t *err);
+
 /* ---------- a bundle, loaded apart from running it ---------- */
 
 struct mr_bundle

@@ -1,30 +1,48 @@
 /* cgroup.c: the front of the cgroup interface (cgroup.h).  Owns the
  * default cgroups path, the registration of the drivers (driver.h) and the
- * choice among them: the host layout detected once (common/detect.c) picks
- * the driver, which every struct mr_cgroup keeps; each public call then
- * goes through that driver's table, with the context the caller's message
- * needs ("create cgroup `/minirun/x`: ...").  Nothing here knows a
- * controller file. */
+ * choice among them: a path the systemd driver claims (slice:prefix:name)
+ * picks it, else the host layout detected once (common/detect.c) picks the
+ * driver, which every struct mr_cgroup keeps; each public call then goes
+ * through that driver's table, with the context the caller's message needs
+ * ("create cgroup `/minirun/x`: ...").  --systemd-cgroup
+ * (mr_cgroup_use_systemd) makes a systemd path the default for new
+ * containers.  Nothing here knows a controller file. */
 #include <string.h>
+#include <unistd.h>
 
 #include "cgroup/driver.h"
 #include "cgroup/common/cg.h"
 #include "base/utils.h"
+
+/* --systemd-cgroup was given (this process creates systemd scopes) */
+static bool use_systemd;
+
+int
+mr_cgroup_use_systemd (mr_error_t *err)
+{
+  if (mr_cg_driver_systemd.available (err) < 0)
+    return mr_error_wrap (err, "--systemd-cgroup");
+  use_systemd = true;
+  return 0;
+}
 
 char *
 mr_cgroup_path_for (const char *cgroups_path, const char *id)
 {
   if (cgroups_path && *cgroups_path)
     return xstrdup (cgroups_path);
+  if (use_systemd) /* runc's default, with minirun's prefix: the unit minirun-ID.scope */
+    return xasprintf ("%s:minirun:%s", geteuid () == 0 ? "system.slice" : "user.slice", id);
   return xasprintf ("/minirun/%s", id);
 }
 
-/* The registered drivers, by the layout they drive.  A driver chosen by
- * something other than the layout (a systemd one, by the CLI's choice) goes
- * here with its rule. */
+/* The registered drivers: the systemd one for its paths, else the one of
+ * the host's layout. */
 static const struct mr_cgroup_driver *
-pick (const struct mr_cg_host *h)
+pick (const char *path, const struct mr_cg_host *h)
 {
+  if (mr_cg_driver_systemd.claims (path))
+    return &mr_cg_driver_systemd;
   switch (h->layout)
     {
     case MR_CGROUP_UNIFIED:
@@ -42,7 +60,13 @@ resolve (const char *path, struct mr_cgroup **out, mr_error_t *err)
 {
   if (mr_cg_resolve (path, out, err) < 0)
     return -1;
-  (*out)->drv = pick ((*out)->host);
+  (*out)->drv = pick (path, (*out)->host);
+  if ((*out)->drv->resolve && (*out)->drv->resolve (*out, err) < 0)
+    {
+      mr_cgroup_free (*out);
+      *out = NULL;
+      return -1;
+    }
   return 0;
 }
 
@@ -79,6 +103,15 @@ mr_cgroup_create (const char *path, const struct mr_resources *res, struct mr_cg
   struct mr_cgroup *cg;
   if (resolve (path, &cg, err) < 0)
     return -1;
+  if (use_systemd && cg->drv != &mr_cg_driver_systemd)
+    {
+      mr_error_set (err, 0,
+                    "--systemd-cgroup: linux.cgroupsPath `%s` is a path, not systemd's slice:prefix:name (e.g. "
+                    "system.slice:minirun:ID); give that form, or no --systemd-cgroup",
+                    path);
+      mr_cgroup_free (cg);
+      return -1;
+    }
   if (cg->drv->create (cg, res, err) < 0)
     {
       mr_error_wrap (err, "create cgroup `%s`", cg->path);
@@ -99,6 +132,14 @@ int
 mr_cgroup_v2_dirfd (const struct mr_cgroup *cg)
 {
   return cg->v2_fd;
+}
+
+int
+mr_cgroup_init_started (struct mr_cgroup *cg, pid_t pid, mr_error_t *err)
+{
+  if (cg->drv->started && cg->drv->started (cg, pid, err) < 0)
+    return mr_error_wrap (err, "cgroup `%s`", cg->path);
+  return 0;
 }
 
 int

@@ -12,6 +12,7 @@
  * cgroup.  The caller's sequence is
  *   mr_cgroup_create()                 parent; applies linux.resources
  *   clone3 with CLONE_INTO_CGROUP and .cgroup = mr_cgroup_v2_dirfd() (when >= 0)
+ *   mr_cgroup_init_started()           parent, right after the clone
  *   mr_cgroup_child_join()             first thing in the child: writes "0" to
  *                                      each v1 cgroup.procs fd (v1 hierarchies)
  *   [unshare(CLONE_NEWCGROUP)]         after joining, if the config asks for it
@@ -47,8 +48,15 @@ struct mr_cgroup;
 
 /* The cgroup path for a container: cgroups_path from the config if given
  * (absolute: from the hierarchy root; relative: below the cgroup minirun itself
- * runs in), else "/minirun/<id>".  Caller frees. */
+ * runs in; slice:prefix:name: a systemd scope), else "/minirun/<id>", or
+ * with --systemd-cgroup "system.slice:minirun:<id>" ("user.slice:..."
+ * rootless).  Caller frees. */
 char *mr_cgroup_path_for (const char *cgroups_path, const char *id);
+/* --systemd-cgroup (also in minirun/minirun.h): the containers this process
+ * creates get their cgroup from systemd, as a transient scope (the systemd
+ * driver, systemd/driver.c); fails, saying why, when this build has no
+ * systemd driver or systemd is not running. */
+int mr_cgroup_use_systemd (mr_error_t *err);
 
 /* Create the container's cgroup(s) (parents as needed) and apply `res`
  * (NULL: no limits).  A resource the host cannot apply is an error naming the
@@ -79,12 +87,16 @@ int mr_cgroup_open (const char *path, struct mr_cgroup **out, mr_error_t *err);
 int mr_cgroup_lookup (const char *path, struct mr_cgroup **out, mr_error_t *err);
 void mr_cgroup_free (struct mr_cgroup *cg);
 const char *mr_cgroup_get_path (const struct mr_cgroup *cg);
-/* The driver that handles cg: "v1", "v2" or "hybrid". */
+/* The driver that handles cg: "v1", "v2", "hybrid" or "systemd". */
 const char *mr_cgroup_driver_name (const struct mr_cgroup *cg);
 
 /* For clone3(CLONE_INTO_CGROUP): an O_PATH|O_DIRECTORY|O_CLOEXEC fd of the v2
  * directory, or -1 when there is none (legacy host). Owned by cg. */
 int mr_cgroup_v2_dirfd (const struct mr_cgroup *cg);
+/* Parent side, right after the init was cloned into the cgroup (before it
+ * runs the user's process): the systemd driver lets the process that held
+ * its scope go and applies pids.limit; nothing for the others. */
+int mr_cgroup_init_started (struct mr_cgroup *cg, pid_t pid, mr_error_t *err);
 /* Child side, before anything else: write "0" to each v1 cgroup.procs the
  * container must join (fds opened by mr_cgroup_create/open, O_CLOEXEC, so the
  * kernel checks the opener's credentials: works after setuid/userns too).

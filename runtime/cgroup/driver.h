@@ -6,17 +6,20 @@
  *   v2/      cgroup v2: one directory in the unified tree (pure v2 hosts)
  *   hybrid/  v1 for the controllers on v1, v2 for those only the unified
  *            tree has (hugetlb here): a composition of v1/ and v2/
+ *   systemd/ a transient scope started through systemd's D-Bus API, then
+ *            v2's writers on the delegated directory: a composition of v2/
+ *            and sd-bus, chosen by the path (slice:prefix:name), not the layout
  * A driver folder uses only the shared helpers (common/) and, for a
  * composition, the exported pieces of v1/ and v2/ (v1/v1.h, v2/v2.h); never
  * the front, never another composition (scripts/check-layers.py checks it).
- * A new driver (a systemd one: a transient scope, then v2's writers on the
- * delegated directory) is a folder with a `const struct mr_cgroup_driver`
+ * A new driver is a folder with a `const struct mr_cgroup_driver`
  * declared here and registered in cgroup.c's pick().
  *
  * The front normalises the path and fills in the directories (mr_cg_resolve)
  * before an operation, wraps the errors of create, update, mount and destroy
  * in "<what> cgroup `path`", and frees the struct.  Every operation is
- * required. */
+ * required but the four marked optional (NULL: the driver has nothing to
+ * do there). */
 #ifndef MINIRUN_CGROUP_DRIVER_H
 #define MINIRUN_CGROUP_DRIVER_H
 
@@ -29,10 +32,21 @@
 
 struct mr_cgroup_driver
 {
-  const char *name; /* "v1", "v2", "hybrid" */
+  const char *name; /* "v1", "v2", "hybrid", "systemd" */
+  /* Optional, for a driver chosen by the path rather than the layout: can
+   * this host and build use it at all (cheap, no side effect), and is
+   * `path` one of its paths. */
+  int (*available) (mr_error_t *err);
+  bool (*claims) (const char *path);
+  /* Optional: after the front filled in the directories from the path
+   * (mr_cg_resolve), set them as the driver sees them (its cg->priv too). */
+  int (*resolve) (struct mr_cgroup *cg, mr_error_t *err);
   /* Make the directories (parents as needed, marked), apply `res` (NULL: no
    * limits), open the join fds; on failure remove what it made. */
   int (*create) (struct mr_cgroup *cg, const struct mr_resources *res, mr_error_t *err);
+  /* Optional: the container's init exists (cloned into the cgroup, not
+   * yet running the user's process); `pid` is its host pid. */
+  int (*started) (struct mr_cgroup *cg, pid_t pid, mr_error_t *err);
   /* Open the fds of an existing cgroup: missing hierarchies tolerated,
    * missing everywhere ENOENT. */
   int (*open) (struct mr_cgroup *cg, mr_error_t *err);
@@ -64,5 +78,6 @@ struct mr_cgroup_driver
 extern const struct mr_cgroup_driver mr_cg_driver_v1;
 extern const struct mr_cgroup_driver mr_cg_driver_v2;
 extern const struct mr_cgroup_driver mr_cg_driver_hybrid;
+extern const struct mr_cgroup_driver mr_cg_driver_systemd;
 
 #endif

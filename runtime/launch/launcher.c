@@ -241,6 +241,9 @@ clone_and_record (struct mr_launch *l, mr_error_t *err)
 {
   if (mr_launch_clone (l, err) < 0)
     return -1;
+  /* the init is in its cgroup: the systemd driver lets its scope's holder go */
+  if (l->cgroup && mr_cgroup_init_started (l->cgroup, l->state.pid, err) < 0)
+    return -1;
   if (mr_rdt_leave (&l->rdt, err) < 0)
     return -1;
   return mr_launch_save_state (l, MR_STATUS_CREATING, err);

@@ -12,6 +12,12 @@
 #include "minirun/minirun.h"
 #include "process/pidpin.h"
 
+#ifdef MINIRUN_HAVE_SYSTEMD
+#define SYSTEMD_DRIVER 1 /* runtime/cgroup/systemd/ talks to systemd (system and user managers) */
+#else
+#define SYSTEMD_DRIVER 0
+#endif
+
 static json_t *
 strings (const char *const *v)
 {
@@ -63,7 +69,7 @@ mr_features_json (void)
                  "s:{s:b}, s:{s:b}, s:{s:b}, s:{s:{s:b}}}, s:{s:s, s:s}, s:{s:b, s:s, s:[s,s,s], s:s, s:b}}",
                  "ociVersionMin", "1.0.0", "ociVersionMax", "1.1.0", "hooks", strings (hooks), "mountOptions",
                  strings (mount_opts), "linux", "namespaces", strings (namespaces), "capabilities", caps, "cgroup",
-                 "v1", 1, "v2", 1, "systemd", 0, "systemdUser", 0, "seccomp", "enabled", 1, "actions",
+                 "v1", 1, "v2", 1, "systemd", SYSTEMD_DRIVER, "systemdUser", SYSTEMD_DRIVER, "seccomp", "enabled", 1, "actions",
                  strings (actions), "operators", strings (ops), "archs", strings (archs), "knownFlags",
                  strings (flags), "apparmor", "enabled", 0, "selinux", "enabled", 0, "intelRdt", "enabled", 1,
                  "mountExtensions", "idmap", "enabled", 1,

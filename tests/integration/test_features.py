@@ -10,5 +10,7 @@ def test_features(lc):
     assert f["ociVersionMin"] <= f["ociVersionMax"]
     assert f["hooks"] == ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"]
     assert {"pid", "mount", "network", "ipc", "uts", "cgroup", "user"} <= set(f["linux"]["namespaces"])
-    assert f["linux"]["cgroup"]["systemd"] is False
+    # true when built with libsystemd-dev (test_systemd_cgroup.py checks it against the build)
+    assert f["linux"]["cgroup"]["systemd"] in (True, False)
+    assert f["linux"]["cgroup"]["systemdUser"] == f["linux"]["cgroup"]["systemd"]
     assert f["minirun"]["pidPinning"] is True

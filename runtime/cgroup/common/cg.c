@@ -103,6 +103,8 @@ mr_cgroup_free (struct mr_cgroup *cg)
 {
   if (cg == NULL)
     return;
+  if (cg->priv && cg->priv_free)
+    cg->priv_free (cg->priv);
   for (size_t i = 0; i < cg->n_v1; i++)
     {
       if (cg->v1[i].procs_fd >= 0)

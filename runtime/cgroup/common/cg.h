@@ -30,6 +30,8 @@ struct mr_cgroup
   size_t n_v1;
   char *v2_dir; /* absolute path of the v2 directory, NULL without v2 */
   int v2_fd;    /* O_PATH|O_DIRECTORY|O_CLOEXEC, -1 when absent */
+  void *priv;   /* the driver's own state (the systemd driver's unit), NULL for most */
+  void (*priv_free) (void *priv); /* called by mr_cgroup_free when priv is set */
 };
 
 /* A struct mr_cgroup for `path` (normalised, refused if it has `.`/`..` or
