@@ -156,6 +156,14 @@ struct mr_cgroup;
 int mr_criu_cgroup_enter_self (const struct mr_cgroup *cg, char **saved, mr_error_t *err);
 int mr_criu_cgroup_leave_self (char *saved, mr_error_t *err);
 
+/* ---------- criu_inherit.c ---------- */
+
+/* Restore: the inherit-fd keys and join-ns entries CRIU needs for the
+ * init's stdio and the namespaces joined by path; extra[] (9 slots, -1 to
+ * begin with) receives the fds opened for it, for the caller to close. */
+int mr_criu_inherit_fds (const struct mr_config *c, const struct mr_criu_record *rec, int extra[9],
+                         mr_error_t *err);
+
 /* ---------- criu_pins.c ---------- */
 
 /* Before anything is made: can CRIU give the bundle's pins, and are the

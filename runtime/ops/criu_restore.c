@@ -9,7 +9,8 @@
  *   2. the state directory (locked) and the cgroup with linux.resources;
  *   3. the rootfs bound at <state>/criu-root (CRIU needs its root to be a
  *      mount point), the mount points the bundle needs, the external mounts
- *      (criu_mounts.c), the namespaces joined by path, the stdio to inherit;
+ *      (criu_mounts.c), the namespaces joined by path and the stdio to inherit
+ *      (criu_inherit.c);
  *   4. CRIU restores the tree as our child (restore_child); the prestart and
  *      createRuntime hooks run at its setup-namespaces notification, a new
  *      pty master goes to --console-socket at orphan-pts-master;
@@ -201,102 +202,6 @@ unbind_root (struct mr_launch *l, char **root)
   *root = NULL;
 }
 
-/* The fd CRIU is to use for the init's fd `fd`: a pipe is replaced by our
- * own fd `fd` (as runc: podman's conmon gives restore new pipes); a host
- * file is opened again by its path (CRIU checks that a regular file is the
- * same one); a device or FIFO is our fd when that is one of the same kind,
- * else it is opened again.  -1 when our fd is used as it is. */
-static int
-stdio_fd (const struct mr_criu_record *rec, int fd, mr_error_t *err)
-{
-  struct stat st;
-  int flags, nfd;
-
-  if (strncmp (rec->stdio[fd], "pipe:", 5) == 0 || rec->stdio_path[fd] == NULL)
-    return -1;
-  if (rec->stdio_type[fd] != S_IFREG && fstat (fd, &st) == 0 && (st.st_mode & S_IFMT) == rec->stdio_type[fd])
-    return -1;
-  flags = (rec->stdio_flags[fd] & (O_ACCMODE | O_APPEND)) | O_NOCTTY;
-  if (rec->stdio_type[fd] == S_IFIFO)
-    flags = (flags & ~O_ACCMODE) | O_RDWR; /* never blocks for want of a peer */
-  /* no O_CLOEXEC: `criu swrk` inherits it */
-  nfd = open (rec->stdio_path[fd], flags);
-  if (nfd < 0)
-    return mr_error_set (err, errno,
-                         "the checkpointed init's fd %d was `%s` on the host; open it again for the restored "
-                         "one (a file must still be there, unchanged: CRIU checks its size)",
-                         fd, rec->stdio_path[fd]);
-  return nfd;
-}
-
-/* The fds CRIU connects in place of the checkpointed ones: the init's stdio
- * (stdio_fd; a closed fd of ours becomes /dev/null), the namespaces joined
- * by path.  These are opened without O_CLOEXEC: `criu swrk` inherits them;
- * extra[] collects them for the caller to close. */
-static int
-inherit_fds (struct mr_launch *l, const struct mr_criu_record *rec, int *extra, mr_error_t *err)
-{
-  static const struct
-  {
-    enum mr_ns_type t;
-    const char *key, *join;
-  } ns[] = { { MR_NS_NET, MR_CRIU_EXT_NETNS, NULL },
-             { MR_NS_PID, MR_CRIU_EXT_PIDNS, NULL },
-             { MR_NS_IPC, NULL, "ipc" },
-             { MR_NS_UTS, NULL, "uts" },
-             { MR_NS_TIME, NULL, "time" },
-             { MR_NS_USER, NULL, "user" } };
-  const struct mr_config *c = l->config;
-
-  for (int fd = 0; fd < 3; fd++)
-    {
-      int use = fd;
-      if (rec->stdio[fd] == NULL)
-        continue;
-      if (fcntl (fd, F_GETFD) < 0)
-        {
-          int null = open ("/dev/null", O_RDWR);
-          if (null < 0)
-            return mr_error_set (err, errno, "open /dev/null for the closed fd %d", fd);
-          if (null != fd)
-            {
-              dup2 (null, fd);
-              close (null);
-            }
-        }
-      extra[6 + fd] = stdio_fd (rec, fd, err);
-      if (extra[6 + fd] < 0 && *err)
-        return -1;
-      if (extra[6 + fd] >= 0)
-        use = extra[6 + fd];
-      if (criu_add_inherit_fd (use, rec->stdio[fd]) < 0)
-        return mr_error_set (err, ENOMEM, "libcriu: criu_add_inherit_fd");
-    }
-  if (c->namespaces[MR_NS_CGROUP].present && c->namespaces[MR_NS_CGROUP].path)
-    return mr_error_set (err, ENOTSUP,
-                         "linux.namespaces[%zu]: CRIU cannot restore into the existing cgroup "
-                         "namespace `%s`",
-                         c->namespaces[MR_NS_CGROUP].index, c->namespaces[MR_NS_CGROUP].path);
-  for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++)
-    {
-      const struct mr_namespace *n = &c->namespaces[ns[i].t];
-      if (!n->present || n->path == NULL)
-        continue;
-      if (ns[i].join)
-        {
-          if (criu_join_ns_add (ns[i].join, n->path, NULL) < 0)
-            return mr_error_set (err, ENOMEM, "libcriu: criu_join_ns_add");
-          continue;
-        }
-      extra[i] = open (n->path, O_RDONLY);
-      if (extra[i] < 0)
-        return mr_error_set (err, errno, "linux.namespaces[%zu].path: open `%s`", n->index, n->path);
-      if (criu_add_inherit_fd (extra[i], ns[i].key) < 0)
-        return mr_error_set (err, ENOMEM, "libcriu: criu_add_inherit_fd");
-    }
-  return 0;
-}
-
 static int
 make_state (struct mr_launch *l, mr_error_t *err)
 {
@@ -346,7 +251,7 @@ criu_restore_tree (struct mr_launch *l, const struct mr_restore_opts *o, struct 
     mr_error_set (err, ENOMEM, "libcriu: criu_set_root");
   else if (mr_criu_restore_mounts (l->config, s->image_fd, root, l->state.cgroup_path, err) == 0
            && root_readonly (l, root, err) == 0 && mr_criu_cg_roots (l->state.cgroup_path, err) == 0
-           && inherit_fds (l, rec, extra, err) == 0)
+           && mr_criu_inherit_fds (l->config, rec, extra, err) == 0)
     {
       mr_criu_set_common (&o->c);
       criu_set_evasive_devices (true);
