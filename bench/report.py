@@ -271,6 +271,14 @@ def emit(res, args):
                md_table(["runtime", "median ms", "mean ms", "stddev ms", "min–max ms"], hrows), ""]
     md += ["Cleanup: %s." % ("nothing left behind (containers, state dirs, cgroups)" if not res.get("leftovers")
                              else "LEFT BEHIND: " + "; ".join(res["leftovers"])), ""]
+    # the checkpoint/restore section bench/criu.py writes stays
+    try:
+        old = open(args.results).read()
+    except OSError:
+        old = ""
+    begin, end = "<!-- criu.py: begin -->", "<!-- criu.py: end -->"
+    if begin in old and end in old:
+        md += [old[old.index(begin):old.index(end) + len(end)], ""]
     with open(args.results, "w") as f:
         f.write("\n".join(md))
     print("\nbench: wrote %s" % args.results)

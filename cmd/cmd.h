@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -20,6 +21,7 @@ struct mr_global
   enum mr_log_format log_format;
   bool debug;
   bool systemd_cgroup;
+  const char *criu;            /* --criu: the criu binary for checkpoint/restore */
 };
 
 typedef int (*mr_cmd_fn) (struct mr_global *g, int argc, char **argv);
@@ -49,6 +51,15 @@ int cmd_pause (struct mr_global *g, int argc, char **argv);
 int cmd_resume (struct mr_global *g, int argc, char **argv);
 int cmd_update (struct mr_global *g, int argc, char **argv);
 int cmd_events (struct mr_global *g, int argc, char **argv);
+int cmd_checkpoint (struct mr_global *g, int argc, char **argv);
+int cmd_restore (struct mr_global *g, int argc, char **argv);
+
+/* checkpoint.c, shared with restore.c: the options both take (0 taken, 1
+ * not one of them, -1 refused with a message), and the "built in" note
+ * their --help ends with. */
+struct mr_criu_common_opts;
+int cmd_criu_common_opt (const char *cmd, int c, const char *arg, struct mr_criu_common_opts *o);
+void cmd_criu_built_in (FILE *f);
 
 struct mr_run_opts;
 /* Options shared by run and create: 0 parsed, 1 help printed, -1 misuse. */

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "minirun/checkpoint.h"
 #include "minirun/error.h"
 #include "minirun/minirun.h"
 
@@ -29,6 +30,8 @@ static const struct mr_command commands[] = {
   { "events", cmd_events, "resource usage and OOM events of a container" },
   { "spec", cmd_spec, "write a default config.json" },
   { "features", cmd_features, "print what this runtime supports as JSON" },
+  { "checkpoint", cmd_checkpoint, "save a running container's state with CRIU" },
+  { "restore", cmd_restore, "bring a checkpointed container back with CRIU" },
 };
 
 static const char usage[] =
@@ -44,6 +47,7 @@ static const char usage[] =
     "  --debug               debug messages\n"
     "  --systemd-cgroup      new containers get a systemd scope as their cgroup\n"
     "                        (system.slice:minirun:ID; a cgroupsPath slice:prefix:name)\n"
+    "  --criu PATH           the criu binary for checkpoint and restore\n"
     "  -h, --help            this help; COMMAND --help for a command's\n"
     "  -v, --version         print the version\n"
     "\n"
@@ -55,6 +59,8 @@ print_usage (FILE *f)
   fputs (usage, f);
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
     fprintf (f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+  if (!mr_checkpoint_built_in ())
+    fputs ("\ncheckpoint and restore are not built in (no libcriu): scripts/setup.sh --criu\n", f);
 }
 
 /* The result on stdout is the command's answer: a write that failed (a full
@@ -124,8 +130,10 @@ main (int argc, char **argv)
       case 's':
         g.systemd_cgroup = true;
         break;
-      case 'R':
       case 'C':
+        g.criu = optarg;
+        break;
+      case 'R':
         break; /* accepted for runc compatibility; rootless is detected */
       case 'h':
         print_usage (stdout);

@@ -21,7 +21,7 @@
  *   rootfs        mounts, /dev
  *   createContainer hooks
  *   pivot_root
- *   terminal      the pty, bound over /dev/console too
+ *   terminal      the pty, bound over /dev/console too (or just a session)
  *   rootfs        masked and read-only paths, root.readonly
  *   processes     minirun.processes (tree.c)
  *   cwd           chdir into process.cwd, checked to stay inside the root
@@ -237,8 +237,10 @@ pivot (struct mr_proc *p, mr_error_t *err)
 static int
 terminal (struct mr_proc *p, mr_error_t *err)
 {
+  /* without one, a session of its own all the same, as with runc and crun:
+     CRIU cannot checkpoint a tree whose session leader is outside it */
   if (!p->process->terminal)
-    return 0;
+    return setsid () < 0 ? mr_error_set (err, errno, "setsid") : 0;
   return mr_terminal_setup (p->process, p->plan->console_fd, p->sync_fd, true, err);
 }
 

@@ -291,8 +291,8 @@ exec_setns (struct mr_proc *p, mr_error_t *err)
 static int
 exec_terminal (struct mr_proc *p, mr_error_t *err)
 {
-  if (!p->process->terminal)
-    return 0;
+  if (!p->process->terminal) /* a session of its own, as the init's (child.c) */
+    return setsid () < 0 ? mr_error_set (err, errno, "setsid") : 0;
   return mr_terminal_setup (p->process, p->plan->console_fd, p->sync_fd, false, err);
 }
 

@@ -8,6 +8,7 @@
 #include <sys/capability.h>
 
 #include "cgroup/cgroup.h"
+#include "minirun/checkpoint.h"
 #include "minirun/minirun.h"
 #include "process/pidpin.h"
 
@@ -79,6 +80,12 @@ mr_features_json (void)
                  "legacyNsLastPid", 1);
   if (o == NULL)
     return NULL;
+  /* checkpoint/restore through libcriu, as runc says it */
+  json_object_set_new (json_object_get (o, "annotations"), "org.opencontainers.runc.checkpoint.enabled",
+                       json_string (mr_checkpoint_built_in () ? "true" : "false"));
+  json_object_set_new (json_object_get (o, "minirun"), "checkpointRestore",
+                       json_pack ("{s:b, s:s, s:s}", "builtIn", mr_checkpoint_built_in (), "libcriu",
+                                  mr_criu_built_version (), "criu", mr_criu_default_binary ()));
   dump = json_dumps (o, JSON_INDENT (4));
   json_decref (o);
   return dump;

@@ -298,3 +298,108 @@ def test_exec_into_a_running_container(podman):
         assert (r.returncode, r.stdout) == (4, "still-here\n"), f"{r.returncode} {r.stderr}\n{podman.explain()}"
     finally:
         podman("rm", "-f", "-t", "0", cid)
+
+
+# ---------------------------------------------------------------- checkpoint and restore
+# podman runs `minirun checkpoint` itself and `minirun restore --detach`
+# through conmon; it first checks the runtime (`checkpoint --help`) and that
+# a criu is on PATH (its version only): the one minirun uses is put first.
+
+COUNTER = "i=0; while :; do i=$((i+1)); echo $i > /tmp/count; sleep 0.05; done"
+
+
+@pytest.fixture
+def podman_criu(podman, monkeypatch):
+    from test_checkpoint import criu_unusable
+    why = criu_unusable()
+    if why:
+        print(why)
+        pytest.skip(why)
+    feats = subprocess.run([MINIRUN, "features"], capture_output=True, text=True, check=True).stdout
+    criu = re.search(r'"criu": "([^"]+)"', feats).group(1)
+    if os.path.isabs(criu):
+        monkeypatch.setenv("PATH", f"{os.path.dirname(criu)}:{os.environ.get('PATH', '')}")
+    return podman
+
+
+def podman_count(podman, cid):
+    r = podman("exec", cid, "cat", "/tmp/count")
+    return int(r.stdout) if r.returncode == 0 and r.stdout.strip().isdigit() else None
+
+
+def wait_for(pred, what, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while not (v := pred()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+    return v
+
+
+def podman_status(podman, cid):
+    return podman("inspect", "--format", "{{.State.Status}}", cid, check=True).stdout.strip()
+
+
+def test_podman_checkpoint_and_restore(podman_criu):
+    podman = podman_criu
+    cid = podman("run", "-d", "--network=none", *ULIMITS, IMAGE, "sh", "-c", COUNTER, check=True).stdout.strip()
+    try:
+        n = wait_for(lambda: podman_count(podman, cid), "the counter")
+        r = podman("container", "checkpoint", cid)
+        assert r.returncode == 0, f"{r.stderr}\n{podman.explain()}"
+        assert podman_status(podman, cid) == "exited"
+        assert runtime_state_dirs(podman, cid) == [], "minirun kept the state of the checkpointed container"
+        r = podman("container", "restore", cid)
+        assert r.returncode == 0, f"{r.stderr}\n{podman.explain()}"
+        assert podman_status(podman, cid) == "running"
+        v = wait_for(lambda: podman_count(podman, cid), "the restored counter")
+        assert v >= n, "the counter started again instead of going on"
+        wait_for(lambda: (podman_count(podman, cid) or 0) > v, "the restored counter to move")
+        calls = "\n".join(a for _, a in podman.calls())
+        assert re.search(rf"\bcheckpoint --image-path \S+ --work-path \S+ {cid}$", calls, re.M), calls
+        assert re.search(rf"\brestore .*--detach.*{cid}$", calls, re.M), calls
+    finally:
+        podman("rm", "-f", "-t", "0", cid)
+    assert runtime_state_dirs(podman, cid) == []
+
+
+def test_podman_checkpoint_leave_running(podman_criu):
+    podman = podman_criu
+    cid = podman("run", "-d", "--network=none", *ULIMITS, IMAGE, "sh", "-c", COUNTER, check=True).stdout.strip()
+    try:
+        n = wait_for(lambda: podman_count(podman, cid), "the counter")
+        r = podman("container", "checkpoint", "--leave-running", cid)
+        assert r.returncode == 0, f"{r.stderr}\n{podman.explain()}"
+        assert podman_status(podman, cid) == "running"
+        wait_for(lambda: (podman_count(podman, cid) or 0) > n, "the counter to go on")
+        assert any("--leave-running" in a for _, a in podman.calls())
+    finally:
+        podman("rm", "-f", "-t", "0", cid)
+
+
+def test_podman_checkpoint_export_and_import(podman_criu, tmp_path):
+    """--export writes the image (and the container's config) to a tarball;
+    --import restores it as a new container with a new bundle, rootfs and
+    cgroup, twice."""
+    podman = podman_criu
+    tar = tmp_path / "checkpoint.tar.gz"
+    cid = podman("run", "-d", "--network=none", *ULIMITS, IMAGE, "sh", "-c", COUNTER, check=True).stdout.strip()
+    ids = [cid]
+    try:
+        n = wait_for(lambda: podman_count(podman, cid), "the counter")
+        r = podman("container", "checkpoint", "--export", tar, cid)
+        assert r.returncode == 0 and tar.stat().st_size > 0, f"{r.stderr}\n{podman.explain()}"
+        podman("rm", "-f", "-t", "0", cid, check=True)
+        for extra in ([], ["--name", "imported-twice"]):
+            r = podman("container", "restore", "--import", tar, *extra)
+            assert r.returncode == 0, f"{r.stderr}\n{podman.explain()}"
+            new = r.stdout.strip().splitlines()[-1]
+            ids.append(new)
+            assert podman_status(podman, new) == "running"
+            v = wait_for(lambda: podman_count(podman, new), "the imported counter")
+            assert v >= n
+            wait_for(lambda: (podman_count(podman, new) or 0) > v, "the imported counter to move")
+        assert len(set(ids[1:])) == 2
+    finally:
+        for c in ids:
+            podman("rm", "-f", "-t", "0", c)
