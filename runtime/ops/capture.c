@@ -112,7 +112,14 @@ read_proc (pid_t pid, struct mr_capture_proc *p)
   else
     p->cwd[n] = '\0';
   if (p->argv == NULL || p->argv[0] == NULL)
-    return false; /* a kernel thread or a zombie: nothing to replay */
+    {
+      /* a kernel thread or a zombie (an empty cmdline): nothing to replay,
+       * and its slot is reused for the next process */
+      mr_strv_free (p->argv);
+      mr_strv_free (p->envp);
+      p->argv = p->envp = NULL;
+      return false;
+    }
   return true;
 }
 

@@ -59,3 +59,16 @@ def test_ps_pins_takes_no_ps_options(mr):
     cid, _ = running(mr)
     r = mr.cmd("ps", "--format", "pins", cid, "-ef")
     assert r.returncode == 1 and "takes no ps(1) options" in r.stderr, r.stderr
+
+
+def test_ps_with_a_zombie_in_the_container(mr):
+    """A zombie (here a child its parent never waits for) has an empty
+    cmdline: ps skips it and must not lose what it read of it (a leak
+    LeakSanitizer found in the CI)."""
+    b = mr.bundle(["/bin/sh", "-c", "sleep 0 & exec sleep 1000"])
+    r = mr.run(b, "-d", cid="pszombie")
+    assert r.returncode == 0, r.stderr
+    init = mr.state("pszombie")["pid"]
+    for fmt in ("json", "table", "pins"):
+        r = mr.cmd("ps", "--format", fmt, "pszombie", check=True)
+        assert str(init) in r.stdout or fmt == "pins", (fmt, r.stdout)
