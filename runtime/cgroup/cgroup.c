@@ -100,7 +100,15 @@ mr_cgroup_open (const char *path, struct mr_cgroup **out, mr_error_t *err)
 int
 mr_cgroup_create (const char *path, const struct mr_resources *res, struct mr_cgroup **out, mr_error_t *err)
 {
+  return mr_cgroup_create_annotated (path, res, NULL, 0, out, err);
+}
+
+int
+mr_cgroup_create_annotated (const char *path, const struct mr_resources *res, const struct mr_kv *annotations,
+                            size_t n_annotations, struct mr_cgroup **out, mr_error_t *err)
+{
   struct mr_cgroup *cg;
+  int r;
   if (resolve (path, &cg, err) < 0)
     return -1;
   if (use_systemd && cg->drv != &mr_cg_driver_systemd)
@@ -112,7 +120,12 @@ mr_cgroup_create (const char *path, const struct mr_resources *res, struct mr_cg
       mr_cgroup_free (cg);
       return -1;
     }
-  if (cg->drv->create (cg, res, err) < 0)
+  cg->annotations = annotations;
+  cg->n_annotations = n_annotations;
+  r = cg->drv->create (cg, res, err);
+  cg->annotations = NULL;
+  cg->n_annotations = 0;
+  if (r < 0)
     {
       mr_error_wrap (err, "create cgroup `%s`", cg->path);
       mr_cgroup_free (cg);

@@ -75,6 +75,11 @@ int mr_cgroup_use_systemd (mr_error_t *err);
  * kept in the struct. */
 int mr_cgroup_create (const char *path, const struct mr_resources *res, struct mr_cgroup **out,
                       mr_error_t *err);
+/* The same, with the config's annotations: the systemd driver sends the
+ * org.systemd.property.NAME ones as extra properties of the scope (a value
+ * it cannot parse fails the create, nothing made); the others ignore them. */
+int mr_cgroup_create_annotated (const char *path, const struct mr_resources *res, const struct mr_kv *annotations,
+                                size_t n_annotations, struct mr_cgroup **out, mr_error_t *err);
 /* Open an existing container's cgroup(s) by path (from the state file; a
  * relative path resolves against the caller's own cgroup again, so store and
  * reuse mr_cgroup_get_path()).  Hierarchies where the directory is missing are

@@ -197,7 +197,8 @@ make_cgroup (struct mr_launch *l, mr_error_t *err)
       rules = mr_devrules_effective (l->config, &res.n_devices);
       res.devices = rules;
     }
-  if (mr_cgroup_create (l->state.cgroup_path, res.present ? &res : NULL, &l->cgroup, err) < 0)
+  if (mr_cgroup_create_annotated (l->state.cgroup_path, res.present ? &res : NULL, l->config->annotations,
+                                  l->config->n_annotations, &l->cgroup, err) < 0)
     {
       /* Rootless without limits: a cgroup is a nicety we may not have the
        * right to create; the container still runs (as with runc). */

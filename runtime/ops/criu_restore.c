@@ -225,7 +225,8 @@ make_state (struct mr_launch *l, mr_error_t *err)
         rules = mr_devrules_effective (l->config, &res.n_devices);
         res.devices = rules;
       }
-    if (mr_cgroup_create (cg_path, res.present ? &res : NULL, &l->cgroup, err) < 0)
+    if (mr_cgroup_create_annotated (cg_path, res.present ? &res : NULL, l->config->annotations,
+                                    l->config->n_annotations, &l->cgroup, err) < 0)
       return -1;
   }
   free (l->state.cgroup_path);

@@ -32,6 +32,10 @@ struct mr_cgroup
   int v2_fd;    /* O_PATH|O_DIRECTORY|O_CLOEXEC, -1 when absent */
   void *priv;   /* the driver's own state (the systemd driver's unit), NULL for most */
   void (*priv_free) (void *priv); /* called by mr_cgroup_free when priv is set */
+  /* The config's annotations, for create only (not owned; NULL after it):
+   * the systemd driver reads org.systemd.property.* from them. */
+  const struct mr_kv *annotations;
+  size_t n_annotations;
 };
 
 /* A struct mr_cgroup for `path` (normalised, refused if it has `.`/`..` or

@@ -24,8 +24,8 @@
 #include <dlfcn.h>
 #include <systemd/sd-bus.h>
 
-static int
-running (mr_error_t *err)
+int
+mr_sd_available (mr_error_t *err)
 {
   struct stat st;
   char comm[64] = "?";
@@ -126,12 +126,6 @@ call_error (mr_error_t *err, int r, const sd_bus_error *e, const char *member, c
   return mr_error_set (err, -r, "systemd D-Bus call %s (unit `%s`)", member, unit);
 }
 
-int
-mr_sd_available (mr_error_t *err)
-{
-  return running (err);
-}
-
 /* A manager's own socket, when no bus daemon answers: systemd's
  * /run/systemd/private (root), the user manager's
  * $XDG_RUNTIME_DIR/systemd/private. */
@@ -163,7 +157,7 @@ mr_sd_bus_open (bool user, struct mr_sd_bus **out, mr_error_t *err)
   int r;
 
   *out = NULL;
-  if (running (err) < 0 || load (err) < 0)
+  if (mr_sd_available (err) < 0 || load (err) < 0)
     return -1;
   r = user ? sd.sd_bus_open_user (&bus) : sd.sd_bus_open_system (&bus);
   if (r < 0 && !user && geteuid () == 0 && open_private ("/run/systemd/private", &bus) == 0)
@@ -307,6 +301,26 @@ new_call (struct mr_sd_bus *b, const char *member, sd_bus_message **m)
   return sd.sd_bus_message_new_method_call (b->bus, m, DEST, PATH, MANAGER, member);
 }
 
+/* p's value: ay from bytes, as and a(ss) from strv (pairs one after the
+ * other), b and t from u, s from s, the other basic types from v. */
+static int
+append_value (sd_bus_message *m, const struct mr_sd_prop *p)
+{
+  int r, b = p->u != 0;
+  bool pairs = p->sig[1] == '(';
+  if (strcmp (p->sig, "ay") == 0)
+    return sd.sd_bus_message_append_array (m, 'y', p->bytes, p->n_bytes);
+  if (p->sig[0] != 'a')
+    return sd.sd_bus_message_append_basic (m, p->sig[0], p->sig[0] == 's'   ? (const void *) p->s
+                                                         : p->sig[0] == 'b' ? (const void *) &b
+                                                         : p->sig[0] == 't' ? (const void *) &p->u
+                                                                            : (const void *) &p->v);
+  r = sd.sd_bus_message_open_container (m, 'a', p->sig + 1);
+  for (char **s = p->strv; r >= 0 && s && *s; s += pairs ? 2 : 1)
+    r = pairs ? sd.sd_bus_message_append (m, "(ss)", s[0], s[1]) : sd.sd_bus_message_append_basic (m, 's', *s);
+  return r < 0 ? r : sd.sd_bus_message_close_container (m);
+}
+
 static int
 append_prop (sd_bus_message *m, const struct mr_sd_prop *p)
 {
@@ -316,24 +330,7 @@ append_prop (sd_bus_message *m, const struct mr_sd_prop *p)
   if (r >= 0)
     r = sd.sd_bus_message_open_container (m, 'v', p->sig);
   if (r >= 0)
-    switch (p->sig[0])
-      {
-      case 'b':
-        {
-          int v = p->u != 0;
-          r = sd.sd_bus_message_append_basic (m, 'b', &v);
-          break;
-        }
-      case 't':
-        r = sd.sd_bus_message_append_basic (m, 't', &p->u);
-        break;
-      case 's':
-        r = sd.sd_bus_message_append_basic (m, 's', p->s);
-        break;
-      default: /* "ay" */
-        r = sd.sd_bus_message_append_array (m, 'y', p->bytes, p->n_bytes);
-        break;
-      }
+    r = append_value (m, p);
   if (r >= 0)
     r = sd.sd_bus_message_close_container (m);
   if (r >= 0)

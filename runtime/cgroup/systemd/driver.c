@@ -194,7 +194,8 @@ sd_create (struct mr_cgroup *cg, const struct mr_resources *res, mr_error_t *err
   pid_t holder;
 
   if (mr_sd_available (err) < 0 || reachable (cg, s, err) < 0 || mr_cg_check (cg, res, err) < 0
-      || mr_sd_props_from_resources (res, false, &props, err) < 0)
+      || mr_sd_props_from_resources (res, false, &props, err) < 0
+      || mr_sd_props_from_annotations (cg->annotations, cg->n_annotations, &props, err) < 0)
     goto fail;
   s->pids_pending = res && MR_CG_SET (res->pids.limit);
   s->pids = res ? res->pids.limit : (struct mr_opt_i64){ 0 };

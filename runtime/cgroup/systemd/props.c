@@ -33,7 +33,14 @@ void
 mr_sd_props_free (struct mr_sd_props *p)
 {
   for (size_t i = 0; i < p->n; i++)
-    free (p->p[i].bytes);
+    {
+      free (p->p[i].bytes);
+      for (char **s = p->p[i].strv; s && *s; s++)
+        free (*s);
+      free (p->p[i].strv);
+      free (p->p[i].own_name);
+      free (p->p[i].own_s);
+    }
   free (p->p);
   p->p = NULL;
   p->n = 0;

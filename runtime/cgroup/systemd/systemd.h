@@ -5,11 +5,13 @@
  *   props.c  linux.resources as the unit properties systemd knows
  *            (MemoryMax, TasksMax, CPUWeight, CPUQuotaPerSecUSec,
  *            AllowedCPUs, ...), a plain list that bus.c sends
+ *   annot.c  the org.systemd.property.* annotations as more properties
+ *            (their GVariant text values parsed), appended to that list
  *   holder.c the process that holds a new scope until the init is in it
  *   bus.c    the D-Bus calls through libsystemd's sd-bus, loaded with
  *            dlopen on first use (a command that never uses the driver
  *            does not pay for loading libsystemd and its libraries)
- * unit.c and props.c make no call to libsystemd (unit-tested without a
+ * unit.c, props.c and annot.c make no call to libsystemd (unit-tested without a
  * bus); bus.c is empty of sd-bus in a build without MINIRUN_HAVE_SYSTEMD
  * (the static one): every call then says this build has no systemd driver. */
 #ifndef MINIRUN_CGROUP_SYSTEMD_H
@@ -49,7 +51,8 @@ char *mr_sd_cgroup_name (const char *unit);
 /* ---------- props.c ---------- */
 
 /* One unit property: a name and a D-Bus value of the signature `sig` ("b",
- * "t", "s", "ay"). */
+ * "t", "s", "ay"; from an annotation, annot.c, also "y" "n" "q" "i" "u" "x"
+ * "d", "as" and "a(ss)"). */
 struct mr_sd_prop
 {
   const char *name;
@@ -59,6 +62,19 @@ struct mr_sd_prop
   uint8_t *bytes;      /* ay (owned) */
   size_t n_bytes;
   const char *cfg;     /* the config path it comes from (errors), NULL for minirun's own */
+  union
+  {
+    uint8_t y;
+    int16_t n;
+    uint16_t q;
+    int32_t i;
+    uint32_t u32;
+    int64_t x;
+    double d;
+  } v;                 /* the other basic types: the member of sig's type */
+  char **strv;         /* as: the strings; a(ss): the pairs one after the other (owned, NULL-terminated) */
+  char *own_name;      /* owned storage behind name and s (annot.c), freed with the list */
+  char *own_s;
 };
 struct mr_sd_props
 {
@@ -85,6 +101,28 @@ void mr_sd_props_free (struct mr_sd_props *p);
 /* A cpu or memory node list ("0-3,7") as systemd's bitmask (bit i of byte
  * i/8 is cpu i).  Caller frees *bytes. */
 int mr_sd_cpulist_bits (const char *list, const char *cfg, uint8_t **bytes, size_t *n, mr_error_t *err);
+
+/* ---------- annot.c ---------- */
+
+#define MR_SD_ANNOTATION_PREFIX "org.systemd.property."
+/* The annotations org.systemd.property.NAME=VALUE as extra properties of
+ * the scope (runc's form), appended to `out`.  NAME: at least 3 ASCII
+ * letters; VALUE in the GVariant text form (a subset): true/false, numbers
+ * (an integer is int32 unless typed: byte int16 uint16 int32 uint32 int64
+ * uint64 double, or @y @n @q @i @u @x @t @d; int64/uint64 when too large
+ * for int32; a number with a dot or an exponent is a double), 'quoted' or
+ * "quoted" strings (string / @s prefix allowed), ['a', 'b'] (as; @as []
+ * empty) and [('a', 'b')] (a(ss), e.g. DeviceAllow).  NAMESec (a
+ * lower-case letter before Sec) is sent as NAMEUSec in microseconds (a
+ * number of seconds, as runc); a name ending in USec takes any
+ * non-negative integer as uint64.  Slice, PIDs and Delegate are refused:
+ * minirun's own bookkeeping depends on them.  Errors name the annotation,
+ * the value and what was expected. */
+int mr_sd_props_from_annotations (const struct mr_kv *a, size_t n, struct mr_sd_props *out, mr_error_t *err);
+/* One annotation's property (NAME and VALUE as above, `key` the whole
+ * annotation key for errors), appended to `out`. */
+int mr_sd_prop_parse (const char *key, const char *name, const char *value, struct mr_sd_props *out,
+                      mr_error_t *err);
 
 /* ---------- holder.c ---------- */
 
