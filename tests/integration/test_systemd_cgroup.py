@@ -2,9 +2,10 @@
 system.slice:minirun:ID) and a cgroupsPath of the form slice:prefix:name put
 the container in a transient scope <prefix>-<name>.scope that minirun starts
 through systemd's D-Bus API (Delegate=yes, the resource properties systemd
-knows), with the rest written into the delegated directory; update changes
-both, delete stops the unit.  podman --cgroup-manager=systemd with minirun as
-its runtime runs, limits and stops containers.
+knows, and the org.systemd.property.* annotations), with the rest written
+into the delegated directory; update changes both, delete stops the unit.
+podman --cgroup-manager=systemd with minirun as its runtime runs, limits and
+stops containers, and passes an annotation on to the scope.
 
 Where systemd is not PID 1 (this project's development host) the flag and a
 systemd cgroupsPath fail fast with the reason and leave nothing behind: those
@@ -350,6 +351,69 @@ def test_a_cgroups_path_the_driver_cannot_use_is_refused(sd, path, words):
     sd.mr.created.discard(cid)
 
 
+# ---------- org.systemd.property.* annotations ----------
+
+def annotate(**props):
+    def m(cfg):
+        cfg.setdefault("annotations", {}).update({f"org.systemd.property.{k}": v for k, v in props.items()})
+    return m
+
+
+def test_annotations_become_properties_of_the_scope(sd):
+    b = sd.bundle(["sleep", "60"], mutate=annotate(
+        TimeoutStopUSec="uint64 123456789", CollectMode="'inactive-or-failed'",
+        Description="'an annotated minirun container'", RuntimeMaxSec="600", SendSIGHUP="true",
+        Documentation="['https://example.com/minirun', 'man:minirun(1)']"))
+    cid = sd.create(b)
+    unit = f"minirun-{cid}.scope"
+    s = show(unit, "TimeoutStopUSec", "CollectMode", "Description", "RuntimeMaxUSec", "SendSIGHUP",
+             "Documentation", "Delegate", "Slice")
+    assert s == {"TimeoutStopUSec": "2min 3.456789s", "CollectMode": "inactive-or-failed",
+                 "Description": "an annotated minirun container", "RuntimeMaxUSec": "10min", "SendSIGHUP": "yes",
+                 "Documentation": "https://example.com/minirun man:minirun(1)", "Delegate": "yes",
+                 "Slice": "system.slice"}, s
+    assert procs(scope_dir(unit)) == [sd.pid(cid)]
+    sd.delete(cid)
+
+
+def test_an_annotated_device_list_is_systemds_too(sd):
+    """An a(ss) value: DeviceAllow with the devices of the container's /dev
+    (systemd adds its own device filter to the scope: minirun's mknods must
+    still pass it)."""
+    devs = ", ".join(f"('/dev/{d}', 'rwm')" for d in ("null", "zero", "full", "random", "urandom", "tty"))
+    b = sd.bundle(sh("head -c 4 /dev/zero | wc -c; sleep 60"),
+                  mutate=annotate(DeviceAllow=f"[{devs}, ('/dev/ptmx', 'rwm'), ('char-pts', 'rw')]"))
+    cid = sd.create(b, start=True)
+    unit = f"minirun-{cid}.scope"
+    allow = show(unit, "DeviceAllow")["DeviceAllow"]
+    for d in ("/dev/null rwm", "/dev/zero rwm", "/dev/ptmx rwm", "char-pts rw"):
+        assert d in allow, allow
+    r = sd.cmd("exec", cid, "sh", "-c", "head -c 3 /dev/urandom | wc -c")
+    assert r.returncode == 0 and r.stdout.strip() == "3", r.stderr
+    sd.delete(cid)
+
+
+@pytest.mark.parametrize("name, value, words", [
+    ("CollectMode", "inactive-or-failed", "value `inactive-or-failed`: expected true, false, a number"),
+    ("TimeoutStopSec", "'soon'", "a NAMESec property takes a number of seconds"),
+    ("Slice", "'machine.slice'", "minirun sets Slice itself"),
+    ("Ab", "1", "must be at least 3 ASCII letters"),
+    ("CPUWeight", "'heavy'", "systemd D-Bus call StartTransientUnit"),
+])
+def test_an_annotation_that_does_not_parse_or_systemd_refuses_fails_the_create(sd, name, value, words):
+    cid = new_id()
+    sd.mr.created.add(cid)
+    sd.units[cid] = f"minirun-{cid}.scope"
+    r = sd.detached("create", "-b", sd.bundle(["true"], mutate=annotate(**{name: value})), cid)
+    assert r.returncode == 1, r.stderr
+    assert words in r.stderr, r.stderr
+    if "StartTransientUnit" not in words:
+        assert f"annotation org.systemd.property.{name}" in r.stderr, r.stderr
+    sd.mr.created.discard(cid)
+    sd.check_gone(cid)
+    assert cgroup_dirs(f"/system.slice/minirun-{cid}.scope") == []
+
+
 CRASH_BIN = os.environ.get("MINIRUN_CRASH_BIN", os.path.join(os.path.dirname(MINIRUN), "..", "build-crash",
                                                               "minirun"))
 
@@ -603,3 +667,18 @@ def test_podman_starts_pauses_and_stops_a_container_and_its_unit(podman_sd):
     finally:
         podman_sd("rm", "-f", "-t", "0", cid)
     assert unit_gone(unit)
+
+
+def test_podman_passes_a_systemd_property_annotation_to_the_scope(podman_sd):
+    import test_podman
+    cid = podman_ok(podman_sd, "run", "-d", "--network=none", *test_podman.ULIMITS,
+                    "--annotation", "org.systemd.property.TimeoutStopUSec=uint64 7000000",
+                    "--annotation", "org.systemd.property.CollectMode='inactive-or-failed'",
+                    test_podman.IMAGE, "sleep", "300").strip()
+    unit = f"libpod-{cid}.scope"
+    try:
+        s = show(unit, "ActiveState", "TimeoutStopUSec", "CollectMode")
+        assert s == {"ActiveState": "active", "TimeoutStopUSec": "7s", "CollectMode": "inactive-or-failed"}, s
+    finally:
+        podman_sd("rm", "-f", "-t", "0", cid)
+    wait_for(lambda: unit_gone(unit), timeout=60, step=0.2, what=f"{unit} to go")
