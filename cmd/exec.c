@@ -33,6 +33,10 @@ static const char usage[] =
     "                           a comma list)\n"
     "      --pid NS=N,...       pin the process's pids, e.g. container=42,host=31000\n"
     "                           (\"any\" for a level: see the README on pins)\n"
+    "      --cgroup PATH        run the process in the sub-cgroup PATH of the\n"
+    "                           container's cgroup (it must exist; no `..`)\n"
+    "      --cgroup CTL[,CTL]:PATH  cgroup v1: that sub-cgroup for these\n"
+    "                           controllers only (repeatable)\n"
     "  -h, --help               this help\n";
 
 static char **
@@ -60,7 +64,7 @@ cmd_exec (struct mr_global *g, int argc, char **argv)
     { NULL, 0, NULL, 0 },
   };
   struct mr_exec_opts o = { .state_root = g->root };
-  size_t n_env = 0, n_caps = 0, n_gids = 0;
+  size_t n_env = 0, n_caps = 0, n_gids = 0, n_cgroups = 0;
   mr_error_t err = NULL;
   int c, status = 0;
   int64_t num;
@@ -119,14 +123,15 @@ cmd_exec (struct mr_global *g, int argc, char **argv)
           o.additional_gids = push (o.additional_gids, &n_gids, tok);
         break;
       case 'X':
-        fprintf (stderr, "minirun exec: --cgroup (a sub-cgroup of the container) is not supported\n");
-        goto fail;
+        o.cgroups = push (o.cgroups, &n_cgroups, optarg);
+        break;
       case 'G':
         break;
       case 'h':
         free (o.env);
         free (o.caps);
         free (o.additional_gids);
+        free (o.cgroups);
         return cmd_usage (usage, false);
       default:
         cmd_usage (usage, true);
@@ -153,11 +158,13 @@ cmd_exec (struct mr_global *g, int argc, char **argv)
   free (o.env);
   free (o.caps);
   free (o.additional_gids);
+  free (o.cgroups);
   return status;
 
 fail:
   free (o.env);
   free (o.caps);
   free (o.additional_gids);
+  free (o.cgroups);
   return MR_EXIT_FAILURE;
 }

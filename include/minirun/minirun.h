@@ -123,6 +123,7 @@ struct mr_exec_opts
   int preserve_fds;
   const char *pins;            /* --pid "container=42,host=4300" */
   char **additional_gids;      /* --additional-gids GID (NULL-terminated): added to user.additionalGids */
+  char **cgroups;              /* --cgroup PATH or CONTROLLER[,CONTROLLER]:PATH (NULL-terminated): a sub-cgroup */
 };
 
 /* exec: a new process in a running container's namespaces and cgroup, with

@@ -12,6 +12,7 @@
 
 #include "cgroup/driver.h"
 #include "cgroup/common/cg.h"
+#include "cgroup/common/sub.h"
 #include "base/utils.h"
 
 /* --systemd-cgroup was given (this process creates systemd scopes) */
@@ -133,6 +134,22 @@ mr_cgroup_create_annotated (const char *path, const struct mr_resources *res, co
     }
   *out = cg;
   return 0;
+}
+
+int
+mr_cgroup_join_sub (struct mr_cgroup *cg, char *const *specs, size_t n, mr_error_t *err)
+{
+  struct mr_cg_subs subs;
+  int r;
+  if (n == 0)
+    return 0;
+  if (mr_cg_subs_parse (specs, n, &subs, err) < 0)
+    return -1;
+  r = cg->drv->sub (cg, &subs, err);
+  if (r == 0)
+    r = mr_cg_subs_check_used (&subs, err);
+  mr_cg_subs_free (&subs);
+  return r;
 }
 
 const char *

@@ -107,6 +107,17 @@ int mr_cgroup_init_started (struct mr_cgroup *cg, pid_t pid, mr_error_t *err);
  * kernel checks the opener's credentials: works after setuid/userns too).
  * No allocation unless it fails.  Does not touch v2 (CLONE_INTO_CGROUP). */
 int mr_cgroup_child_join (const struct mr_cgroup *cg, mr_error_t *err);
+/* exec --cgroup: the join fds of an opened cg (mr_cgroup_open) point at
+ * sub-cgroups of the container's cgroup, so that mr_cgroup_v2_dirfd and
+ * mr_cgroup_child_join put the process there.  `specs` are runc's forms:
+ * one PATH (every hierarchy: the sub-cgroup must exist in each where the
+ * container has a directory), or CONTROLLER[,CONTROLLER]:PATH, repeatable
+ * (v1 and hybrid only; the other hierarchies stay at the container's
+ * cgroup).  PATH is relative to the container's cgroup (a leading `/` too;
+ * "/" is the container's own), must exist, has no `..`, and is resolved
+ * without leaving it.  Errors: a missing sub-cgroup, `..`, a controller the
+ * container has no cgroup for, a controller form on pure v2. */
+int mr_cgroup_join_sub (struct mr_cgroup *cg, char *const *specs, size_t n, mr_error_t *err);
 /* Move an existing process in (used by exec when the process cannot join itself). */
 int mr_cgroup_enter_pid (const struct mr_cgroup *cg, pid_t pid, mr_error_t *err);
 

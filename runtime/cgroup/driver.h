@@ -30,6 +30,8 @@
 
 #include "cgroup/cgroup.h"
 
+struct mr_cg_subs;
+
 struct mr_cgroup_driver
 {
   const char *name; /* "v1", "v2", "hybrid", "systemd" */
@@ -53,6 +55,13 @@ struct mr_cgroup_driver
   /* In the child, before anything else, with no allocation. */
   int (*join) (const struct mr_cgroup *cg, mr_error_t *err);
   int (*enter_pid) (const struct mr_cgroup *cg, pid_t pid, mr_error_t *err);
+  /* exec --cgroup: point the join fds open made (v1 tasks, the v2 directory
+   * for CLONE_INTO_CGROUP) at the sub-cgroups `subs` (common/sub.h), below
+   * the container's directories, and the directories' names with them (cg
+   * is then the exec'd process's: not one to destroy); mark the entries
+   * taken (the front refuses a controller no hierarchy took).  A missing
+   * sub-cgroup is an error. */
+  int (*sub) (struct mr_cgroup *cg, struct mr_cg_subs *subs, mr_error_t *err);
   /* Write `res` into the existing directories (create's step; update = false). */
   int (*apply) (struct mr_cgroup *cg, const struct mr_resources *res, bool update, mr_error_t *err);
   /* `minirun update`: new resources on a live cgroup. */

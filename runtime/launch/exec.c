@@ -201,6 +201,21 @@ plan_pins (struct exec_ctx *x, mr_error_t *err)
   return 0;
 }
 
+/* exec --cgroup: the process joins sub-cgroups of the container's */
+static int
+join_sub (struct exec_ctx *x, const struct mr_exec_opts *o, mr_error_t *err)
+{
+  size_t n = 0;
+  while (o->cgroups[n])
+    n++;
+  if (x->h.cg == NULL)
+    return mr_error_set (err, 0, "exec --cgroup: container `%s` has no cgroup (created without one, rootless)",
+                         o->id);
+  if (mr_cgroup_join_sub (x->h.cg, o->cgroups, n, err) < 0)
+    return mr_error_wrap (err, "exec in `%s`", o->id);
+  return 0;
+}
+
 static int
 prepare (struct exec_ctx *x, mr_error_t *err)
 {
@@ -250,6 +265,8 @@ prepare (struct exec_ctx *x, mr_error_t *err)
     return -1;
   if (x->h.st->cgroup_path && mr_cgroup_open (x->h.st->cgroup_path, &x->h.cg, err) < 0)
     return mr_error_wrap (err, "exec in `%s`", o->id);
+  if (o->cgroups && o->cgroups[0] && join_sub (x, o, err) < 0)
+    return -1;
   mr_handle_unlock (&x->h);
 
   for (size_t i = 0; i < sizeof join_table / sizeof join_table[0]; i++)

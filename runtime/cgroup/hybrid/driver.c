@@ -62,6 +62,13 @@ hybrid_join (const struct mr_cgroup *cg, mr_error_t *err)
   return mr_cg_v1_join (cg, err);
 }
 
+/* v1 per hierarchy; the unified tree for its own controllers (hugetlb) or the plain form */
+static int
+hybrid_sub (struct mr_cgroup *cg, struct mr_cg_subs *subs, mr_error_t *err)
+{
+  return mr_cg_v1_sub (cg, subs, err) < 0 ? -1 : mr_cg_v2_sub (cg, subs, err);
+}
+
 static int
 hybrid_enter_pid (const struct mr_cgroup *cg, pid_t pid, mr_error_t *err)
 {
@@ -207,6 +214,7 @@ const struct mr_cgroup_driver mr_cg_driver_hybrid = {
   .open = hybrid_open,
   .join = hybrid_join,
   .enter_pid = hybrid_enter_pid,
+  .sub = hybrid_sub,
   .apply = hybrid_apply,
   .update = hybrid_update,
   .freeze = hybrid_freeze,

@@ -472,6 +472,7 @@ const struct mr_cgroup_driver mr_cg_driver_systemd = {
   .open = sd_open,
   .join = sd_join,
   .enter_pid = sd_enter_pid,
+  .sub = mr_cg_v2_sub_unified,
   .apply = sd_apply,
   .update = sd_update,
   .freeze = sd_freeze,

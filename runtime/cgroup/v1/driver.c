@@ -13,6 +13,7 @@
 #include "cgroup/driver.h"
 #include "cgroup/v1/v1.h"
 #include "cgroup/common/mount.h"
+#include "cgroup/common/sub.h"
 #include "cgroup/common/signal.h"
 #include "cgroup/common/util.h"
 #include "cgroup/common/writers.h"
@@ -63,7 +64,35 @@ mr_cg_v1_join (const struct mr_cgroup *cg, mr_error_t *err)
 {
   for (size_t i = 0; i < cg->n_v1; i++)
     if (cg->v1[i].procs_fd >= 0 && write (cg->v1[i].procs_fd, "0", 1) != 1)
-      return mr_error_set (err, errno, "join cgroup `%s`", cg->v1[i].dir);
+      return mr_error_set (err, errno, "join cgroup `%s`%s", cg->v1[i].dir,
+                           errno == ENOSPC ? " (a cpuset cgroup without cpuset.cpus or cpuset.mems: write them)" : "");
+  return 0;
+}
+
+int
+mr_cg_v1_sub (struct mr_cgroup *cg, struct mr_cg_subs *subs, mr_error_t *err)
+{
+  for (size_t i = 0; i < cg->n_v1; i++)
+    {
+      const struct mr_cg_sub *s;
+      int fd;
+      if (cg->v1[i].procs_fd < 0)
+        continue; /* no directory in this hierarchy: a controller of it is refused by the front */
+      if (mr_cg_subs_for (subs, cg->v1[i].h->name, ',', &s, err) < 0)
+        return -1;
+      if (s == NULL)
+        continue;
+      if (mr_cg_sub_open (cg->v1[i].dir, s, "tasks", O_WRONLY, &fd, err) < 0)
+        return -1;
+      close (cg->v1[i].procs_fd);
+      cg->v1[i].procs_fd = fd;
+      if (*s->path)
+        {
+          char *dir = xasprintf ("%s/%s", cg->v1[i].dir, s->path);
+          free (cg->v1[i].dir);
+          cg->v1[i].dir = dir;
+        }
+    }
   return 0;
 }
 
@@ -304,6 +333,7 @@ const struct mr_cgroup_driver mr_cg_driver_v1 = {
   .name = "v1",
   .create = v1_create,
   .open = v1_open,
+  .sub = mr_cg_v1_sub,
   .join = v1_join,
   .enter_pid = v1_enter_pid,
   .apply = v1_apply,

@@ -43,6 +43,9 @@ int mr_cg_v1_make (const struct mr_cgroup *cg, struct mr_cg_created *c, mr_error
  * must_exist; *any |= one was opened. */
 int mr_cg_v1_open (struct mr_cgroup *cg, bool must_exist, bool *any, mr_error_t *err);
 int mr_cg_v1_join (const struct mr_cgroup *cg, mr_error_t *err);
+/* exec --cgroup (driver.h's sub): each hierarchy's tasks fd at its sub-cgroup. */
+struct mr_cg_subs;
+int mr_cg_v1_sub (struct mr_cgroup *cg, struct mr_cg_subs *subs, mr_error_t *err);
 int mr_cg_v1_enter_pid (const struct mr_cgroup *cg, pid_t pid, mr_error_t *err);
 /* Close the join fds and remove the directory in every hierarchy. */
 void mr_cg_v1_teardown (struct mr_cgroup *cg, struct mr_cg_teardown *td);

@@ -16,6 +16,7 @@
 #include "cgroup/v2/v2.h"
 #include "cgroup/common/mount.h"
 #include "cgroup/common/signal.h"
+#include "cgroup/common/sub.h"
 #include "cgroup/common/util.h"
 #include "cgroup/common/writers.h"
 #include "base/cleanup.h"
@@ -167,6 +168,44 @@ mr_cg_v2_enter_pid (const struct mr_cgroup *cg, pid_t pid, mr_error_t *err)
         return mr_error_set (err, errno, "move pid %d into cgroup `%s`", (int)pid, cg->v2_dir);
     }
   return 0;
+}
+
+int
+mr_cg_v2_sub (struct mr_cgroup *cg, struct mr_cg_subs *subs, mr_error_t *err)
+{
+  const struct mr_cg_sub *s;
+  int fd;
+  if (cg->v2_fd < 0)
+    return 0;
+  if (mr_cg_subs_for (subs, cg->host->v2_controllers, ' ', &s, err) < 0)
+    return -1;
+  if (s == NULL)
+    return 0;
+  if (mr_cg_sub_open (cg->v2_dir, s, NULL, 0, &fd, err) < 0)
+    return -1;
+  close (cg->v2_fd);
+  cg->v2_fd = fd;
+  if (*s->path)
+    {
+      char *dir = xasprintf ("%s/%s", cg->v2_dir, s->path);
+      free (cg->v2_dir);
+      cg->v2_dir = dir;
+    }
+  return 0;
+}
+
+int
+mr_cg_v2_sub_unified (struct mr_cgroup *cg, struct mr_cg_subs *subs, mr_error_t *err)
+{
+  for (size_t i = 0; i < subs->n; i++)
+    if (subs->s[i].ctl)
+      return mr_error_set (err, 0,
+                           "exec --cgroup `%s`: on cgroup v2 every controller is in one tree: give a plain PATH "
+                           "(CONTROLLER:PATH is for cgroup v1)",
+                           subs->s[i].spec);
+  if (cg->v2_fd < 0)
+    return mr_error_set (err, ENOENT, "exec --cgroup: the container's cgroup `%s` is not open", cg->v2_dir);
+  return mr_cg_v2_sub (cg, subs, err);
 }
 
 void
@@ -374,6 +413,7 @@ const struct mr_cgroup_driver mr_cg_driver_v2 = {
   .name = "v2",
   .create = v2_create,
   .open = v2_open,
+  .sub = mr_cg_v2_sub_unified,
   .join = v2_join,
   .enter_pid = v2_enter_pid,
   .apply = v2_apply,

@@ -58,6 +58,13 @@ int mr_cg_v2_make (const struct mr_cgroup *cg, const char *const *want, const ch
  * -1 unless must_exist; *any |= it was opened. */
 int mr_cg_v2_open (struct mr_cgroup *cg, bool must_exist, bool *any, mr_error_t *err);
 int mr_cg_v2_enter_pid (const struct mr_cgroup *cg, pid_t pid, mr_error_t *err);
+/* exec --cgroup (driver.h's sub): the v2 directory fd at the sub-cgroup
+ * given for one of the unified tree's controllers, or by the plain form
+ * (hybrid); mr_cg_v2_sub_unified for a pure v2 tree, where only the plain
+ * form means something. */
+struct mr_cg_subs;
+int mr_cg_v2_sub (struct mr_cgroup *cg, struct mr_cg_subs *subs, mr_error_t *err);
+int mr_cg_v2_sub_unified (struct mr_cgroup *cg, struct mr_cg_subs *subs, mr_error_t *err);
 /* Close the fd and remove the v2 directory. */
 void mr_cg_v2_teardown (struct mr_cgroup *cg, struct mr_cg_teardown *td);
 int mr_cg_v2_freeze (const char *dir, bool frozen, mr_error_t *err);
