@@ -294,6 +294,22 @@ def test_exec_and_ps_see_the_scope(sd):
     sd.delete(cid)
 
 
+def test_exec_into_a_sub_cgroup_of_the_scope(sd):
+    """exec --cgroup through the systemd driver: the plain form below the
+    scope's delegated directory; the controller form is refused (v2)."""
+    cid = sd.create(sd.bundle(["sleep", "60"]), start=True)
+    d = scope_dir(f"minirun-{cid}.scope")
+    os.mkdir(os.path.join(d, "sub"))
+    r = sd.cmd("exec", "--cgroup", "sub", cid, "cat", "/proc/self/cgroup", flag=False)
+    assert r.returncode == 0 and r.stdout.strip() == "0::/sub", (r.stdout, r.stderr)
+    r = sd.cmd("exec", "--cgroup", "memory:sub", cid, "true", flag=False)
+    assert r.returncode == 1 and "on cgroup v2 every controller is in one tree" in r.stderr, r.stderr
+    r = sd.cmd("exec", "--cgroup", "missing", cid, "true", flag=False)
+    assert r.returncode == 1 and "no sub-cgroup `missing`" in r.stderr, r.stderr
+    assert procs(d) == [sd.pid(cid)]
+    sd.delete(cid)
+
+
 def test_a_nested_slice_of_the_cgroups_path(sd):
     cid = new_id()
     slice_ = "minirun-test.slice"

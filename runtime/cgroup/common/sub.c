@@ -169,8 +169,7 @@ mr_cg_sub_open (const char *dir, const struct mr_cg_sub *sub, const char *file, 
                          dir);
   if (file == NULL)
     {
-      *fd = d;
-      d = -1;
+      *fd = MR_STEAL (d);
       return 0;
     }
   *fd = openat (d, file, flags | O_CLOEXEC);
