@@ -52,6 +52,9 @@ DOCKERD = "/usr/sbin/dockerd"
 IMAGE = "minirun-busybox:latest"
 TIMEOUT = 60
 CGROUP_ROOT = "/sys/fs/cgroup"
+# a pure cgroup v2 host (the VM lane's v2 guest) has one hierarchy at
+# CGROUP_ROOT; this host has one v1 hierarchy per controller under it
+CGROUP_V2 = os.path.exists(os.path.join(CGROUP_ROOT, "cgroup.controllers"))
 # directories dockerd (plugins) and containerd's shims (their sockets) create
 # outside the data and exec roots
 RUN_DIRS = ("/run/docker/plugins", "/run/docker", "/run/containerd/s", "/run/containerd")
@@ -298,11 +301,20 @@ class Docker:
         return [os.path.join(r, cid) for r in self.state_roots() if os.path.exists(os.path.join(r, cid))]
 
     def cgroup(self, controller, cid=None):
-        parts = [CGROUP_ROOT, controller, self.cgroup_parent] + ([cid] if cid else [])
+        """The container's (or the parent's) directory for `controller`: one
+        directory for every controller on v2, one per controller on v1."""
+        parts = [CGROUP_ROOT] + ([] if CGROUP_V2 else [controller]) + [self.cgroup_parent] + ([cid] if cid else [])
         return os.path.join(*parts)
 
+    def cgroup_tops(self):
+        """The cgroup parent in every hierarchy it can be in."""
+        if CGROUP_V2:
+            return [self.cgroup(None)]
+        return [self.cgroup(c) for c in os.listdir(CGROUP_ROOT)]
+
     def cgroup_dirs(self, cid):
-        return [self.cgroup(c, cid) for c in os.listdir(CGROUP_ROOT) if os.path.isdir(self.cgroup(c, cid))]
+        dirs = [os.path.join(top, cid) for top in self.cgroup_tops()]
+        return [d for d in dirs if os.path.isdir(d)]
 
     # --- teardown ---------------------------------------------------------
     def our_processes(self):
@@ -364,8 +376,7 @@ class Docker:
         for m in sorted(mounts, key=len, reverse=True):
             subprocess.run(["umount", "-l", m], capture_output=True)
         shutil.rmtree(self.base, ignore_errors=True)
-        for controller in os.listdir(CGROUP_ROOT):
-            top = self.cgroup(controller)
+        for top in self.cgroup_tops():
             if not os.path.isdir(top):
                 continue
             for dirpath, _, _ in sorted(os.walk(top), key=lambda w: len(w[0]), reverse=True):
@@ -604,22 +615,34 @@ def test_bind_mounts(docker, tmp_path):
     assert not (ro / "new").exists()
 
 
+# (controller, file) of each limit the tests set, per cgroup version
 LIMIT_FILES = {
-    "memory": "memory/memory.limit_in_bytes",
-    "pids": "pids/pids.max",
-    "quota": "cpu/cpu.cfs_quota_us",
-    "period": "cpu/cpu.cfs_period_us",
-    "shares": "cpu/cpu.shares",
+    "memory": ("memory", "memory.max" if CGROUP_V2 else "memory.limit_in_bytes"),
+    "pids": ("pids", "pids.max"),
 }
+LIMIT_FILES.update({"cpu": ("cpu", "cpu.max"), "weight": ("cpu", "cpu.weight")} if CGROUP_V2 else {
+    "quota": ("cpu", "cpu.cfs_quota_us"), "period": ("cpu", "cpu.cfs_period_us"), "shares": ("cpu", "cpu.shares")})
+
+
+def want_limits(memory, pids, quota, period, shares):
+    """What the limit files hold for docker's -m, --pids-limit, --cpus and
+    --cpu-shares: the v1 values as they are, or on v2 cpu.max "QUOTA PERIOD" and
+    the weight runc's conversion gives (1 + (shares - 2) * 9999 / 262142)."""
+    if CGROUP_V2:
+        return {"memory": str(memory), "pids": str(pids), "cpu": f"{quota} {period}",
+                "weight": str(1 + (shares - 2) * 9999 // 262142)}
+    return {"memory": str(memory), "pids": str(pids), "quota": str(quota), "period": str(period), "shares": str(shares)}
 
 
 def limits(docker, cid):
-    """The limits read inside the container (its /sys/fs/cgroup) and on the
+    """The limits read inside the container (its /sys/fs/cgroup: on v2 the
+    container's own directory, docker giving it a cgroup namespace) and on the
     host (under dockerd's --cgroup-parent)."""
-    inside = docker("exec", cid, "cat", *[f"/sys/fs/cgroup/{p}" for p in LIMIT_FILES.values()], check=True)
-    values = inside.stdout.split()
+    inside_paths = [f"/sys/fs/cgroup/{f}" if CGROUP_V2 else f"/sys/fs/cgroup/{c}/{f}" for c, f in LIMIT_FILES.values()]
+    inside = docker("exec", cid, "cat", *inside_paths, check=True)
+    values = inside.stdout.splitlines()
     assert len(values) == len(LIMIT_FILES), inside.stdout
-    host = {k: read(docker.cgroup(p.split("/")[0], cid) + "/" + p.split("/")[1]) for k, p in LIMIT_FILES.items()}
+    host = {k: read(docker.cgroup(c, cid) + "/" + f) for k, (c, f) in LIMIT_FILES.items()}
     return dict(zip(LIMIT_FILES, values)), host
 
 
@@ -627,7 +650,7 @@ def test_memory_pids_cpu_limits(docker, containers):
     cid = docker.run_detached("-m", "64m", "--pids-limit", "50", "--cpus", "0.5", "--cpu-shares", "512", IMAGE,
                               "sleep", "100")
     containers.append(cid)
-    want = {"memory": str(64 << 20), "pids": "50", "quota": "50000", "period": "100000", "shares": "512"}
+    want = want_limits(64 << 20, 50, 50000, 100000, 512)
     inside, host = limits(docker, cid)
     assert inside == want
     assert host == want
@@ -721,10 +744,12 @@ def test_logs(docker, containers):
 def test_pause_unpause(docker, containers):
     cid = docker.run_detached(IMAGE, "sh", "-c", "while :; do date +%s%N > /tmp/tick; sleep 0.05; done")
     containers.append(cid)
-    freezer = docker.cgroup("freezer", cid) + "/freezer.state"
+    # v1: freezer.state FROZEN/THAWED; v2: cgroup.freeze 1/0
+    freezer = docker.cgroup("freezer", cid) + ("/cgroup.freeze" if CGROUP_V2 else "/freezer.state")
+    frozen, thawed = ("1", "0") if CGROUP_V2 else ("FROZEN", "THAWED")
     docker("pause", cid, check=True)
     assert docker.inspect("{{.State.Status}}", cid) == "paused"
-    assert read(freezer) == "FROZEN"
+    assert read(freezer) == frozen
     r = docker("exec", cid, "true")
     assert r.returncode != 0 and "paused" in r.stderr, r.stderr
     init = int(docker.inspect("{{.State.Pid}}", cid))
@@ -735,7 +760,7 @@ def test_pause_unpause(docker, containers):
         assert f.read() == before, "a paused container went on running"
     docker("unpause", cid, check=True)
     assert docker.inspect("{{.State.Status}}", cid) == "running"
-    assert read(freezer) == "THAWED"
+    assert read(freezer) == thawed
     wait_until(lambda: open(f"/proc/{init}/root/tmp/tick").read() != before, what="the container to run again")
     assert docker("exec", cid, "echo", "ok", check=True).stdout == "ok\n"
     calls = docker.calls_for(cid)
@@ -839,7 +864,7 @@ def test_update(docker, containers):
     containers.append(cid)
     docker("update", "-m", "128m", "--memory-swap", "256m", "--pids-limit", "77", "--cpus", "0.25",
            "--cpu-shares", "256", cid, check=True)
-    want = {"memory": str(128 << 20), "pids": "77", "quota": "25000", "period": "100000", "shares": "256"}
+    want = want_limits(128 << 20, 77, 25000, 100000, 256)
     inside, host = limits(docker, cid)
     assert inside == want
     assert host == want
