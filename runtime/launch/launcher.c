@@ -13,7 +13,8 @@
  *   create:created         the config kept; `create` records "created"
  *
  * A failure at any step undoes everything before it: the init is killed
- * through its pidfd, the cgroup and the state directory are removed. */
+ * through its pidfd, linux.netDevices go back to the host, the cgroup and
+ * the state directory are removed. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -69,6 +70,7 @@ mr_launch_release (struct mr_launch *l)
     if (fds[i] >= 0)
       close (fds[i]);
   mr_rootfs_idmap_free (&l->idmapped);
+  mr_netdev_moves_free (l->netdevs);
   mr_cgroup_free (l->cgroup);
   mr_rdt_clear (&l->rdt);
   mr_security_free (l->sec);
@@ -129,6 +131,10 @@ mr_launch_undo (struct mr_launch *l)
   mr_error_t err = NULL;
 
   kill_and_reap (l);
+  /* its network namespace lives on in l->netdevs: the devices come back */
+  mr_netdev_move_back (l->netdevs);
+  mr_netdev_moves_free (l->netdevs);
+  l->netdevs = NULL;
   /* Without a pid namespace of its own, the container's other processes do
    * not die with its init: the cgroup knows them all. */
   if (l->cgroup && !l->init.new_ns[MR_NS_PID] && l->plan && l->plan->n_procs > 1

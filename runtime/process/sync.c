@@ -22,6 +22,8 @@ static const char *const type_names[] = {
   [MR_SYNC_ERROR] = "ERROR",
   [MR_SYNC_TERMINAL] = "TERMINAL",
   [MR_SYNC_INIT_PID] = "INIT_PID",
+  [MR_SYNC_NETDEVS] = "NETDEVS",
+  [MR_SYNC_NETDEVS_DONE] = "NETDEVS_DONE",
 };
 
 const char *

@@ -39,6 +39,8 @@ enum mr_sync_type
   MR_SYNC_ERROR,
   MR_SYNC_TERMINAL,        /* child -> parent: the pty master rides along (SCM_RIGHTS) */
   MR_SYNC_INIT_PID,        /* parent -> child: the init's host pid (pids[0]), for hooks and the seccomp agent */
+  MR_SYNC_NETDEVS,         /* child -> parent: in its network namespace; move linux.netDevices there */
+  MR_SYNC_NETDEVS_DONE,    /* parent -> child: they are moved */
 };
 
 #define MR_SYNC_TEXT_MAX 1536
