@@ -88,6 +88,12 @@ int mr_sync_recv_fd (int sock, struct mr_sync_msg *msg, int *fd_out, mr_error_t 
 
 /* SCM_RIGHTS on any unix socket: send `fd` with a small payload. */
 int mr_send_fd (int sock, int fd, const void *payload, size_t len, mr_error_t *err);
+/* Connect to the AF_UNIX stream socket at `path` (a CLOEXEC fd); `flag`
+ * names the option it came from in errors ("--console-socket"). */
+int mr_unix_connect (const char *path, const char *flag, mr_error_t *err);
+/* --pidfd-socket: a copy of `pidfd` goes to `sock` with runc's payload,
+ * "standard" for a container's init, "setns" for an exec'd process. */
+int mr_pidfd_socket_send (int sock, int pidfd, const char *kind, mr_error_t *err);
 
 /* Child side, right after PR_SET_PDEATHSIG: has the launcher already died
  * (its end of the channel is closed)?  Closes the window in which the
