@@ -757,7 +757,6 @@ def test_personality_holds_for_every_process_of_the_container(mr):
     ("process", "scheduler", {"policy": "SCHED_OTHER"}),
     ("process", "ioPriority", {"class": "IOPRIO_CLASS_IDLE"}),
     ("process", "execCPUAffinity", {"initial": "0"}),
-    ("linux", "netDevices", {"eth9": {}}),
     ("linux", "memoryPolicy", {"mode": "MPOL_DEFAULT"}),
 ])
 def test_spec_fields_minirun_does_not_apply_yet_are_said(mr, where, key, value):
