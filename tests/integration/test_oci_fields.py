@@ -754,11 +754,7 @@ def test_personality_holds_for_every_process_of_the_container(mr):
 
 
 @pytest.mark.parametrize("where,key,value", [
-    ("process", "scheduler", {"policy": "SCHED_OTHER"}),
-    ("process", "ioPriority", {"class": "IOPRIO_CLASS_IDLE"}),
-    ("process", "execCPUAffinity", {"initial": "0"}),
     ("linux", "netDevices", {"eth9": {}}),
-    ("linux", "memoryPolicy", {"mode": "MPOL_DEFAULT"}),
 ])
 def test_spec_fields_minirun_does_not_apply_yet_are_said(mr, where, key, value):
     """Spec 1.2/1.3 fields runc 1.1 and crun 1.8 ignore too (gap G13): the
