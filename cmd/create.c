@@ -16,6 +16,8 @@ static const char usage[] =
     "  -b, --bundle DIR        bundle directory (default: the current directory)\n"
     "      --pid-file FILE     write the init's pid to FILE\n"
     "      --console-socket P  send the pty master to the unix socket P (process.terminal)\n"
+    "      --pidfd-socket P    send a pidfd of the init to the unix socket P (SCM_RIGHTS,\n"
+    "                          payload \"standard\", as runc)\n"
     "      --preserve-fds N    pass fds 3..3+N-1 to the container\n"
     "      --no-pivot          use MS_MOVE + chroot instead of pivot_root\n"
     "      --no-new-keyring    keep the caller's session keyring\n"

@@ -27,6 +27,10 @@ static const char usage[] =
     "  -d, --detach             return once the process runs\n"
     "      --pid-file FILE      write the process's host pid to FILE\n"
     "      --console-socket P   send the pty master to the unix socket P\n"
+    "      --pidfd-socket P     send a pidfd of the process to the unix socket P\n"
+    "                           (SCM_RIGHTS, payload \"setns\", as runc)\n"
+    "      --ignore-paused      exec in a paused container too: the process starts\n"
+    "                           when the container is resumed (and minirun waits)\n"
     "      --preserve-fds N     pass fds 3..3+N-1 to the process\n"
     "      --no-new-privs       set no_new_privs\n"
     "  -g, --additional-gids G  an additional group for the process (repeatable, or\n"
@@ -56,7 +60,8 @@ cmd_exec (struct mr_global *g, int argc, char **argv)
     { "no-new-privs", no_argument, NULL, 'N' },     { "pid", required_argument, NULL, 'I' },
     { "process-label", required_argument, NULL, 'L' }, { "apparmor", required_argument, NULL, 'A' },
     { "additional-gids", required_argument, NULL, 'g' }, { "ignore-paused", no_argument, NULL, 'G' },
-    { "cgroup", required_argument, NULL, 'X' },     { "help", no_argument, NULL, 'h' },
+    { "cgroup", required_argument, NULL, 'X' },     { "pidfd-socket", required_argument, NULL, 'S' },
+    { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
   struct mr_exec_opts o = { .state_root = g->root };
@@ -122,6 +127,10 @@ cmd_exec (struct mr_global *g, int argc, char **argv)
         fprintf (stderr, "minirun exec: --cgroup (a sub-cgroup of the container) is not supported\n");
         goto fail;
       case 'G':
+        o.ignore_paused = true;
+        break;
+      case 'S':
+        o.pidfd_socket = optarg;
         break;
       case 'h':
         free (o.env);

@@ -24,6 +24,7 @@ static const char usage[] =
     "  -d, --detach            return once the process runs\n"
     "      --pid-file FILE     write the init's pid to FILE\n"
     "      --console-socket P  send the pty master to the unix socket P\n"
+    "      --pidfd-socket P    send a pidfd of the init to the unix socket P\n"
     "      --keep              keep the stopped container's state (delete it later)\n"
     "      --preserve-fds N    pass fds 3..3+N-1 to the container\n"
     "      --no-pivot          use MS_MOVE + chroot instead of pivot_root\n"
@@ -38,7 +39,8 @@ cmd_parse_run_opts (int argc, char **argv, struct mr_run_opts *o, bool is_run, c
     { "pid-file", required_argument, NULL, 'p' },     { "console-socket", required_argument, NULL, 'c' },
     { "keep", no_argument, NULL, 'k' },               { "preserve-fds", required_argument, NULL, 'P' },
     { "no-pivot", no_argument, NULL, 'n' },           { "no-new-keyring", no_argument, NULL, 'K' },
-    { "no-subreaper", no_argument, NULL, 'S' },       { "help", no_argument, NULL, 'h' },
+    { "no-subreaper", no_argument, NULL, 'S' },       { "pidfd-socket", required_argument, NULL, 'F' },
+    { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
   int c;
@@ -63,6 +65,9 @@ cmd_parse_run_opts (int argc, char **argv, struct mr_run_opts *o, bool is_run, c
         break;
       case 'c':
         o->console_socket = optarg;
+        break;
+      case 'F':
+        o->pidfd_socket = optarg;
         break;
       case 'k':
         o->keep = true;

@@ -26,7 +26,10 @@ static const char usage[]
       "  --blkio-weight N            block IO weight (10..1000)\n"
       "  --cpu-period US             CPU CFS period in microseconds\n"
       "  --cpu-quota US              CPU CFS quota in microseconds per period (-1: none)\n"
+      "  --cpu-burst US              CPU CFS burst in microseconds (quota a period may\n"
+      "                              borrow from earlier idle periods)\n"
       "  --cpu-share N               CPU shares (relative weight)\n"
+      "  --cpu-idle 0|1              1: the cgroup gets SCHED_IDLE-like (lowest) priority\n"
       "  --cpu-rt-period US          realtime period in microseconds\n"
       "  --cpu-rt-runtime US         realtime runtime in microseconds per period\n"
       "  --cpuset-cpus LIST          CPUs the container may use (0-3, 0,1)\n"
@@ -49,6 +52,8 @@ enum
   OPT_CPU_PERIOD,
   OPT_CPU_QUOTA,
   OPT_CPU_SHARE,
+  OPT_CPU_BURST,
+  OPT_CPU_IDLE,
   OPT_CPU_RT_PERIOD,
   OPT_CPU_RT_RUNTIME,
   OPT_CPUSET_CPUS,
@@ -165,6 +170,14 @@ apply_flag (struct mr_resources *r, int opt, const char *name, const char *v)
     case OPT_CPU_SHARE:
       u64 = &r->cpu.shares;
       break;
+    case OPT_CPU_BURST:
+      u64 = &r->cpu.burst;
+      break;
+    case OPT_CPU_IDLE:
+      if (!mr_parse_i64 (v, 0, 1, &r->cpu.idle.v))
+        return bad_value (name, v, "0 or 1");
+      r->cpu.idle.set = true;
+      return 0;
     case OPT_CPU_RT_PERIOD:
       u64 = &r->cpu.realtime_period;
       break;
@@ -216,6 +229,8 @@ cmd_update (struct mr_global *g, int argc, char **argv)
     { "cpu-period", required_argument, NULL, OPT_CPU_PERIOD },
     { "cpu-quota", required_argument, NULL, OPT_CPU_QUOTA },
     { "cpu-share", required_argument, NULL, OPT_CPU_SHARE },
+    { "cpu-burst", required_argument, NULL, OPT_CPU_BURST },
+    { "cpu-idle", required_argument, NULL, OPT_CPU_IDLE },
     { "cpu-rt-period", required_argument, NULL, OPT_CPU_RT_PERIOD },
     { "cpu-rt-runtime", required_argument, NULL, OPT_CPU_RT_RUNTIME },
     { "cpuset-cpus", required_argument, NULL, OPT_CPUSET_CPUS },

@@ -146,6 +146,14 @@ struct mr_mount_attr
   uint64_t set, clr;
 };
 
+/* linux.netDevices: a host interface moved into the container's network
+ * namespace (ns/netdev.c), optionally renamed there */
+struct mr_net_device
+{
+  char *host_name; /* the entry's key: the interface on the host */
+  char *name;      /* "name": its name inside, NULL to keep host_name */
+};
+
 /* ---------- namespaces ---------- */
 
 enum mr_ns_type
@@ -422,6 +430,8 @@ struct mr_config
   struct mr_resources resources;
   struct mr_kv *sysctl;
   size_t n_sysctl;
+  struct mr_net_device *net_devices; /* linux.netDevices, in the config's order */
+  size_t n_net_devices;
   struct mr_seccomp seccomp;
   enum mr_propagation rootfs_propagation;
   char **masked_paths;

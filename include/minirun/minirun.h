@@ -81,6 +81,7 @@ struct mr_run_opts
   const char *config_path;     /* NULL: <bundle>/config.json */
   const char *pid_file;        /* --pid-file */
   const char *console_socket;  /* --console-socket */
+  const char *pidfd_socket;    /* --pidfd-socket: a pidfd of the init goes there (SCM_RIGHTS, "standard") */
   int preserve_fds;            /* --preserve-fds: fds 3 .. 3+N-1 pass to the container */
   bool detach;                 /* run -d */
   bool keep;                   /* run --keep: keep the stopped container's state */
@@ -120,7 +121,9 @@ struct mr_exec_opts
   bool no_new_privs;           /* --no-new-privs */
   const char *pid_file;
   const char *console_socket;
+  const char *pidfd_socket;    /* --pidfd-socket: a pidfd of the process goes there (SCM_RIGHTS, "setns") */
   int preserve_fds;
+  bool ignore_paused;          /* --ignore-paused: exec in a paused container (runs once it is resumed) */
   const char *pins;            /* --pid "container=42,host=4300" */
   char **additional_gids;      /* --additional-gids GID (NULL-terminated): added to user.additionalGids */
 };

@@ -98,6 +98,9 @@ bool mr_cfg_propagation_from_name (const char *name, enum mr_propagation *out);
 
 int mr_cfg_parse_linux (const json_t *root, struct mr_config *c, mr_error_t *err);
 void mr_cfg_linux_clear (struct mr_config *c);
+/* linux.netDevices (config_netdev.c), called by mr_cfg_parse_linux after the namespaces */
+int mr_cfg_parse_net_devices (const json_t *lx, struct mr_config *c, mr_error_t *err);
+void mr_cfg_net_devices_clear (struct mr_config *c);
 
 int mr_cfg_parse_resources (const json_t *v, const char *path, struct mr_resources *r, mr_error_t *err);
 void mr_cfg_resources_clear (struct mr_resources *r);

@@ -8,7 +8,6 @@
 #include <sys/stat.h>
 
 #include "base/cleanup.h"
-#include "base/log.h"
 #include "config/config_internal.h"
 #include "base/utils.h"
 
@@ -279,9 +278,6 @@ parse_misc (const json_t *lx, struct mr_config *c, mr_error_t *err)
     if (c->sysctl[i].key[0] == '\0')
       return mr_cfg_error (err, "linux.sysctl", "a sysctl name is empty");
 
-  for (const char *const *k = (const char *const[]){ "netDevices", NULL }; *k; k++)
-    if (json_object_get (lx, *k) != NULL)
-      mr_log_warning ("linux.%s is not applied by minirun (spec 1.3; runc 1.1 and crun 1.8 ignore it too)", *k);
   if (mr_cfg_parse_memory_policy (lx, &c->memory_policy, err) < 0)
     return -1;
   r = mr_cfg_object (lx, "linux", "intelRdt", &obj, err);
@@ -323,6 +319,7 @@ mr_cfg_linux_clear (struct mr_config *c)
   mr_strv_free (c->intel_rdt.schemata);
   free (c->personality_domain);
   free (c->memory_policy.nodes);
+  mr_cfg_net_devices_clear (c);
 }
 
 int
@@ -336,7 +333,8 @@ mr_cfg_parse_linux (const json_t *root, struct mr_config *c, mr_error_t *err)
   if (parse_namespaces (lx, c, err) < 0
       || parse_idmaps (lx, "uidMappings", &c->uid_mappings, &c->n_uid_mappings, err) < 0
       || parse_idmaps (lx, "gidMappings", &c->gid_mappings, &c->n_gid_mappings, err) < 0
-      || parse_devices (lx, c, err) < 0 || parse_time_offsets (lx, c, err) < 0 || parse_misc (lx, c, err) < 0)
+      || parse_devices (lx, c, err) < 0 || parse_time_offsets (lx, c, err) < 0 || parse_misc (lx, c, err) < 0
+      || mr_cfg_parse_net_devices (lx, c, err) < 0)
     return -1;
   v = mr_cfg_get (lx, "resources");
   if (v != NULL && mr_cfg_parse_resources (v, "linux.resources", &c->resources, err) < 0)

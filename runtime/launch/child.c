@@ -13,6 +13,7 @@
  *                 agent need it
  *   setns         join the namespaces given by path (mount last)
  *   cgroup        join the v1 hierarchies itself, then a new cgroup namespace
+ *   network devices linux.netDevices, moved in by the launcher
  *   hooks         createRuntime/prestart hooks run by the launcher
  *   security      oom_score_adj, LSM exec labels (through the host's /proc)
  *   uts           hostname, domainname
@@ -173,6 +174,20 @@ join_cgroup (struct mr_proc *p, mr_error_t *err)
   if (p->plan->new_ns[MR_NS_CGROUP] && unshare (CLONE_NEWCGROUP) < 0)
     return mr_error_set (err, errno, "unshare(CLONE_NEWCGROUP)");
   return 0;
+}
+
+/* linux.netDevices: moved in from the host, by the launcher, once the init
+ * is in its network namespace (before the hooks and sysctls that may name them) */
+static int
+net_devices (struct mr_proc *p, mr_error_t *err)
+{
+  struct mr_sync_msg msg;
+
+  if (p->plan->config->n_net_devices == 0)
+    return 0;
+  if (mr_sync_send (p->sync_fd, MR_SYNC_NETDEVS, err) < 0)
+    return -1;
+  return mr_sync_expect (p->sync_fd, -1, -1, MR_SYNC_NETDEVS_DONE, &msg, err);
 }
 
 /* prestart and createRuntime run in the runtime's namespaces: the launcher's job */
@@ -341,6 +356,7 @@ static const struct mr_step init_steps[] = {
   { "identity", receive_host_pid },
   { "setns", join_namespaces },
   { "cgroup", join_cgroup },
+  { "network devices", net_devices },
   { "hooks", runtime_hooks },
   { "security", mr_step_procfs },
   { "uts", set_uts },

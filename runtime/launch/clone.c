@@ -153,6 +153,12 @@ mr_launch_clone (struct mr_launch *l, mr_error_t *err)
       if (l->init.console_fd < 0)
         return -1;
     }
+  if (l->opts->pidfd_socket)
+    {
+      l->pidfd_socket = mr_unix_connect (l->opts->pidfd_socket, "--pidfd-socket", err);
+      if (l->pidfd_socket < 0)
+        return -1;
+    }
   if (!l->config->namespaces[MR_NS_MOUNT].present && mr_rootfs_shared_bind (l->rootfs, l->state_dirfd, err) < 0)
     return -1;
   /* The seccomp agent's socket is a host path: connect before the init

@@ -210,7 +210,12 @@ prepare (struct exec_ctx *x, mr_error_t *err)
 
   if (mr_handle_open (o->state_root, o->id, false, &x->h, err) < 0)
     return -1;
-  if (x->h.status != MR_STATUS_RUNNING && x->h.status != MR_STATUS_CREATED)
+  if (x->h.status == MR_STATUS_PAUSED && !o->ignore_paused)
+    return mr_error_set (err, 0,
+                         "cannot exec in container `%s`: it is paused (resume it, or exec --ignore-paused: the "
+                         "process then starts when the container is resumed)",
+                         o->id);
+  if (x->h.status != MR_STATUS_RUNNING && x->h.status != MR_STATUS_CREATED && x->h.status != MR_STATUS_PAUSED)
     return mr_error_set (err, 0, "cannot exec in container `%s`: it is %s", o->id,
                          mr_status_name (x->h.status));
   plan->join_pidfd = mr_state_open_pidfd (x->h.st);
@@ -342,7 +347,7 @@ mr_container_exec (const struct mr_exec_opts *opts, int *exit_status, mr_error_t
   struct mr_plan_ns unpinned_ns = { .name = MR_PIDNS_CONTAINER, .parent = -1, .creator = -1 };
   struct mr_pid_plan unpinned = { .n_procs = 1, .n_ns = 1, .ns = &unpinned_ns };
   struct mr_plan_proc unpinned_proc = { .name = "exec", .parent = -1 };
-  cleanup_close int own_pidns = -1, pidfd = -1, sigfd = -1, master = -1;
+  cleanup_close int own_pidns = -1, pidfd = -1, sigfd = -1, master = -1, pidfd_sock = -1;
   struct mr_sync_msg msg;
   sigset_t old;
   bool foreground = !opts->detach, masked = false, pushed = false;
@@ -361,6 +366,12 @@ mr_container_exec (const struct mr_exec_opts *opts, int *exit_status, mr_error_t
     {
       x.init.console_fd = mr_console_socket_connect (opts->console_socket, err);
       if (x.init.console_fd < 0)
+        goto out;
+    }
+  if (opts->pidfd_socket)
+    {
+      pidfd_sock = mr_unix_connect (opts->pidfd_socket, "--pidfd-socket", err);
+      if (pidfd_sock < 0)
         goto out;
     }
   if (mr_security_listener_connect (x.sec, err) < 0)
@@ -428,6 +439,8 @@ mr_container_exec (const struct mr_exec_opts *opts, int *exit_status, mr_error_t
       mr_error_set (err, EPROTO, "exec: unexpected %s on the setup channel", mr_sync_type_name (msg.type));
       goto kill;
     }
+  if (pidfd_sock >= 0 && mr_pidfd_socket_send (pidfd_sock, pidfd, "setns", err) < 0)
+    goto kill;
   if (opts->pid_file && mr_write_pid_file (opts->pid_file, pid, err) < 0)
     goto kill;
   if (!foreground)

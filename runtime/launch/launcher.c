@@ -10,10 +10,12 @@
  *                          the init with its namespaces, CLONE_INTO_CGROUP and
  *                          set_tid; NSpid verified against the pins; recorded
  *   create:ready           id maps, runtime hooks, the tree's pids: up to READY
+ *   create:pidfd-socket    --pidfd-socket: a pidfd of the init sent (runc's "standard")
  *   create:created         the config kept; `create` records "created"
  *
  * A failure at any step undoes everything before it: the init is killed
- * through its pidfd, the cgroup and the state directory are removed. */
+ * through its pidfd, linux.netDevices go back to the host, the cgroup and
+ * the state directory are removed. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -54,13 +56,14 @@ mr_launch_init (struct mr_launch *l, const struct mr_run_opts *opts)
   l->sync_parent = -1;
   l->pidfd = -1;
   l->terminal_master = -1;
+  l->pidfd_socket = -1;
 }
 
 void
 mr_launch_release (struct mr_launch *l)
 {
   int fds[] = { l->init.start_listen_fd, l->init.sync_fd, l->init.console_fd, l->state_dirfd, l->sync_parent,
-                l->pidfd, l->terminal_master };
+                l->pidfd, l->terminal_master, l->pidfd_socket };
 
   for (int i = 0; i < MR_NS_COUNT; i++)
     if (l->init.ns_fds[i] >= 0)
@@ -69,6 +72,7 @@ mr_launch_release (struct mr_launch *l)
     if (fds[i] >= 0)
       close (fds[i]);
   mr_rootfs_idmap_free (&l->idmapped);
+  mr_netdev_moves_free (l->netdevs);
   mr_cgroup_free (l->cgroup);
   mr_rdt_clear (&l->rdt);
   mr_security_free (l->sec);
@@ -129,6 +133,10 @@ mr_launch_undo (struct mr_launch *l)
   mr_error_t err = NULL;
 
   kill_and_reap (l);
+  /* its network namespace lives on in l->netdevs: the devices come back */
+  mr_netdev_move_back (l->netdevs);
+  mr_netdev_moves_free (l->netdevs);
+  l->netdevs = NULL;
   /* Without a pid namespace of its own, the container's other processes do
    * not die with its init: the cgroup knows them all. */
   if (l->cgroup && !l->init.new_ns[MR_NS_PID] && l->plan && l->plan->n_procs > 1
@@ -249,6 +257,19 @@ clone_and_record (struct mr_launch *l, mr_error_t *err)
   return mr_launch_save_state (l, MR_STATUS_CREATING, err);
 }
 
+/* --pidfd-socket: the init is set up and waits; a pidfd of it goes out */
+static int
+send_pidfd (struct mr_launch *l, mr_error_t *err)
+{
+  if (l->pidfd_socket < 0)
+    return 0;
+  if (mr_pidfd_socket_send (l->pidfd_socket, l->pidfd, "standard", err) < 0)
+    return -1;
+  close (l->pidfd_socket);
+  l->pidfd_socket = -1;
+  return 0;
+}
+
 /* `run` records the container once it runs; only `create` stops at created */
 static int
 record_created (struct mr_launch *l, mr_error_t *err)
@@ -271,6 +292,7 @@ static const struct spawn_step spawn_steps[] = {
   { "create:resctrl", make_resctrl },
   { "create:clone", clone_and_record },
   { "create:ready", mr_launch_await_ready },
+  { "create:pidfd-socket", send_pidfd },
   { "create:created", record_created },
 };
 

@@ -40,6 +40,8 @@ struct mr_launch
   int sync_parent;                /* the launcher's end of the setup channel */
   int pidfd;                      /* the init's */
   int terminal_master;            /* the pty master the init sent (no --console-socket), -1 */
+  int pidfd_socket;               /* --pidfd-socket, connected before the clone; -1 */
+  struct mr_netdev_moves *netdevs; /* linux.netDevices moved in (moved back by undo) */
   struct mr_state state;          /* what state.json says; id, bundle, rootfs, annotations and the
                                    * processes' names are borrowed, the rest is owned */
 };

@@ -164,6 +164,11 @@ mr_launch_prepare (struct mr_launch *l, mr_error_t *err)
     return -1;
   if (mr_mempolicy_check_host (&c->memory_policy, err) < 0)
     return -1;
+  if (c->n_net_devices > 0 && !mr_cap_effective (CAP_NET_ADMIN))
+    return mr_error_set (err, EPERM, "linux.netDevices: moving host interfaces needs CAP_NET_ADMIN on the host "
+                                     "(run as root; rootless containers cannot take host devices)");
+  if (mr_netdev_validate (c, l->init.ns_fds[MR_NS_NET], err) < 0)
+    return -1;
 
   if (l->init.new_ns[MR_NS_PID])
     env.container = MR_PIDNS_NEW;

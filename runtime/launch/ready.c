@@ -1,10 +1,13 @@
 /* ready.c: the launcher's side of the setup channel, from the clone to
  * READY (the "create:ready" step of spawn): the id maps of a new user
- * namespace, the init's host pid when it needs it, the runtime hooks when it
+ * namespace, the init's host pid when it needs it, linux.netDevices moved
+ * into its network namespace, the runtime hooks when it
  * asks for them, the pids of each process of minirun.processes (checked
  * against their pins), the pty master, and the errors the container reports
  * (a refused host pin named with its holder). */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -29,6 +32,21 @@ run_runtime_hooks (struct mr_launch *l, mr_error_t *err)
     return -1;
   return mr_hooks_run (c->hooks[MR_HOOK_CREATE_RUNTIME], c->n_hooks[MR_HOOK_CREATE_RUNTIME], "createRuntime", state,
                        err);
+}
+
+/* linux.netDevices, into the namespace the init is in now (its own or the
+ * one it joined); what was moved is kept for undo */
+static int
+move_net_devices (struct mr_launch *l, mr_error_t *err)
+{
+  char path[64];
+  cleanup_close int fd = -1;
+
+  (void) snprintf (path, sizeof path, "/proc/%d/ns/net", (int) l->state.pid);
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return mr_error_set (err, errno, "linux.netDevices: open the container's network namespace `%s`", path);
+  return mr_netdev_move_in (l->config, fd, &l->netdevs, err);
 }
 
 /* A planned child reported in: its host pid comes from SCM_CREDENTIALS;
@@ -134,6 +152,10 @@ mr_launch_await_ready (struct mr_launch *l, mr_error_t *err)
           return 0;
         case MR_SYNC_HOOKS_RUNTIME:
           if (run_runtime_hooks (l, err) < 0 || mr_sync_send (l->sync_parent, MR_SYNC_HOOKS_DONE, err) < 0)
+            return -1;
+          break;
+        case MR_SYNC_NETDEVS:
+          if (move_net_devices (l, err) < 0 || mr_sync_send (l->sync_parent, MR_SYNC_NETDEVS_DONE, err) < 0)
             return -1;
           break;
         case MR_SYNC_PIDS:

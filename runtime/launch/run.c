@@ -10,6 +10,7 @@
 #include "base/cleanup.h"
 #include "process/hooks.h"
 #include "launch/launcher.h"
+#include "ns/ns.h"
 #include "base/log.h"
 #include "rootfs/rootfs.h"
 #include "process/supervise.h"
@@ -99,6 +100,9 @@ mr_container_run (const struct mr_run_opts *opts, int *exit_status, mr_error_t *
       mr_error_set_explained (err, msg.errno_, "%s", msg.text);
       goto fail;
     }
+  /* it runs: its linux.netDevices are its own now, gone with its namespace */
+  mr_netdev_moves_free (l.netdevs);
+  l.netdevs = NULL;
   if (mr_launch_save_state (&l, MR_STATUS_RUNNING, err) < 0)
     goto fail;
   /* Other commands (state, kill, delete, list) may act on it from now on. */

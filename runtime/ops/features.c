@@ -11,6 +11,7 @@
 #include "minirun/checkpoint.h"
 #include "minirun/minirun.h"
 #include "process/pidpin.h"
+#include "ns/ns.h"
 
 #ifdef MINIRUN_HAVE_SYSTEMD
 #define SYSTEMD_DRIVER 1 /* runtime/cgroup/systemd/ talks to systemd (system and user managers) */
@@ -89,6 +90,8 @@ mr_features_json (void)
     json_object_set_new (json_object_get (o, "linux"), "memoryPolicy",
                          json_pack ("{s:o, s:o}", "modes", strings (modes), "flags", strings (mflags)));
   }
+  /* linux.netDevices, as runc 1.3 says it (false in the static build) */
+  json_object_set_new (json_object_get (o, "linux"), "netDevices", json_pack ("{s:b}", "enabled", mr_netdev_built_in));
   /* checkpoint/restore through libcriu, as runc says it */
   json_object_set_new (json_object_get (o, "annotations"), "org.opencontainers.runc.checkpoint.enabled",
                        json_string (mr_checkpoint_built_in () ? "true" : "false"));

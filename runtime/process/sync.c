@@ -5,8 +5,10 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include "base/cleanup.h"
 #include "process/sync.h"
 #include "base/utils.h"
 
@@ -22,6 +24,8 @@ static const char *const type_names[] = {
   [MR_SYNC_ERROR] = "ERROR",
   [MR_SYNC_TERMINAL] = "TERMINAL",
   [MR_SYNC_INIT_PID] = "INIT_PID",
+  [MR_SYNC_NETDEVS] = "NETDEVS",
+  [MR_SYNC_NETDEVS_DONE] = "NETDEVS_DONE",
 };
 
 const char *
@@ -182,6 +186,31 @@ mr_send_fd (int sock, int fd, const void *payload, size_t len, mr_error_t *err)
   while (n < 0 && errno == EINTR);
   if (n < 0)
     return mr_error_set (err, errno, "send a file descriptor (SCM_RIGHTS)");
+  return 0;
+}
+
+int
+mr_unix_connect (const char *path, const char *flag, mr_error_t *err)
+{
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  cleanup_close int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+  if (fd < 0)
+    return mr_error_set (err, errno, "%s: socket", flag);
+  if (strlen (path) >= sizeof addr.sun_path)
+    return mr_error_set (err, ENAMETOOLONG, "%s `%s`: path longer than %zu bytes", flag, path,
+                         sizeof addr.sun_path - 1);
+  memcpy (addr.sun_path, path, strlen (path) + 1);
+  if (connect (fd, (struct sockaddr *) &addr, sizeof addr) < 0)
+    return mr_error_set (err, errno, "%s: connect to `%s`", flag, path);
+  return MR_STEAL_FD (fd);
+}
+
+int
+mr_pidfd_socket_send (int sock, int pidfd, const char *kind, mr_error_t *err)
+{
+  if (mr_send_fd (sock, pidfd, kind, strlen (kind), err) < 0)
+    return mr_error_wrap (err, "--pidfd-socket: send the %s process's pidfd", kind);
   return 0;
 }
 

@@ -39,6 +39,8 @@ enum mr_sync_type
   MR_SYNC_ERROR,
   MR_SYNC_TERMINAL,        /* child -> parent: the pty master rides along (SCM_RIGHTS) */
   MR_SYNC_INIT_PID,        /* parent -> child: the init's host pid (pids[0]), for hooks and the seccomp agent */
+  MR_SYNC_NETDEVS,         /* child -> parent: in its network namespace; move linux.netDevices there */
+  MR_SYNC_NETDEVS_DONE,    /* parent -> child: they are moved */
 };
 
 #define MR_SYNC_TEXT_MAX 1536
@@ -86,6 +88,12 @@ int mr_sync_recv_fd (int sock, struct mr_sync_msg *msg, int *fd_out, mr_error_t 
 
 /* SCM_RIGHTS on any unix socket: send `fd` with a small payload. */
 int mr_send_fd (int sock, int fd, const void *payload, size_t len, mr_error_t *err);
+/* Connect to the AF_UNIX stream socket at `path` (a CLOEXEC fd); `flag`
+ * names the option it came from in errors ("--console-socket"). */
+int mr_unix_connect (const char *path, const char *flag, mr_error_t *err);
+/* --pidfd-socket: a copy of `pidfd` goes to `sock` with runc's payload,
+ * "standard" for a container's init, "setns" for an exec'd process. */
+int mr_pidfd_socket_send (int sock, int pidfd, const char *kind, mr_error_t *err);
 
 /* Child side, right after PR_SET_PDEATHSIG: has the launcher already died
  * (its end of the channel is closed)?  Closes the window in which the

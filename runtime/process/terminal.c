@@ -26,18 +26,7 @@
 int
 mr_console_socket_connect (const char *path, mr_error_t *err)
 {
-  struct sockaddr_un addr = { .sun_family = AF_UNIX };
-  cleanup_close int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-  if (fd < 0)
-    return mr_error_set (err, errno, "--console-socket: socket");
-  if (strlen (path) >= sizeof addr.sun_path)
-    return mr_error_set (err, ENAMETOOLONG, "--console-socket `%s`: path longer than %zu bytes", path,
-                         sizeof addr.sun_path - 1);
-  strcpy (addr.sun_path, path);
-  if (connect (fd, (struct sockaddr *) &addr, sizeof addr) < 0)
-    return mr_error_set (err, errno, "--console-socket: connect to `%s`", path);
-  return MR_STEAL_FD (fd);
+  return mr_unix_connect (path, "--console-socket", err);
 }
 
 /* Bind the pty slave (open as `slave`, named `name`) over /dev/console of

@@ -43,6 +43,13 @@ echo "guest-systemd: systemctl is-system-running: $state"
   echo "settled_s=$(cut -d' ' -f1 /proc/uptime)"
 } >"$share/guest-info"
 
+# the host's CRIU, packed with the tree by scripts/vm-test.sh: at the path the
+# minirun under test was built to run it from
+if [ -x "$tree/criu/bin/criu" ] && [ -f "$share/criu-prefix" ]; then
+  criu_prefix=$(cat "$share/criu-prefix")
+  mkdir -p "$criu_prefix/bin" && cp "$tree/criu/bin/criu" "$criu_prefix/bin/criu" ||
+    echo "guest: cannot install CRIU at $criu_prefix/bin/criu"
+fi
 cd "$tree" || finish 3
 set --
 while IFS= read -r arg; do

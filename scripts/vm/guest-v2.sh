@@ -57,6 +57,13 @@ ip link set lo up
   echo "userspace_s=$uptime_start"
 } >"$share/guest-info"
 
+# the host's CRIU, packed with the tree by scripts/vm-test.sh: at the path the
+# minirun under test was built to run it from
+if [ -x "$tree/criu/bin/criu" ] && [ -f "$share/criu-prefix" ]; then
+  criu_prefix=$(cat "$share/criu-prefix")
+  mkdir -p "$criu_prefix/bin" && cp "$tree/criu/bin/criu" "$criu_prefix/bin/criu" ||
+    echo "guest: cannot install CRIU at $criu_prefix/bin/criu"
+fi
 cd "$tree" || finish 3
 set --
 while IFS= read -r arg; do

@@ -400,6 +400,31 @@ def test_update_memory_with_suffixes_and_from_a_file(mr, tmp_path):
     assert mr.cmd("resume", cid).returncode == 0
 
 
+def test_update_cpu_burst_and_idle(mr):
+    """runc's --cpu-burst and --cpu-idle: cpu.cfs_burst_us / cpu.idle on v1,
+    cpu.max.burst / cpu.idle on v2, each where the kernel has the file."""
+    cid = detached(mr, mr.bundle(sh("sleep 10"), mutate=with_resources(cpu={"quota": 50000, "period": 100000})))
+    burst_file = next((f for f in ("cpu.cfs_burst_us", "cpu.max.burst") if cg_file(cid, f) is not None), None)
+    have_idle = cg_file(cid, "cpu.idle") is not None
+    if burst_file is None and not have_idle:
+        pytest.skip("the kernel has neither CFS burst nor cpu.idle (Linux >= 5.14 / 5.15)")
+    args = (["--cpu-burst", "20000"] if burst_file else []) + (["--cpu-idle", "1"] if have_idle else [])
+    r = mr.cmd("update", *args, cid)
+    assert r.returncode == 0, r.stderr
+    if burst_file:
+        assert cg_file(cid, burst_file) == "20000"
+        assert mr.cmd("update", "--cpu-burst", "0", cid).returncode == 0  # 0 is a value: no burst
+        assert cg_file(cid, burst_file) == "0"
+    if have_idle:
+        assert cg_file(cid, "cpu.idle") == "1"
+        assert mr.cmd("update", "--cpu-idle", "0", cid).returncode == 0
+        assert cg_file(cid, "cpu.idle") == "0"
+    r = mr.cmd("update", "--cpu-idle", "2", cid)
+    assert r.returncode == 1 and "--cpu-idle: invalid value `2` (expected 0 or 1)" in r.stderr, r.stderr
+    r = mr.cmd("update", "--cpu-burst", "-5", cid)
+    assert r.returncode == 1 and "--cpu-burst: invalid value `-5`" in r.stderr, r.stderr
+
+
 def test_update_bad_values_give_clear_errors(mr, tmp_path):
     cid = detached(mr, mr.bundle(sh("sleep 10"), mutate=with_resources(pids={"limit": 50})))
 

@@ -163,6 +163,11 @@ test_full_linux (const struct mr_config *c)
   CHECK (c->n_sysctl == 2);
   CHECK_STR (c->sysctl[0].key, "net.ipv4.ip_forward");
   CHECK_STR (c->sysctl[1].value, "4294967296");
+  CHECK (c->n_net_devices == 2);
+  CHECK_STR (c->net_devices[0].host_name, "eth9");
+  CHECK_STR (c->net_devices[0].name, "ceth0");
+  CHECK_STR (c->net_devices[1].host_name, "enp0s3");
+  CHECK (c->net_devices[1].name == NULL);
   CHECK (c->rootfs_propagation == MR_PROP_RSLAVE);
   CHECK (c->n_masked_paths == 2 && c->masked_paths[2] == NULL);
   CHECK_STR (c->readonly_paths[1], "/proc/sysrq-trigger");

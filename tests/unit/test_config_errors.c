@@ -159,6 +159,23 @@ test_types_and_required (void)
                 "annotations[\"a.b\"]: expected a string, got integer 1");
   EXPECT_ERROR ("{" BASE ", 'linux': {'sysctl': {'net.ipv4.ip_forward': true}}}",
                 "linux.sysctl[\"net.ipv4.ip_forward\"]: expected a string, got boolean true");
+#define NETNS "'namespaces': [{'type': 'network'}]"
+  EXPECT_ERROR ("{" BASE ", 'linux': {" NETNS ", 'netDevices': {'eth9': {'name': 'a/b'}}}}",
+                "linux.netDevices[\"eth9\"]: name \"a/b\" is not a valid interface name: it contains '/', ':' or "
+                "white space");
+  EXPECT_ERROR ("{" BASE ", 'linux': {" NETNS ", 'netDevices': {'eth9': {'name': 'abcdefghijklmnop'}}}}",
+                "linux.netDevices[\"eth9\"]: name \"abcdefghijklmnop\" is not a valid interface name: it is longer "
+                "than 15 bytes (IFNAMSIZ - 1)");
+  EXPECT_ERROR ("{" BASE ", 'linux': {" NETNS ", 'netDevices': {'e%d': {}}}}",
+                "linux.netDevices[\"e%d\"]: \"e%d\" is not a valid interface name: a host interface name cannot "
+                "contain '%'");
+  EXPECT_ERROR ("{" BASE ", 'linux': {" NETNS ", 'netDevices': {'eth8': {'name': 'c0'}, 'eth9': {'name': 'c0'}}}}",
+                "linux.netDevices[\"eth9\"]: would be named \"c0\" in the container, as "
+                "linux.netDevices[\"eth8\"] would: give each a different \"name\"");
+  EXPECT_ERROR ("{" BASE ", 'linux': {'netDevices': {'eth9': {}}}}",
+                "linux.netDevices: the container has no network namespace of its own, and moving the devices would "
+                "take them from the host into the host: add {\"type\": \"network\"} to linux.namespaces");
+  EXPECT_OK ("{" BASE ", 'linux': {" NETNS ", 'netDevices': {'eth8': {'name': 'c%d'}, 'eth9': {'name': 'c%d'}}}}");
   /* unknown fields are ignored, null counts as absent */
   EXPECT_OK ("{" BASE ", 'futureField': [1, 2], 'linux': {'futureLinux': {}}, 'hostname': null}");
   EXPECT_OK ("{" BASE ", " PROC ", 'integral': 5.0, 'oomScoreAdj': 5.0}}");

@@ -33,10 +33,10 @@ given_cpu (const struct mr_resources *r)
   return SET (r->cpu.shares)             ? "linux.resources.cpu.shares"
          : SET (r->cpu.quota)            ? "linux.resources.cpu.quota"
          : SET (r->cpu.period)           ? "linux.resources.cpu.period"
-         : SET (r->cpu.burst)            ? "linux.resources.cpu.burst"
+         : r->cpu.burst.set              ? "linux.resources.cpu.burst"
          : SET (r->cpu.realtime_runtime) ? "linux.resources.cpu.realtimeRuntime"
          : SET (r->cpu.realtime_period)  ? "linux.resources.cpu.realtimePeriod"
-         : SET (r->cpu.idle)             ? "linux.resources.cpu.idle"
+         : r->cpu.idle.set               ? "linux.resources.cpu.idle"
                                          : NULL;
 }
 

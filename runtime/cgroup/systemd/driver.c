@@ -316,10 +316,11 @@ sd_resolve (struct mr_cgroup *cg, mr_error_t *err)
 {
   struct sd_state *s;
 
+  /* first whether systemd runs at all (the same words on every layout) */
+  if (mr_sd_available (err) < 0)
+    return mr_error_wrap (err, "cgroupsPath `%s` is for the systemd cgroup driver", cg->path);
   if (cg->host->layout != MR_CGROUP_UNIFIED)
     {
-      if (mr_sd_available (err) < 0)
-        return mr_error_wrap (err, "cgroupsPath `%s` is for the systemd cgroup driver", cg->path);
       return mr_error_set (err, 0,
                            "cgroupsPath `%s`: the systemd cgroup driver needs a cgroup v2 host (cgroup2 alone at "
                            "%s, systemd.unified_cgroup_hierarchy=1); this one is %s",

@@ -153,14 +153,14 @@ mr_cg_v1_cpu (const char *dir, const struct mr_resources *res, bool update, mr_e
                        (unsigned long long)c->period.v)
              < 0)
     return -1;
-  if (SET (c->burst)
+  if (c->burst.set /* 0 is a value: no burst (runc writes it too) */
       && mr_cg_writef (dir, "cpu.cfs_burst_us", "linux.resources.cpu.burst", err, "%llu",
                        (unsigned long long)c->burst.v)
              < 0)
     return -1;
   if ((SET (c->realtime_runtime) || SET (c->realtime_period)) && mr_cg_v1_rt (dir, res, err) < 0)
     return -1;
-  if (SET (c->idle)
+  if (c->idle.set /* 0 is a value: back to normal weight */
       && mr_cg_writef (dir, "cpu.idle", "linux.resources.cpu.idle", err, "%lld", (long long)c->idle.v) < 0)
     return -1;
   return 0;

@@ -92,12 +92,12 @@ mr_cg_v2_cpu (const char *dir, const struct mr_resources *res, bool update, mr_e
                       SET (c->quota) ? "linux.resources.cpu.quota" : "linux.resources.cpu.period", err)
              < 0)
     return -1;
-  if (SET (c->burst)
+  if (c->burst.set /* 0 is a value: no burst (runc writes it too) */
       && mr_cg_writef (dir, "cpu.max.burst", "linux.resources.cpu.burst", err, "%llu",
                        (unsigned long long) c->burst.v)
              < 0)
     return -1;
-  if (SET (c->idle)
+  if (c->idle.set /* 0 is a value: back to normal weight */
       && mr_cg_writef (dir, "cpu.idle", "linux.resources.cpu.idle", err, "%lld", (long long) c->idle.v) < 0)
     return -1;
   return 0;
