@@ -12,9 +12,14 @@ import ctypes
 import json
 import os
 import platform
+import signal
+import subprocess
+import time
 import uuid
 
 import pytest
+
+from conftest import MINIRUN
 
 
 
@@ -195,6 +200,23 @@ def test_bad_scheduler_is_refused(mr, sched, needle):
     refused(mr, process_attrs(scheduler=sched), needle)
 
 
+def test_scheduler_io_priority_and_memory_policy_hold_for_planned_processes(mr):
+    """minirun.processes run the container's process: its attributes too."""
+    node0_or_skip()
+
+    def mutate(c):
+        c["process"]["scheduler"] = {"policy": "SCHED_BATCH", "nice": 4}
+        c["process"]["ioPriority"] = {"class": "IOPRIO_CLASS_BE", "priority": 5}
+        c["linux"]["memoryPolicy"] = {"mode": "MPOL_BIND", "nodes": "0"}
+        c["minirun"] = {"processes": [{"name": "w", "args": ["sleep", "1000"]}]}
+    cid, pid = start(mr, mutate)
+    w = {p["name"]: p["pid"] for p in mr.state(cid)["minirun"]["processes"]}["w"]
+    for p in (pid, w):
+        assert policy_of(p) == SCHED_BATCH and nice_of(p) == 4
+        assert ioprio_of(p) == (IOPRIO_CLASS_BE, 5)
+        assert "bind:0" in numa_policies(p)
+
+
 # ---- ioPriority ----
 
 def test_io_priority_on_init_and_exec(mr):
@@ -245,6 +267,42 @@ def test_exec_cpu_affinity_initial_stays_without_final(mr):
     f = process_file(mr, cid, execCPUAffinity={"initial": "0"})
     # no cpuset in the container's cgroup narrows it: the process keeps what it was born with
     assert status_field(exec_pid(mr, cid, "--process", f), "Cpus_allowed_list") == "0"
+
+
+def children_of(pid):
+    kids = []
+    for t in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{t}/children") as f:
+            kids += [int(k) for k in f.read().split()]
+    return kids
+
+
+def test_exec_cpu_affinity_initial_is_given_back_by_minirun(mr):
+    """minirun exec runs on `initial` only while it clones the process: the
+    foreground `minirun exec` that supervises it is back on its own cpus."""
+    two_cpus_or_skip()
+    cid, pid = start(mr, None)
+    f = process_file(mr, cid, execCPUAffinity={"initial": "1"})
+    own = status_field(os.getpid(), "Cpus_allowed_list")
+    proc = subprocess.Popen([MINIRUN, "--root", mr.root, "exec", "--process", str(f), cid],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        kid = None
+        for _ in range(1000):  # until the process execs sleep (its comm), not a timing assertion
+            kids = children_of(proc.pid) if proc.poll() is None else []
+            if kids and open(f"/proc/{kids[0]}/comm").read().strip() == "sleep":
+                kid = kids[0]
+                break
+            time.sleep(0.01)
+        assert kid is not None, f"no exec'd sleep under minirun exec ({proc.poll()}, {proc.stderr})"
+        assert status_field(kid, "Cpus_allowed_list") == "1"
+        assert status_field(proc.pid, "Cpus_allowed_list") == own
+        os.kill(kid, signal.SIGKILL)  # the process this test started; minirun exec then exits
+        assert proc.wait(timeout=30) == 128 + signal.SIGKILL
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=30)
 
 
 def test_exec_cpu_affinity_cpu_not_online(mr):
