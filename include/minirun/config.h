@@ -41,6 +41,39 @@ struct mr_user
   char *username;      /* "username" (windows-only in the spec, kept for completeness) */
 };
 
+/* A parsed list of cpus or NUMA nodes ("0-3,7"): bit N set = N listed. */
+#define MR_ID_LIST_MAX 1024 /* CPU_SETSIZE; the kernel's largest MAX_NUMNODES */
+struct mr_id_list
+{
+  uint64_t bits[MR_ID_LIST_MAX / 64];
+};
+
+/* process.scheduler: sched_setattr(2) in the process's tail. */
+struct mr_scheduler
+{
+  bool present;
+  int policy;                  /* SCHED_OTHER, SCHED_FIFO, SCHED_RR, SCHED_BATCH, SCHED_IDLE, SCHED_DEADLINE */
+  int nice;                    /* -20 .. 19 */
+  int priority;                /* 1 .. 99 for SCHED_FIFO / SCHED_RR, else 0 */
+  uint64_t flags;              /* SCHED_FLAG_* bits */
+  uint64_t runtime, deadline, period; /* ns, SCHED_DEADLINE only */
+};
+
+/* process.ioPriority: ioprio_set(2) in the process's tail. */
+struct mr_io_priority
+{
+  bool present;
+  int class_;                  /* IOPRIO_CLASS_RT 1, IOPRIO_CLASS_BE 2, IOPRIO_CLASS_IDLE 3 */
+  int priority;                /* 0 (highest) .. 7 */
+};
+
+/* process.execCPUAffinity: for `exec` processes only (the spec: not the init). */
+struct mr_cpu_affinity
+{
+  char *initial, *final;       /* as written; NULL (or absent / "") : not set */
+  struct mr_id_list initial_cpus, final_cpus;
+};
+
 struct mr_process
 {
   bool terminal;
@@ -61,6 +94,9 @@ struct mr_process
   int oom_score_adj;
   char *apparmor_profile;
   char *selinux_label;
+  struct mr_scheduler scheduler;
+  struct mr_io_priority io_priority;
+  struct mr_cpu_affinity exec_cpu_affinity;
 };
 
 /* ---------- mounts ---------- */
@@ -420,6 +456,15 @@ struct mr_config
     bool enable_monitoring;    /* a mon_groups/<id> group with the container's tasks */
   } intel_rdt;
   char *personality_domain;    /* "LINUX" / "LINUX32" */
+  struct mr_memory_policy      /* linux.memoryPolicy: set_mempolicy(2) in the init's tail */
+  {
+    bool present;
+    int mode;                  /* MPOL_DEFAULT 0 .. MPOL_WEIGHTED_INTERLEAVE 6 */
+    unsigned int flags;        /* MPOL_F_STATIC_NODES, MPOL_F_RELATIVE_NODES, MPOL_F_NUMA_BALANCING */
+    char *nodes;               /* as written, or NULL */
+    bool has_nodes;            /* at least one node listed */
+    struct mr_id_list node_set;
+  } memory_policy;
 
   struct mr_pin_config pins;   /* minirun.* */
 };
@@ -437,6 +482,15 @@ int mr_config_parse_named (const char *data, size_t len, const char *name, struc
 void mr_config_free (struct mr_config *config);
 
 /* Parse an OCI process JSON (exec --process FILE), same field rules as `process`. */
+/* "SCHED_FIFO" for SCHED_FIFO, "MPOL_BIND" for MPOL_BIND ("?" when unknown). */
+const char *mr_sched_policy_name (int policy);
+const char *mr_mempolicy_mode_name (int mode);
+/* Parse a list like "0-3,7" of `what` ("cpu", "node") ids below
+ * MR_ID_LIST_MAX; "" is the empty list (*any false).  path names the field
+ * in errors: `<path>: "0-": a range needs its last cpu (like "0-3")`. */
+int mr_id_list_parse (const char *text, const char *path, const char *what, struct mr_id_list *out, bool *any,
+                      mr_error_t *err);
+
 int mr_process_parse_file (const char *path, struct mr_process **out, mr_error_t *err);
 void mr_process_free (struct mr_process *process);
 

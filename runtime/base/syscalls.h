@@ -61,4 +61,35 @@ mr_pivot_root (const char *new_root, const char *put_old)
   return (int) syscall (SYS_pivot_root, new_root, put_old);
 }
 
+/* sched_setattr(2): glibc 2.36 has neither the call nor the struct (the
+ * layout is the kernel's SCHED_ATTR_SIZE_VER1, 56 bytes). */
+struct mr_sched_attr
+{
+  uint32_t size;
+  uint32_t sched_policy;
+  uint64_t sched_flags;
+  int32_t sched_nice;
+  uint32_t sched_priority;
+  uint64_t sched_runtime, sched_deadline, sched_period;
+  uint32_t sched_util_min, sched_util_max;
+};
+
+static inline int
+mr_sched_setattr (pid_t pid, struct mr_sched_attr *attr, unsigned int flags)
+{
+  return (int) syscall (SYS_sched_setattr, pid, attr, flags);
+}
+
+static inline int
+mr_ioprio_set (int which, int who, int ioprio)
+{
+  return (int) syscall (SYS_ioprio_set, which, who, ioprio);
+}
+
+static inline int
+mr_set_mempolicy (int mode, const unsigned long *nodemask, unsigned long maxnode)
+{
+  return (int) syscall (SYS_set_mempolicy, mode, nodemask, maxnode);
+}
+
 #endif

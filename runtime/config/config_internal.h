@@ -79,6 +79,11 @@ void mr_cfg_kv_free (struct mr_kv *kv, size_t n);
 /* ---- sections ---- */
 int mr_cfg_parse_process (const json_t *v, const char *path, struct mr_process *p, mr_error_t *err);
 void mr_cfg_process_clear (struct mr_process *p);
+/* config_procattrs.c: process.scheduler, process.ioPriority, process.execCPUAffinity */
+int mr_cfg_parse_proc_attrs (const json_t *proc, const char *path, struct mr_process *p, mr_error_t *err);
+void mr_cfg_proc_attrs_clear (struct mr_process *p);
+/* linux.memoryPolicy; 1 when present, 0 absent, -1 error */
+int mr_cfg_parse_memory_policy (const json_t *lx, struct mr_memory_policy *mp, mr_error_t *err);
 int mr_cfg_parse_user (const json_t *v, const char *path, struct mr_user *u, mr_error_t *err);
 void mr_cfg_user_clear (struct mr_user *u);
 

@@ -8,7 +8,6 @@
 #include <sys/stat.h>
 
 #include "base/cleanup.h"
-#include "base/log.h"
 #include "config/config_internal.h"
 #include "base/utils.h"
 
@@ -279,9 +278,8 @@ parse_misc (const json_t *lx, struct mr_config *c, mr_error_t *err)
     if (c->sysctl[i].key[0] == '\0')
       return mr_cfg_error (err, "linux.sysctl", "a sysctl name is empty");
 
-  for (const char *const *k = (const char *const[]){ "memoryPolicy", NULL }; *k; k++)
-    if (json_object_get (lx, *k) != NULL)
-      mr_log_warning ("linux.%s is not applied by minirun (spec 1.3; runc 1.1 and crun 1.8 ignore it too)", *k);
+  if (mr_cfg_parse_memory_policy (lx, &c->memory_policy, err) < 0)
+    return -1;
   r = mr_cfg_object (lx, "linux", "intelRdt", &obj, err);
   if (r < 0 || (r > 0 && parse_intel_rdt (obj, &c->intel_rdt, err) < 0))
     return -1;
@@ -320,6 +318,7 @@ mr_cfg_linux_clear (struct mr_config *c)
   free (c->intel_rdt.mem_bw_schema);
   mr_strv_free (c->intel_rdt.schemata);
   free (c->personality_domain);
+  free (c->memory_policy.nodes);
   mr_cfg_net_devices_clear (c);
 }
 

@@ -208,6 +208,7 @@ mr_cfg_process_clear (struct mr_process *p)
   free (p->rlimits);
   free (p->apparmor_profile);
   free (p->selinux_label);
+  mr_cfg_proc_attrs_clear (p);
   memset (p, 0, sizeof *p);
 }
 
@@ -221,11 +222,6 @@ mr_cfg_parse_process (const json_t *v, const char *path, struct mr_process *p, m
 
   if (mr_cfg_v_object (v, path, err) < 0)
     return -1;
-  /* Fields of spec 1.2/1.3 minirun does not apply yet (runc 1.1 and crun 1.8
-   * ignore them too): said, never silently dropped. */
-  for (const char *const *k = (const char *const[]){ "scheduler", "ioPriority", "execCPUAffinity", NULL }; *k; k++)
-    if (json_object_get (v, *k) != NULL)
-      mr_log_warning ("%s.%s is not applied by minirun (the process runs with the runtime's defaults)", path, *k);
   if (mr_cfg_bool (v, path, "terminal", &p->terminal, err) < 0)
     return -1;
   r = mr_cfg_object (v, path, "consoleSize", &cs, err);
@@ -288,5 +284,5 @@ mr_cfg_parse_process (const json_t *v, const char *path, struct mr_process *p, m
   if (mr_cfg_string (v, path, "apparmorProfile", &p->apparmor_profile, err) < 0
       || mr_cfg_string (v, path, "selinuxLabel", &p->selinux_label, err) < 0)
     return -1;
-  return 0;
+  return mr_cfg_parse_proc_attrs (v, path, p, err);
 }

@@ -31,6 +31,7 @@
 #include "minirun/minirun.h"
 #include "process/pidpin.h"
 #include "process/procexec.h"
+#include "process/schedattr.h"
 #include "plan/pidplan.h"
 #include "security/security.h"
 #include "launch/steps.h"
@@ -366,7 +367,8 @@ mr_container_exec (const struct mr_exec_opts *opts, int *exit_status, mr_error_t
   cleanup_close int own_pidns = -1, pidfd = -1, sigfd = -1, master = -1, pidfd_sock = -1;
   struct mr_sync_msg msg;
   sigset_t old;
-  bool foreground = !opts->detach, masked = false;
+  bool foreground = !opts->detach, masked = false, pushed = false;
+  cpu_set_t own_cpus;
   pid_t pid;
   int ret = -1, fds[2];
 
@@ -406,10 +408,16 @@ mr_container_exec (const struct mr_exec_opts *opts, int *exit_status, mr_error_t
       goto out;
     }
   unpinned.procs = &unpinned_proc;
-  pid = mr_pidpin_clone (x.plan ? x.plan : &unpinned, 0, 0, x.h.cg ? mr_cgroup_v2_dirfd (x.h.cg) : -1, true,
-                         &pidfd, err);
+  /* execCPUAffinity.initial: we run on it while the process is set up; it
+   * is born with it, before it joins the cgroup (or is cloned into it) */
+  if (mr_affinity_push_initial (&x.process->exec_cpu_affinity, &own_cpus, &pushed, err) < 0)
+    pid = -1;
+  else
+    pid = mr_pidpin_clone (x.plan ? x.plan : &unpinned, 0, 0, x.h.cg ? mr_cgroup_v2_dirfd (x.h.cg) : -1, true,
+                           &pidfd, err);
   if (pid == 0)
     child_main (&x);
+  mr_affinity_pop (&own_cpus, pushed);
   if (setns (own_pidns, CLONE_NEWPID) < 0)
     mr_log_warning ("return to minirun's own pid namespace: %s", strerror (errno));
   if (pid < 0)

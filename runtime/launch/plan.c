@@ -22,6 +22,7 @@
 #include "launch/launcher.h"
 #include "ns/ns.h"
 #include "process/pidpin.h"
+#include "process/schedattr.h"
 #include "rootfs/rootfs.h"
 #include "security/security.h"
 #include "base/utils.h"
@@ -160,6 +161,8 @@ mr_launch_prepare (struct mr_launch *l, mr_error_t *err)
   if (c->time_offsets.present && !l->init.new_ns[MR_NS_TIME])
     return mr_error_set (err, 0, "linux.timeOffsets needs a new time namespace in linux.namespaces");
   if (mr_sysctl_validate (c, l->init.new_ns, err) < 0)
+    return -1;
+  if (mr_mempolicy_check_host (&c->memory_policy, err) < 0)
     return -1;
   if (c->n_net_devices > 0 && !mr_cap_effective (CAP_NET_ADMIN))
     return mr_error_set (err, EPERM, "linux.netDevices: moving host interfaces needs CAP_NET_ADMIN on the host "

@@ -1,6 +1,7 @@
 /* steps.c: the step runner every container process ends in (see steps.h):
  * the one failure reporter, the steps several tables share, and the tail
- * (fds, personality, final security, execve). */
+ * (fds, personality, memory policy, scheduler, io priority, cpu affinity,
+ * final security, execve). */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -12,6 +13,7 @@
 #include "base/cleanup.h"
 #include "launch/steps.h"
 #include "process/procexec.h"
+#include "process/schedattr.h"
 #include "process/sync.h"
 #include "base/syscalls.h"
 #include "base/utils.h"
@@ -160,6 +162,35 @@ tail_personality (struct mr_proc *p, mr_error_t *err)
   return 0;
 }
 
+/* The kernel's per-process attributes (process/schedattr.c): after the
+ * cgroup is joined (its RT runtime and cpuset count), before the security
+ * step drops CAP_SYS_NICE and seccomp may deny the calls.  The memory policy
+ * is the container's (the init and its planned processes); execCPUAffinity
+ * is for `exec` only, as the spec says. */
+static int
+tail_memory_policy (struct mr_proc *p, mr_error_t *err)
+{
+  return p->kind == MR_PROC_EXEC ? 0 : mr_mempolicy_apply (&p->plan->config->memory_policy, err);
+}
+
+static int
+tail_scheduler (struct mr_proc *p, mr_error_t *err)
+{
+  return mr_sched_apply (&p->process->scheduler, err);
+}
+
+static int
+tail_io_priority (struct mr_proc *p, mr_error_t *err)
+{
+  return mr_ioprio_apply (&p->process->io_priority, err);
+}
+
+static int
+tail_cpu_affinity (struct mr_proc *p, mr_error_t *err)
+{
+  return p->kind == MR_PROC_EXEC ? mr_affinity_apply_final (&p->process->exec_cpu_affinity, err) : 0;
+}
+
 static int
 tail_security (struct mr_proc *p, mr_error_t *err)
 {
@@ -183,6 +214,10 @@ tail_exec (struct mr_proc *p, mr_error_t *err)
 static const struct mr_step tail[] = {
   { "fds", tail_fds },
   { "personality", tail_personality },
+  { "memoryPolicy", tail_memory_policy },
+  { "scheduler", tail_scheduler },
+  { "ioPriority", tail_io_priority },
+  { "execCPUAffinity", tail_cpu_affinity },
   { "security", tail_security },
   { "exec", tail_exec },
 };

@@ -3,7 +3,8 @@
  * The init (child.c), each process of minirun.processes (tree.c) and a
  * process `minirun exec` adds (exec.c) each list their own steps; one runner
  * runs a table in order, then the tail every one of them shares: fds (only
- * stdio and --preserve-fds survive exec), personality, the final security
+ * stdio and --preserve-fds survive exec), personality, memoryPolicy,
+ * scheduler, ioPriority, execCPUAffinity.final (exec), the final security
  * settings (rlimits, user, capabilities, no_new_privs, seccomp) and execve.
  * The first step that fails is reported to the launcher over the setup
  * channel as (step name, errno, message), and to a waiting `minirun start`,

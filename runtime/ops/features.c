@@ -81,6 +81,15 @@ mr_features_json (void)
                  "legacyNsLastPid", 1);
   if (o == NULL)
     return NULL;
+  /* linux.memoryPolicy, as runc and crun list it (the names the parser knows) */
+  {
+    static const char *const modes[] = { "MPOL_DEFAULT", "MPOL_BIND", "MPOL_INTERLEAVE", "MPOL_WEIGHTED_INTERLEAVE",
+                                         "MPOL_PREFERRED", "MPOL_PREFERRED_MANY", "MPOL_LOCAL", NULL };
+    static const char *const mflags[] = { "MPOL_F_NUMA_BALANCING", "MPOL_F_RELATIVE_NODES", "MPOL_F_STATIC_NODES",
+                                          NULL };
+    json_object_set_new (json_object_get (o, "linux"), "memoryPolicy",
+                         json_pack ("{s:o, s:o}", "modes", strings (modes), "flags", strings (mflags)));
+  }
   /* linux.netDevices, as runc 1.3 says it (false in the static build) */
   json_object_set_new (json_object_get (o, "linux"), "netDevices", json_pack ("{s:b}", "enabled", mr_netdev_built_in));
   /* checkpoint/restore through libcriu, as runc says it */

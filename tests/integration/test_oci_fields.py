@@ -751,20 +751,3 @@ def test_personality_holds_for_every_process_of_the_container(mr):
     r = mr.cmd("exec", cid, "uname", "-m", timeout=30)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "i686"
-
-
-@pytest.mark.parametrize("where,key,value", [
-    ("process", "scheduler", {"policy": "SCHED_OTHER"}),
-    ("process", "ioPriority", {"class": "IOPRIO_CLASS_IDLE"}),
-    ("process", "execCPUAffinity", {"initial": "0"}),
-    ("linux", "memoryPolicy", {"mode": "MPOL_DEFAULT"}),
-])
-def test_spec_fields_minirun_does_not_apply_yet_are_said(mr, where, key, value):
-    """Spec 1.2/1.3 fields runc 1.1 and crun 1.8 ignore too (gap G13): the
-    container runs, and stderr says the field is not applied."""
-    def mutate(c):
-        c[where][key] = value
-
-    r = mr.run(mr.bundle(["true"], mutate=mutate))
-    assert r.returncode == 0, r.stderr
-    assert f"{where}.{key} is not applied by minirun" in r.stderr, r.stderr

@@ -158,6 +158,10 @@ BAD = {
     "redeclared container namespace": mutate(("minirun",), {"pidNamespaces": {"container": {"parent": "host"}}}),
     "bad pin annotation": mutate(("annotations",), {"minirun.pids": "host=abc"}),
     "empty pin annotation entry": mutate(("annotations",), {"minirun.pids": "host=1,,container=1"}),
+    "unknown scheduler policy": mutate(("process", "scheduler"), {"policy": "SCHED_FOO"}),
+    "ioPriority priority 8": mutate(("process", "ioPriority"), {"class": "IOPRIO_CLASS_BE", "priority": 8}),
+    "execCPUAffinity open range": mutate(("process", "execCPUAffinity"), {"final": "0-"}),
+    "unknown memoryPolicy mode": mutate(("linux", "memoryPolicy"), {"mode": "MPOL_FOO"}),
     "annotation and minirun.pids": {**mutate(("annotations",), {"minirun.pids": "host=1"}),
                                     "minirun": {"pids": {"host": 1}}},
 }
@@ -199,3 +203,12 @@ def test_pin_annotation_and_extension_valid(validator):
 def test_bad_fixture_rejected(validator):
     doc = json.loads((ROOT / "tests" / "configs" / "bad-namespace.json").read_text())
     assert errors_of(validator, doc)
+
+
+def test_process_attributes_are_valid(validator):
+    doc = copy.deepcopy(BASE)
+    doc["process"].update({"scheduler": {"policy": "SCHED_FIFO", "priority": 10, "flags": ["SCHED_FLAG_RESET_ON_FORK"]},
+                           "ioPriority": {"class": "IOPRIO_CLASS_IDLE", "priority": 7},
+                           "execCPUAffinity": {"initial": "0-3,7", "final": ""}})
+    doc["linux"]["memoryPolicy"] = {"mode": "MPOL_INTERLEAVE", "nodes": "2-3", "flags": ["MPOL_F_STATIC_NODES"]}
+    assert errors_of(validator, doc) == []
