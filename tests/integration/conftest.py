@@ -40,6 +40,27 @@ def reap(pid, timeout=3.0):
         time.sleep(0.005)
 
 
+def reap_container_zombies():
+    """Reap our zombie children that lived in a pid namespace below ours: a
+    container's processes re-parented to us (we are a subreaper), such as one
+    an `exec -d` left; our own commands (minirun, podman) live in ours."""
+    me = str(os.getpid())
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status") as f:
+                fields = dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
+        except OSError:
+            continue
+        if fields.get("PPid") == me and fields.get("State", "").startswith("Z") and \
+                len(fields.get("NSpid", "").split()) > 1:
+            try:
+                os.waitpid(int(entry), os.WNOHANG)
+            except ChildProcessError:
+                pass
+
+
 def run_reaping(argv, timeout=120, **kw):
     """Run a program that starts detached containers and deletes them itself:
     their inits are re-parented to us (the subreaper), so reap every child of
@@ -165,21 +186,48 @@ class Minirun:
         return r
 
     def _delete(self, *args, check=False, timeout=60):
-        """delete, then reap the container's processes that were re-parented to us."""
+        """delete, reaping the container's processes that were re-parented to
+        us while it runs, as conmon (a subreaper too) does: an exec'd process
+        whose `minirun exec -d` is gone is our child, and the init killed by
+        delete cannot finish exiting until every process of its pid namespace
+        is reaped."""
         cid = str(args[-1])
-        pids = []
+        pids = set()
         st = subprocess.run([MINIRUN, "--root", self.root, "state", cid], capture_output=True, text=True)
         if st.returncode == 0:
             data = json.loads(st.stdout)
-            pids = [data.get("pid", 0)] + [p["pid"] for p in data.get("minirun", {}).get("processes", [])]
+            pids = {data.get("pid", 0)} | {p["pid"] for p in data.get("minirun", {}).get("processes", [])}
+            ps = subprocess.run([MINIRUN, "--root", self.root, "ps", "--format", "json", cid], capture_output=True,
+                                text=True)
+            if ps.returncode == 0:
+                pids |= set(json.loads(ps.stdout))
+        pids.discard(0)
         argv = [MINIRUN, "--root", self.root] + [str(a) for a in args]
-        r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+        p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + timeout
+        rounds = 0
+        while p.poll() is None:
+            if time.monotonic() > deadline:
+                p.kill()
+                p.communicate()
+                raise AssertionError(f"{argv} did not return within {timeout}s")
+            for pid in list(pids):
+                try:
+                    if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                        pids.discard(pid)
+                except ChildProcessError:
+                    pids.discard(pid)  # not ours (or reaped): nothing to do
+            rounds += 1
+            if rounds % 10 == 0:  # a process that exited before: a zombie no longer listed
+                reap_container_zombies()
+            time.sleep(0.002)
+        out, err = p.communicate()
+        r = subprocess.CompletedProcess(argv, p.returncode, out, err)
         if check and r.returncode != 0:
             raise AssertionError(f"{argv} failed ({r.returncode}):\nstdout: {r.stdout}\nstderr: {r.stderr}")
         if r.returncode == 0:
             for pid in pids:
-                if pid:
-                    reap(pid)
+                reap(pid)
         return r
 
     def detached(self, *args, timeout=60, **kw):

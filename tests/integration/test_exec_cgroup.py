@@ -13,12 +13,11 @@ checked gone from every hierarchy.
 """
 import os
 import signal
-import time
 import uuid
 
 import pytest
 
-from conftest import cgroup_dirs
+from conftest import cgroup_dirs, reap
 
 CG = "/sys/fs/cgroup"
 
@@ -125,9 +124,7 @@ def test_the_host_sees_the_exec_process_in_the_sub_cgroup(box, tmp_path):
                 assert pid in [int(x) for x in f.read().split()], d
     finally:
         os.kill(pid, signal.SIGKILL)  # the exec'd sleep this test started
-    deadline = time.monotonic() + 10
-    while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
-        time.sleep(0.05)
+        reap(pid, timeout=10)  # re-parented to us (the subreaper) when exec -d returned
 
 
 def test_per_controller_paths_on_cgroup_v1(box):

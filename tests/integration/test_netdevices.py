@@ -20,8 +20,26 @@ import uuid
 
 import pytest
 
+from conftest import MINIRUN
+
 IP = shutil.which("ip")
 NSENTER = shutil.which("nsenter")
+
+
+def built_in():
+    """Does this minirun move network devices?  The static build has no
+    libmnl (Debian ships no libmnl.a) and refuses linux.netDevices."""
+    r = subprocess.run([MINIRUN, "features"], capture_output=True, text=True, check=True)
+    return json.loads(r.stdout)["linux"]["netDevices"]["enabled"]
+
+
+NOT_BUILT_IN = (f"{MINIRUN} has no linux.netDevices (the static build: no libmnl.a in Debian); "
+                "its refusal is tested by test_a_build_without_it_refuses_clearly")
+
+
+def need_netdev():
+    if not built_in():
+        pytest.skip(NOT_BUILT_IN)
 
 
 def ip(*args, check=True):
@@ -63,6 +81,7 @@ def veth():
     an IPv6 address; its peer stays on the host."""
     if IP is None:
         pytest.skip("the `ip` command (iproute2) is not installed")
+    need_netdev()
     made = []
 
     def make(v4="10.231.7.1/24", v6="2001:db8:7::1/64"):
@@ -214,6 +233,7 @@ def test_second_device_failing_gives_the_first_back(mr, veth):
 
 
 def test_missing_device_is_refused_before_anything_exists(mr):
+    need_netdev()
     r = mr.run(mr.bundle(["true"], mutate=with_devices({"mrnnosuch0": {}})))
     assert r.returncode != 0
     assert 'linux.netDevices["mrnnosuch0"]: there is no interface "mrnnosuch0" on the host' in r.stderr, r.stderr
@@ -262,5 +282,17 @@ def test_bad_entries_are_refused(mr, devices, message):
 
 
 def test_features_say_netdevices_enabled(mr):
+    need_netdev()
     r = mr.cmd("features", check=True)
     assert json.loads(r.stdout)["linux"]["netDevices"] == {"enabled": True}
+
+
+def test_a_build_without_it_refuses_clearly(mr):
+    if built_in():
+        pytest.skip(f"{MINIRUN} moves network devices: the refusal is the static build's")
+    r = mr.cmd("features", check=True)
+    assert json.loads(r.stdout)["linux"]["netDevices"] == {"enabled": False}
+    r = mr.run(mr.bundle(["true"], mutate=with_devices({"eth-a": {}})), cid="netdev-static")
+    assert r.returncode == 1
+    assert "linux.netDevices: this minirun is the static build" in r.stderr and "default build" in r.stderr, r.stderr
+    assert not os.path.exists(os.path.join(mr.root, "netdev-static"))
