@@ -3,12 +3,18 @@ options, and minirun prints its header and the lines of the container's own
 processes (by ps's PID column)."""
 import json
 
+from test_lifecycle import wait_until
+
 
 def running(mr):
+    """A container with two processes, once both are there (the shell forks
+    its child after run -d returns)."""
     b = mr.bundle(["/bin/sh", "-c", "sleep 1000 & exec sleep 1001"])
     r = mr.run(b, "-d", cid="psopts")
     assert r.returncode == 0, r.stderr
-    return "psopts", json.loads(mr.cmd("ps", "--format", "json", "psopts", check=True).stdout)
+    pids = wait_until(lambda: (lambda p: len(p) == 2 and p)(
+        json.loads(mr.cmd("ps", "--format", "json", "psopts", check=True).stdout)), what="both processes")
+    return "psopts", pids
 
 
 def pid_column(out):
