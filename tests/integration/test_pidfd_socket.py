@@ -11,7 +11,7 @@ import threading
 import pytest
 
 from conftest import reap
-from test_lifecycle import wait_until
+from test_lifecycle import proc_state, wait_until
 
 
 class PidfdReceiver:
@@ -69,14 +69,6 @@ def pidfd_pid(fd):
             if line.startswith("Pid:"):
                 return int(line.split()[1])
     raise AssertionError(f"fd {fd} is not a pidfd")
-
-
-def proc_state(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(") ", 1)[1][0]
-    except FileNotFoundError:
-        return None
 
 
 def test_create_sends_a_pidfd_of_the_init(mr, receiver):

@@ -20,24 +20,8 @@ import uuid
 import pytest
 
 from conftest import MINIRUN
+from test_cgroup_realtime import cpu_root, share
 
-
-
-def cpu_root():
-    """The v1 hierarchy with the cpu controller, if it has RT group scheduling."""
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            left, right = line.split(" - ")
-            fields, sb = left.split(), right.split()
-            if sb[0] == "cgroup" and "cpu" in sb[2].split(","):
-                return fields[4] if os.path.exists(f"{fields[4]}/cpu.rt_runtime_us") else None
-    return None
-
-
-def share(d):
-    """runtime/period of a cpu cgroup in the kernel's fixed point (2^-20 of a cpu)."""
-    with open(f"{d}/cpu.rt_runtime_us") as a, open(f"{d}/cpu.rt_period_us") as b:
-        return (int(a.read()) << 20) // int(b.read())
 
 SCHED_OTHER, SCHED_FIFO, SCHED_BATCH, SCHED_IDLE = 0, 1, 3, 5
 IOPRIO_CLASS_RT, IOPRIO_CLASS_BE, IOPRIO_CLASS_IDLE = 1, 2, 3
