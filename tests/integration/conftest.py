@@ -61,6 +61,39 @@ def reap_container_zombies():
                 pass
 
 
+def run_delete(argv, pids, timeout):
+    """Run a `minirun delete` (argv), reaping the container's processes `pids`
+    and the container zombies re-parented to us while it runs, as conmon (a
+    subreaper too) does: an exec'd process whose `minirun exec -d` is gone is
+    our child, and the init the delete kills cannot finish exiting until every
+    process of its pid namespace is reaped.  Reaps what is left of `pids` once
+    it succeeded; raises subprocess.TimeoutExpired after `timeout` s."""
+    pids = set(pids) - {0}
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + timeout
+    rounds = 0
+    while p.poll() is None:
+        if time.monotonic() > deadline:
+            p.kill()
+            p.communicate()
+            raise subprocess.TimeoutExpired(argv, timeout)
+        for pid in list(pids):
+            try:
+                if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                    pids.discard(pid)
+            except ChildProcessError:
+                pids.discard(pid)  # not ours (or reaped): nothing to do
+        rounds += 1
+        if rounds % 10 == 0:  # a process that exited before: a zombie no longer listed
+            reap_container_zombies()
+        time.sleep(0.002)
+    out, err = p.communicate()
+    if p.returncode == 0:
+        for pid in pids:
+            reap(pid)
+    return subprocess.CompletedProcess(argv, p.returncode, out, err)
+
+
 def run_reaping(argv, timeout=120, **kw):
     """Run a program that starts detached containers and deletes them itself:
     their inits are re-parented to us (the subreaper), so reap every child of
@@ -186,11 +219,7 @@ class Minirun:
         return r
 
     def _delete(self, *args, check=False, timeout=60):
-        """delete, reaping the container's processes that were re-parented to
-        us while it runs, as conmon (a subreaper too) does: an exec'd process
-        whose `minirun exec -d` is gone is our child, and the init killed by
-        delete cannot finish exiting until every process of its pid namespace
-        is reaped."""
+        """delete, reaping what it ends (run_delete)."""
         cid = str(args[-1])
         pids = set()
         st = subprocess.run([MINIRUN, "--root", self.root, "state", cid], capture_output=True, text=True)
@@ -203,31 +232,12 @@ class Minirun:
                 pids |= set(json.loads(ps.stdout))
         pids.discard(0)
         argv = [MINIRUN, "--root", self.root] + [str(a) for a in args]
-        p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + timeout
-        rounds = 0
-        while p.poll() is None:
-            if time.monotonic() > deadline:
-                p.kill()
-                p.communicate()
-                raise AssertionError(f"{argv} did not return within {timeout}s")
-            for pid in list(pids):
-                try:
-                    if os.waitpid(pid, os.WNOHANG)[0] == pid:
-                        pids.discard(pid)
-                except ChildProcessError:
-                    pids.discard(pid)  # not ours (or reaped): nothing to do
-            rounds += 1
-            if rounds % 10 == 0:  # a process that exited before: a zombie no longer listed
-                reap_container_zombies()
-            time.sleep(0.002)
-        out, err = p.communicate()
-        r = subprocess.CompletedProcess(argv, p.returncode, out, err)
+        try:
+            r = run_delete(argv, pids, timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"{argv} did not return within {timeout}s") from None
         if check and r.returncode != 0:
             raise AssertionError(f"{argv} failed ({r.returncode}):\nstdout: {r.stdout}\nstderr: {r.stderr}")
-        if r.returncode == 0:
-            for pid in pids:
-                reap(pid)
         return r
 
     def detached(self, *args, timeout=60, **kw):

@@ -26,7 +26,7 @@ import uuid
 
 import pytest
 
-from conftest import MINIRUN, Minirun, cgroup_dirs, reap
+from conftest import MINIRUN, Minirun, cgroup_dirs, reap, run_delete
 
 
 CMD_TIMEOUT = 10
@@ -88,17 +88,15 @@ class Lifecycle(Minirun):
 
     def cmd(self, *args, timeout=CMD_TIMEOUT, check=False, **kw):
         argv = [MINIRUN, "--root", self.root] + [str(a) for a in args]
-        pids = []
-        if args and args[0] == "delete" and not str(args[-1]).startswith("-"):
-            # the test process is a child subreaper (conftest): reap what the delete ends
-            pids = self._pids(str(args[-1]), timeout)
         try:
-            r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, **kw)
+            if args and args[0] == "delete" and not str(args[-1]).startswith("-"):
+                # the test process is a child subreaper (conftest): reap what the delete ends
+                r = run_delete(argv, self._pids(str(args[-1]), timeout), timeout)
+            else:
+                r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, **kw)
         except subprocess.TimeoutExpired:
             raise AssertionError(f"`minirun {' '.join(str(a) for a in args)}` did not return within {timeout}s "
                                  "(hung)") from None
-        for pid in pids:
-            reap(pid)
         if check and r.returncode != 0:
             raise AssertionError(f"{argv} failed ({r.returncode}):\nstdout: {r.stdout}\nstderr: {r.stderr}")
         return r
