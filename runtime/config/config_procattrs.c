@@ -104,6 +104,22 @@ lookup (const struct name_value *t, const char *s, const char *path, uint64_t *o
   return mr_cfg_error (err, path, "\"%s\" is not one of %s", s, all);
 }
 
+/* The required member `key` of obj: a string that is a name of t (*s the
+ * string, the caller's to free; *v its value). */
+static int
+required_name (const json_t *obj, const char *path, const char *key, const struct name_value *t, char **s,
+               uint64_t *v, mr_error_t *err)
+{
+  cleanup_free char *kp = NULL;
+
+  if (mr_cfg_string (obj, path, key, s, err) < 0)
+    return -1;
+  if (*s == NULL)
+    return mr_cfg_missing (err, path, key);
+  kp = mr_cfg_key (path, key);
+  return lookup (t, *s, kp, v, err);
+}
+
 /* A string array of names from t, OR-ed into *bits; duplicates are refused. */
 static int
 lookup_flags (const json_t *obj, const char *path, const char *key, const struct name_value *t, uint64_t *bits,
@@ -194,7 +210,7 @@ mr_id_list_parse (const char *text, const char *path, const char *what, struct m
 static int
 parse_scheduler (const json_t *proc, const char *path, struct mr_scheduler *sc, mr_error_t *err)
 {
-  cleanup_free char *sp = NULL, *pp = NULL, *policy = NULL;
+  cleanup_free char *sp = NULL, *policy = NULL;
   json_t *obj = NULL;
   uint64_t v;
   int64_t i64;
@@ -203,16 +219,14 @@ parse_scheduler (const json_t *proc, const char *path, struct mr_scheduler *sc, 
   if (r <= 0)
     return r;
   sp = mr_cfg_key (path, "scheduler");
-  if (mr_cfg_string (obj, sp, "policy", &policy, err) < 0)
-    return -1;
-  if (policy == NULL)
-    return mr_cfg_missing (err, sp, "policy");
-  pp = mr_cfg_key (sp, "policy");
-  if (lookup (sched_policies, policy, pp, &v, err) < 0)
+  if (required_name (obj, sp, "policy", sched_policies, &policy, &v, err) < 0)
     return -1;
   if (v == 4)
-    return mr_cfg_error (err, pp, "SCHED_ISO is not implemented by the Linux kernel (use SCHED_OTHER, SCHED_BATCH, "
+    {
+      cleanup_free char *pp = mr_cfg_key (sp, "policy");
+      return mr_cfg_error (err, pp, "SCHED_ISO is not implemented by the Linux kernel (use SCHED_OTHER, SCHED_BATCH, "
                          "SCHED_IDLE, SCHED_FIFO, SCHED_RR or SCHED_DEADLINE)");
+    }
   sc->present = true;
   sc->policy = (int) v;
   if (mr_cfg_i64 (obj, sp, "nice", -20, 19, &i64, err) < 0)
@@ -265,7 +279,7 @@ parse_scheduler (const json_t *proc, const char *path, struct mr_scheduler *sc, 
 static int
 parse_io_priority (const json_t *proc, const char *path, struct mr_io_priority *io, mr_error_t *err)
 {
-  cleanup_free char *ip = NULL, *cls = NULL, *cp = NULL;
+  cleanup_free char *ip = NULL, *cls = NULL;
   json_t *obj = NULL;
   uint64_t v;
   int64_t prio;
@@ -274,12 +288,7 @@ parse_io_priority (const json_t *proc, const char *path, struct mr_io_priority *
   if (r <= 0)
     return r;
   ip = mr_cfg_key (path, "ioPriority");
-  if (mr_cfg_string (obj, ip, "class", &cls, err) < 0)
-    return -1;
-  if (cls == NULL)
-    return mr_cfg_missing (err, ip, "class");
-  cp = mr_cfg_key (ip, "class");
-  if (lookup (io_classes, cls, cp, &v, err) < 0)
+  if (required_name (obj, ip, "class", io_classes, &cls, &v, err) < 0)
     return -1;
   if (!mr_cfg_get (obj, "priority"))
     return mr_cfg_missing (err, ip, "priority");
@@ -356,11 +365,7 @@ mr_cfg_parse_memory_policy (const json_t *lx, struct mr_memory_policy *mp, mr_er
 
   if (r <= 0)
     return r;
-  if (mr_cfg_string (obj, path, "mode", &mode, err) < 0)
-    return -1;
-  if (mode == NULL)
-    return mr_cfg_missing (err, path, "mode");
-  if (lookup (mpol_modes, mode, "linux.memoryPolicy.mode", &v, err) < 0)
+  if (required_name (obj, path, "mode", mpol_modes, &mode, &v, err) < 0)
     return -1;
   mp->present = true;
   mp->mode = (int) v;
